@@ -1,0 +1,3 @@
+from twinric.cli import main
+
+main()

@@ -1,0 +1,58 @@
+"""Free-port discovery and the local port plan of RIC-in-a-box.
+
+In an OSC RIC every component has its own pod IP and the standard ports; on one machine they all
+share 127.0.0.1, so the local plan gives each role its own port.
+"""
+
+from __future__ import annotations
+
+import socket
+
+# role -> TCP port on 127.0.0.1 used by `twinric up` (OSC's own port where it does not collide).
+LOCAL_PORT_PLAN: dict[str, int] = {
+    "e2term-e2": 36422,  # E2 setup from nodes (SCTP in a RIC, length-framed TCP here)
+    "e2term-rmr": 38000,
+    "submgr-rmr": 4560,
+    "submgr-http": 8088,
+    "a1-http": 10000,
+    "a1-rmr": 4562,
+    "appmgr-http": 8089,
+    "rtmgr-rmr": 4561,
+    "control-rmr": 4570,
+    "control-http": 8080,
+    "pdp-rmr": 4580,
+    "pdp-http": 8081,
+    "twin-http": 8090,
+}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing listens on right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when a listening socket could be bound to ``host:port`` now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 10.0) -> bool:
+    """Poll until something accepts TCP connections on ``host:port``; False on timeout."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
