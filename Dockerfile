@@ -8,9 +8,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/twinric
-COPY pyproject.toml constraints.txt README.md ./
-COPY ricproto ./ricproto
-COPY twinric ./twinric
+COPY . .
 # torch==2.13.0+cpu comes from the index or wheel directory given at build time:
 #   docker build --build-arg PIP_FIND_LINKS=/path/or/url/with/torch-cpu-wheels .
 ARG PIP_FIND_LINKS=""

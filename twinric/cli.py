@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ricproto import mdclog
+from twinric.a1_cmd import a1_app
+from twinric.rmr_cmd import rmr_app
 
 app = typer.Typer(
     name="twinric",
@@ -18,6 +20,8 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+app.add_typer(a1_app, name="a1")
+app.add_typer(rmr_app, name="rmr")
 
 
 @app.callback()

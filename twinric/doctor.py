@@ -67,7 +67,11 @@ def check_sctp() -> dict[str, Any]:
 
 
 def check_rmr() -> dict[str, Any]:
-    choice = os.environ.get("TWINRIC_RMR", "auto").lower()
+    import sysconfig
+
+    from ricproto.rmr import import_hook
+
+    choice = os.environ.get(import_hook.ENV, "auto").lower()
     try:
         ctypes.CDLL(RMR_LIBRARY)
         c_present, c_error = True, None
@@ -79,12 +83,16 @@ def check_rmr() -> dict[str, Any]:
         backend = "python"
     else:
         backend = "c" if c_present else "python"
+    # Without the .pth hook, `import ricxappframe` would try to load librmr_si.so and fail.
+    hook = os.path.join(sysconfig.get_paths()["purelib"], import_hook.PTH_NAME)
+    hook_installed = os.path.exists(hook)
     return {
         "TWINRIC_RMR": choice,
         "c_librmr_present": c_present,
         "c_librmr_error": c_error,
         "backend": backend,
-        "ok": backend is not None,
+        "ricxappframe_hook": hook if hook_installed else None,
+        "ok": backend is not None and (backend == "c" or hook_installed),
     }
 
 

@@ -1,0 +1,1 @@
+"""Local stand-ins for the O-RAN SC near-RT RIC platform (A1 mediator, appmgr, routes, ...)."""

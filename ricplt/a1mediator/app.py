@@ -1,0 +1,261 @@
+"""The A1 mediator's northbound REST API: O-RAN SC A1-P v2 (``/A1-P/v2/...``, status codes as upstream).
+
+The store, the RMR side and the metrics are injected (``create_app``) and reached through FastAPI
+dependencies, so tests can run the app on a real Redis with any RMR port behind it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+from urllib.parse import urlparse
+
+import jsonschema
+import redis
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ricplt.a1mediator.metrics import A1Metrics
+from ricplt.a1mediator.southbound import A1Southbound, enforce_status
+from ricplt.a1mediator.store import A1Store
+from ricproto import a1
+
+log = logging.getLogger("a1mediator.rest")
+
+BASE = "/A1-P/v2"
+TYPE_KEYS_REQUIRED = frozenset({"name", "policy_type_id", "create_schema"})
+TYPE_KEYS_ALLOWED = TYPE_KEYS_REQUIRED | {"description"}
+
+
+class BadRequest(HTTPException):
+    """A 400 whose ``reason`` label is counted in the metrics before it is answered."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(status_code=400, detail=detail)
+        self.reason = reason
+
+
+def get_store(request: Request) -> A1Store:
+    return request.app.state.store
+
+
+def get_southbound(request: Request) -> A1Southbound:
+    return request.app.state.southbound
+
+
+def get_metrics(request: Request) -> A1Metrics:
+    return request.app.state.metrics
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        raise BadRequest("empty_body", "request body is empty; a JSON object is required")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest("malformed_json", f"request body is not valid JSON: {exc}") from None
+
+
+def policy_type_id_param(policy_type_id: str) -> int:
+    if not policy_type_id.isdigit() or not 1 <= int(policy_type_id) <= a1.MAX_POLICY_TYPE_ID:
+        detail = f"policy_type_id must be an integer in 1..{a1.MAX_POLICY_TYPE_ID}, got {policy_type_id!r}"
+        raise BadRequest("bad_policy_type_id", detail)
+    return int(policy_type_id)
+
+
+Store = Annotated[A1Store, Depends(get_store)]
+Southbound = Annotated[A1Southbound, Depends(get_southbound)]
+Metrics = Annotated[A1Metrics, Depends(get_metrics)]
+TypeId = Annotated[int, Depends(policy_type_id_param)]
+Body = Annotated[Any, Depends(json_body)]
+
+
+def _validate_type_body(type_id: int, body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("bad_policy_type", "policy type must be a JSON object")
+    missing = sorted(TYPE_KEYS_REQUIRED - body.keys())
+    if missing:
+        raise BadRequest("bad_policy_type", f"policy type lacks required keys: {', '.join(missing)}")
+    extra = sorted(body.keys() - TYPE_KEYS_ALLOWED)
+    if extra:
+        raise BadRequest("bad_policy_type", f"policy type has unknown keys: {', '.join(extra)}")
+    if body["policy_type_id"] != type_id or isinstance(body["policy_type_id"], bool):
+        detail = f"policy_type_id in the body ({body['policy_type_id']!r}) must equal the path ({type_id})"
+        raise BadRequest("bad_policy_type", detail)
+    for key in ("name", "description"):
+        if key in body and not isinstance(body[key], str):
+            raise BadRequest("bad_policy_type", f"{key} must be a string")
+    schema = body["create_schema"]
+    if not isinstance(schema, dict):
+        raise BadRequest("bad_create_schema", "create_schema must be a JSON object (a draft-07 JSON Schema)")
+    try:
+        jsonschema.Draft7Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        detail = f"create_schema is not a valid draft-07 schema: {exc.message}"
+        raise BadRequest("bad_create_schema", detail) from None
+    return body
+
+
+def _validate_instance(schema: dict[str, Any], body: Any) -> None:
+    validator = jsonschema.Draft7Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(body))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        detail = f"policy instance violates create_schema at {where}: {error.message}"
+        raise BadRequest("schema_violation", detail)
+
+
+def _check_destination(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise BadRequest(
+            "bad_notification_destination", f"notificationDestination must be an http(s) URL, got {url!r}"
+        )
+    return url
+
+
+def create_app(
+    store: A1Store, southbound: A1Southbound, metrics: A1Metrics, *, start_receiver: bool = False
+) -> FastAPI:
+    """The A1 mediator app; with ``start_receiver`` the RMR receive loop runs for the app's lifetime."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if start_receiver:
+            southbound.start()
+        try:
+            yield
+        finally:
+            if start_receiver:
+                southbound.stop()
+
+    app = FastAPI(title="twinric A1 mediator", version="2", lifespan=lifespan)
+    app.state.store = store
+    app.state.southbound = southbound
+    app.state.metrics = metrics
+
+    @app.exception_handler(BadRequest)
+    async def _bad_request(request: Request, exc: BadRequest) -> JSONResponse:
+        request.app.state.metrics.bad_request(exc.reason)
+        log.warning("400 %s %s: %s", request.method, request.url.path, exc.detail)
+        return JSONResponse({"detail": exc.detail, "reason": exc.reason}, status_code=400)
+
+    @app.exception_handler(redis.RedisError)
+    async def _store_down(request: Request, exc: redis.RedisError) -> JSONResponse:
+        # Nothing was accepted: the client may retry once the store is back.
+        request.app.state.metrics.failure("store_unavailable")
+        log.error("%s %s: Redis unavailable: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            {"detail": f"state store unavailable: {exc}", "reason": "store_unavailable"}, status_code=503
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        request.app.state.metrics.bad_request("invalid_request")
+        detail = "; ".join(f"{'/'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        log.warning("400 %s %s: %s", request.method, request.url.path, detail)
+        return JSONResponse({"detail": detail, "reason": "invalid_request"}, status_code=400)
+
+    @app.get(f"{BASE}/healthcheck")
+    def healthcheck(store: Store) -> Response:
+        return Response(status_code=200 if store.healthy() else 503)
+
+    @app.get("/metrics")
+    def prometheus(metrics: Metrics) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get(f"{BASE}/policytypes")
+    def list_types(store: Store) -> list[int]:
+        return store.list_types()
+
+    @app.get(f"{BASE}/policytypes/{{policy_type_id}}")
+    def get_type(type_id: TypeId, store: Store) -> dict[str, Any]:
+        body = store.get_type(type_id)
+        if body is None:
+            raise HTTPException(404, f"policy type {type_id} not found")
+        return body
+
+    @app.put(f"{BASE}/policytypes/{{policy_type_id}}", status_code=201)
+    def put_type(type_id: TypeId, body: Body, store: Store) -> Response:
+        checked = _validate_type_body(type_id, body)
+        if not store.create_type(type_id, checked):
+            raise BadRequest(
+                "policy_type_exists", f"policy type {type_id} already exists (delete it first to replace it)"
+            )
+        log.info("policy type %s created", type_id)
+        return Response(status_code=201)
+
+    @app.delete(f"{BASE}/policytypes/{{policy_type_id}}", status_code=204)
+    def delete_type(type_id: TypeId, store: Store) -> Response:
+        if store.get_type(type_id) is None:
+            raise HTTPException(404, f"policy type {type_id} not found")
+        if store.list_instances(type_id):
+            raise BadRequest("policy_type_in_use", f"policy type {type_id} still has instances")
+        store.delete_type(type_id)
+        log.info("policy type %s deleted", type_id)
+        return Response(status_code=204)
+
+    @app.get(f"{BASE}/policytypes/{{policy_type_id}}/policies")
+    def list_instances(type_id: TypeId, store: Store) -> list[str]:
+        if store.get_type(type_id) is None:
+            raise HTTPException(404, f"policy type {type_id} not found")
+        return store.list_instances(type_id)
+
+    @app.get(f"{BASE}/policytypes/{{policy_type_id}}/policies/{{policy_instance_id}}")
+    def get_instance(type_id: TypeId, policy_instance_id: str, store: Store) -> Any:
+        body = store.get_instance(type_id, policy_instance_id)
+        if body is None:
+            raise HTTPException(404, f"policy instance {type_id}/{policy_instance_id} not found")
+        return body
+
+    @app.put(f"{BASE}/policytypes/{{policy_type_id}}/policies/{{policy_instance_id}}", status_code=202)
+    def put_instance(
+        type_id: TypeId,
+        policy_instance_id: str,
+        body: Body,
+        store: Store,
+        southbound: Southbound,
+        notification_destination: Annotated[str | None, Query(alias="notificationDestination")] = None,
+    ) -> Response:
+        policy_type = store.get_type(type_id)
+        if policy_type is None:
+            raise HTTPException(404, f"policy type {type_id} not found")
+        if notification_destination is not None:
+            _check_destination(notification_destination)
+        _validate_instance(policy_type["create_schema"], body)
+        if not isinstance(body, dict):  # the RMR payload carries an object (osc.md 3.2)
+            raise BadRequest("bad_policy_instance", "a policy instance must be a JSON object")
+        existed = store.put_instance(type_id, policy_instance_id, body)
+        if notification_destination is not None:
+            store.set_notification_destination(type_id, policy_instance_id, notification_destination)
+        operation = a1.A1Operation.UPDATE if existed else a1.A1Operation.CREATE
+        log.info("policy instance %s/%s accepted (%s)", type_id, policy_instance_id, operation)
+        southbound.send_request(a1.A1PolicyRequest(operation, type_id, policy_instance_id, body))
+        return Response(status_code=202)
+
+    @app.delete(f"{BASE}/policytypes/{{policy_type_id}}/policies/{{policy_instance_id}}", status_code=202)
+    def delete_instance(
+        type_id: TypeId,
+        policy_instance_id: str,
+        store: Store,
+        southbound: Southbound,
+    ) -> Response:
+        if not store.mark_deleted(type_id, policy_instance_id):
+            raise HTTPException(404, f"policy instance {type_id}/{policy_instance_id} not found")
+        log.info("policy instance %s/%s deleted", type_id, policy_instance_id)
+        southbound.send_request(a1.A1PolicyRequest(a1.A1Operation.DELETE, type_id, policy_instance_id, None))
+        return Response(status_code=202)
+
+    @app.get(f"{BASE}/policytypes/{{policy_type_id}}/policies/{{policy_instance_id}}/status")
+    def instance_status(type_id: TypeId, policy_instance_id: str, store: Store) -> dict[str, str]:
+        if store.get_instance(type_id, policy_instance_id) is None:
+            raise HTTPException(404, f"policy instance {type_id}/{policy_instance_id} not found")
+        return enforce_status(store.get_handler_status(type_id, policy_instance_id))
+
+    return app

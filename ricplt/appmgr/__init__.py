@@ -1,0 +1,1 @@
+"""A local stand-in for O-RAN SC's appmgr registration and rtmgr route distribution."""

@@ -1,0 +1,86 @@
+"""Run appmgr (registration) with rtmgr-style route distribution as its own process.
+
+    python -m ricplt.appmgr --http-port 8089 --rmr-port 4561 --redis-url redis://127.0.0.1:6379/0 \
+        --platform a1mediator=127.0.0.1:4562/4563 --platform submgr=127.0.0.1:4560/4564
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+import uvicorn
+
+from ricplt.appmgr.app import create_app
+from ricplt.appmgr.distribution import PlatformComponent, RmrRoutePusher, RouteDistributor
+from ricplt.appmgr.metrics import AppmgrMetrics
+from ricplt.appmgr.registry import Registry
+from ricproto import mdclog
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m ricplt.appmgr", description=__doc__.splitlines()[0])
+    parser.add_argument("--http-host", default="127.0.0.1")
+    parser.add_argument("--http-port", type=int, default=8080, help="REST port (OSC appmgr: 8080)")
+    parser.add_argument(
+        "--rmr-port",
+        type=int,
+        default=4561,
+        help="RMR port of the route distributor (acks of pushed tables come back here)",
+    )
+    parser.add_argument(
+        "--src-id",
+        default=os.environ.get("RMR_SRC_ID", "127.0.0.1"),
+        help="RMR source name route-manager acks are returned to (default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("TWINRIC_REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
+    parser.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        type=PlatformComponent.parse,
+        metavar="ROLE=HOST:PORT[/ROUTEPORT]",
+        help="a platform component (submgr, e2term, e2mgr, a1mediator); repeatable",
+    )
+    parser.add_argument("--ack-timeout", type=float, default=2.0, help="seconds to wait for a table ack")
+    parser.add_argument("--retry-interval", type=float, default=1.0, help="seconds between re-pushes")
+    parser.add_argument("--log-level", default="INFO")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    mdclog.configure("appmgr", args.log_level)
+    log = logging.getLogger("appmgr")
+    from ricproto.rmr import RmrContext  # only the process entry point needs the transport
+
+    registry = Registry.from_url(args.redis_url)
+    metrics = AppmgrMetrics(lambda: len(registry.xapps()))
+    ctx = RmrContext(args.rmr_port, src_id=args.src_id)
+    distributor = RouteDistributor(
+        registry,
+        args.platform,
+        RmrRoutePusher(ctx),
+        metrics,
+        ack_timeout=args.ack_timeout,
+        retry_interval=args.retry_interval,
+    )
+    app = create_app(registry, distributor, metrics, start_distributor=True)
+    log.info(
+        "appmgr: REST on %s:%s, route distribution from RMR port %s, platform %s",
+        args.http_host,
+        args.http_port,
+        args.rmr_port,
+        [f"{c.role}={c.rmr_endpoint}" for c in args.platform],
+    )
+    try:
+        uvicorn.run(app, host=args.http_host, port=args.http_port, log_level="warning")
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    main()

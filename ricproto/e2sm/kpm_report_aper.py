@@ -1,0 +1,503 @@
+"""Hand-written aligned-PER coding of the per-report KPM messages (the hot path).
+
+Covers E2SM-KPM-IndicationHeader format 1 and E2SM-KPM-IndicationMessage formats 1 and 3 with
+the root (non-extension) content that twinric produces: measurement names/ids, labels without
+extension additions, integer/real/noValue records, and UE ids of the gNB, gNB-DU, gNB-CU-UP and
+ng-eNB-DU kinds (gNB-UEID without globalGNB-ID). Everything else raises `AperUnsupported`, and
+`ricproto.e2sm.kpm` then uses the asn1tools reference codec, which the tests compare this module
+with byte for byte. Values outside a constraint are also left to the reference codec, so that the
+error a caller sees always comes from one place.
+"""
+
+from __future__ import annotations
+
+from ricproto.e2sm.aper import AperTruncated, AperUnsupported, BitReader, BitWriter
+from ricproto.e2sm.identities import SNssai
+from ricproto.e2sm.kpm import (
+    LABEL_FIELDS,
+    NO_LABEL,
+    IndicationHeaderFormat1,
+    IndicationMessage,
+    IndicationMessageFormat1,
+    IndicationMessageFormat3,
+    MeasurementDataItem,
+    MeasurementInfoItem,
+    MeasurementLabel,
+    UeMeasurementReportItem,
+)
+from ricproto.e2sm.ueid import Guami, UeId, UeIdGnb, UeIdGnbCuUp, UeIdGnbDu, UeIdNgEnbDu
+
+U32 = 4294967295
+MAX_LIST = 65535
+_PRINTABLE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
+
+# Root fields of MeasurementLabel: (attribute, kind). Extension additions are not handled here.
+_ROOT_LABEL = tuple((attr, kind, name) for attr, name, kind in LABEL_FIELDS[:21])
+_EXT_LABEL = tuple(attr for attr, _, _ in LABEL_FIELDS[21:])
+# Constraint per integer label field: (lb, ub, extensible)
+_LABEL_INT = {
+    "five_qi": (0, 255, True),
+    "qfi": (0, 63, True),
+    "qci": (0, 255, False),
+    "qci_max": (0, 255, False),
+    "qci_min": (0, 255, False),
+    "arp_max": (1, 15, True),
+    "arp_min": (1, 15, True),
+    "bitrate_range": (1, 65535, True),
+    "layer_mu_mimo": (1, 65535, True),
+    "dist_bin_x": (1, 65535, True),
+    "dist_bin_y": (1, 65535, True),
+    "dist_bin_z": (1, 65535, True),
+}
+
+
+def _printable(text: str) -> bytes:
+    if not isinstance(text, str) or not text.isascii():
+        raise AperUnsupported("not a PrintableString")
+    data = text.encode("ascii")
+    if not _PRINTABLE.issuperset(data):
+        raise AperUnsupported("not a PrintableString")
+    return data
+
+
+def _check_int(v: object, lb: int, ub: int) -> int:
+    if type(v) is not int or not lb <= v <= ub:
+        raise AperUnsupported("integer outside the root range")
+    return v
+
+
+# ---------------------------------------------------------------------------------------------
+# encoding
+
+
+def _enc_string(w: BitWriter, text: str, lb: int, ub: int) -> None:
+    """PrintableString (SIZE (lb..ub, ...)) within its root size."""
+    data = _printable(text)
+    if not lb <= len(data) <= ub:
+        raise AperUnsupported("string size outside the root range")
+    w.bits(0, 1)
+    w.constrained(len(data), lb, ub)
+    if data:
+        w.align()
+        w.octets(data)
+
+
+_NO_LABEL = MeasurementLabel(no_label=True)
+_EMPTY_LABEL = MeasurementLabel()
+
+
+def _enc_label(w: BitWriter, label: MeasurementLabel) -> None:
+    if label is _NO_LABEL or label is NO_LABEL:
+        w.bits(1 << 21, 23)  # extension bit 0, only noLabel present, its ENUMERATED extension bit 0
+        return
+    for attr in _EXT_LABEL:
+        if getattr(label, attr) is not None:
+            raise AperUnsupported("label extension")
+    present = 0
+    values = []
+    for attr, kind, _ in _ROOT_LABEL:
+        v = getattr(label, attr)
+        on = bool(v) if kind == "flag" else v is not None
+        present = (present << 1) | on
+        if on:
+            values.append((attr, kind, v))
+    w.bits(present, 22)  # extension bit 0 + 21 presence bits
+    for attr, kind, v in values:
+        if kind == "flag":
+            w.bits(0, 1)
+        elif kind == "octets":
+            if type(v) is not bytes or len(v) != 3:
+                raise AperUnsupported("plmnID")
+            w.align()
+            w.octets(v)
+        elif kind == "slice":
+            if type(v) is not SNssai:
+                raise AperUnsupported("sliceID")
+            _check_int(v.sst, 0, 255)
+            w.bits(0 if v.sd is None else 1, 2)
+            w.bits(v.sst, 8)
+            if v.sd is not None:
+                w.align()
+                w.octets(_check_int(v.sd, 0, 0xFFFFFF).to_bytes(3, "big"))
+        elif kind == "enum":
+            if v not in ("start", "end"):
+                raise AperUnsupported("startEndInd")
+            w.bits(0 if v == "start" else 1, 2)
+        else:
+            lb, ub, ext = _LABEL_INT[attr]
+            _check_int(v, lb, ub)
+            if ext:
+                w.bits(0, 1)
+            w.constrained(v, lb, ub)
+
+
+_NAME_CACHE: dict[str, bytes] = {}
+
+
+def _name_octets(name: str) -> bytes:
+    data = _NAME_CACHE.get(name)
+    if data is None:
+        data = _printable(name)
+        if not 1 <= len(data) <= 150:
+            raise AperUnsupported("measName size")
+        if len(_NAME_CACHE) < 4096:
+            _NAME_CACHE[name] = data
+    return data
+
+
+def _enc_info(w: BitWriter, item: MeasurementInfoItem) -> None:
+    t = item.meas_type
+    if type(t) is str:
+        data = _name_octets(t)
+        # item ext bit, CHOICE ext bit, index 0 (measName), string ext bit, 8-bit length - 1
+        w.bits(len(data) - 1, 12)
+        w.align()
+        w.octets(data)
+    elif type(t) is int:
+        w.bits(0b001, 3)
+        w.bits(0, 1)
+        w.constrained(_check_int(t, 1, 65536), 1, 65536)
+    else:
+        raise AperUnsupported("measType")
+    labels = item.label_info_list
+    if not labels:
+        raise AperUnsupported("empty labelInfoList")
+    w.length(len(labels))
+    for label in labels:
+        w.bits(0, 1)
+        _enc_label(w, label)
+
+
+def _enc_f1(w: BitWriter, m: IndicationMessageFormat1) -> None:
+    info = m.meas_info_list
+    gp = m.granul_period
+    w.bits((2 if info else 0) | (gp is not None), 3)
+    data = m.meas_data
+    if not 1 <= len(data) <= MAX_LIST:
+        raise AperUnsupported("measData size")
+    w.constrained(len(data), 1, MAX_LIST)
+    for d in data:
+        if type(d) is not MeasurementDataItem:
+            raise AperUnsupported("measData item")
+        rec = d.meas_record
+        if not rec:
+            raise AperUnsupported("empty measRecord")
+        w.bits(1 if d.incomplete_flag else 0, 2)
+        w.length(len(rec))
+        for v in rec:
+            tv = type(v)
+            if tv is int:
+                w.record_u32(v)
+            elif tv is float:
+                w.bits(1, 3)
+                w.real(v)
+            elif v is None:
+                w.bits(2, 3)
+            else:
+                raise AperUnsupported("record value")
+        if d.incomplete_flag:
+            w.bits(0, 1)
+    if info:
+        if len(info) > MAX_LIST:
+            raise AperUnsupported("measInfoList size")
+        w.constrained(len(info), 1, MAX_LIST)
+        for item in info:
+            _enc_info(w, item)
+    if gp is not None:
+        w.constrained(_check_int(gp, 1, U32), 1, U32)
+
+
+def _enc_ueid(w: BitWriter, ue: UeId) -> None:
+    t = type(ue)
+    if t is UeIdGnbDu or t is UeIdGnbCuUp:
+        w.bits(1 if t is UeIdGnbDu else 2, 4)  # CHOICE extension bit + 3-bit index
+        ident = ue.gnb_cu_ue_f1ap_id if t is UeIdGnbDu else ue.gnb_cu_cp_ue_e1ap_id
+        w.bits(0 if ue.ran_ueid is None else 1, 2)
+        w.constrained(_check_int(ident, 0, U32), 0, U32)
+        _enc_ran_ueid(w, ue.ran_ueid)
+    elif t is UeIdNgEnbDu:
+        w.bits(4, 4)
+        w.bits(0, 1)
+        w.constrained(_check_int(ue.ng_enb_cu_ue_w1ap_id, 0, U32), 0, U32)
+    elif t is UeIdGnb:
+        if ue.global_gnb_id is not None:
+            raise AperUnsupported("globalGNB-ID")
+        f1, e1 = ue.gnb_cu_ue_f1ap_id_list, ue.gnb_cu_cp_ue_e1ap_id_list
+        w.bits(0, 4)
+        w.bits(
+            (bool(f1) << 4)
+            | (bool(e1) << 3)
+            | ((ue.ran_ueid is not None) << 2)
+            | ((ue.m_ng_ran_ue_xnap_id is not None) << 1),
+            6,
+        )
+        w.constrained(_check_int(ue.amf_ue_ngap_id, 0, (1 << 40) - 1), 0, (1 << 40) - 1)
+        g = ue.guami
+        if type(g) is not Guami or type(g.plmn_identity) is not bytes or len(g.plmn_identity) != 3:
+            raise AperUnsupported("guami")
+        w.bits(0, 1)
+        w.align()
+        w.octets(g.plmn_identity)
+        w.bits(_check_int(g.amf_region_id, 0, 255), 8)
+        w.bits(_check_int(g.amf_set_id, 0, 1023), 10)
+        w.bits(_check_int(g.amf_pointer, 0, 63), 6)
+        if f1:
+            if len(f1) > 4:
+                raise AperUnsupported("F1AP id list size")
+            w.constrained(len(f1), 1, 4)
+            for i in f1:
+                w.bits(0, 1)
+                w.constrained(_check_int(i, 0, U32), 0, U32)
+        if e1:
+            if len(e1) > MAX_LIST:
+                raise AperUnsupported("E1AP id list size")
+            w.constrained(len(e1), 1, MAX_LIST)
+            for i in e1:
+                w.bits(0, 1)
+                w.constrained(_check_int(i, 0, U32), 0, U32)
+        _enc_ran_ueid(w, ue.ran_ueid)
+        if ue.m_ng_ran_ue_xnap_id is not None:
+            w.constrained(_check_int(ue.m_ng_ran_ue_xnap_id, 0, U32), 0, U32)
+    else:
+        raise AperUnsupported("UEID kind")
+
+
+def _enc_ran_ueid(w: BitWriter, ran_ueid: bytes | None) -> None:
+    if ran_ueid is not None:
+        if type(ran_ueid) is not bytes or len(ran_ueid) != 8:
+            raise AperUnsupported("ran-UEID")
+        w.align()
+        w.octets(ran_ueid)
+
+
+def encode_indication_message(msg: IndicationMessage) -> bytes:
+    w = BitWriter()
+    t = type(msg)
+    if t is IndicationMessageFormat1:
+        w.bits(0, 3)  # message extension bit, CHOICE extension bit, index 0
+        _enc_f1(w, msg)
+        return w.to_bytes()
+    if t is IndicationMessageFormat3:
+        reports = msg.ue_meas_report_list
+        if not 1 <= len(reports) <= MAX_LIST:
+            raise AperUnsupported("ueMeasReportList size")
+        inner = BitWriter()
+        inner.bits(0, 1)
+        inner.constrained(len(reports), 1, MAX_LIST)
+        for r in reports:
+            if type(r) is not UeMeasurementReportItem or type(r.meas_report) is not IndicationMessageFormat1:
+                raise AperUnsupported("ueMeasReportList item")
+            inner.bits(0, 1)
+            _enc_ueid(inner, r.ue_id)
+            _enc_f1(inner, r.meas_report)
+        w.bits(0b01, 2)  # message extension bit, CHOICE extension bit set (format 3 is an addition)
+        w.small(0)
+        w.open_type(inner.to_bytes())
+        return w.to_bytes()
+    raise AperUnsupported("indication message format")
+
+
+_HEADER_STRINGS = (("file_formatversion", 15), ("sender_name", 400), ("sender_type", 8), ("vendor_name", 32))
+
+
+def encode_indication_header(msg: IndicationHeaderFormat1) -> bytes:
+    if type(msg) is not IndicationHeaderFormat1:
+        raise AperUnsupported("indication header format")
+    ts = msg.collet_start_time
+    if type(ts) is not bytes or len(ts) != 8:
+        raise AperUnsupported("colletStartTime")
+    w = BitWriter()
+    present = 0
+    for attr, _ in _HEADER_STRINGS:
+        v = getattr(msg, attr)
+        if v is not None and not v:
+            raise AperUnsupported("empty header string")  # rare; left to the reference codec
+        present = (present << 1) | (v is not None)
+    w.bits(present, 7)  # header ext, CHOICE ext (single root alternative: no index), format ext, 4 bits
+    w.align()
+    w.octets(ts)
+    for attr, ub in _HEADER_STRINGS:
+        v = getattr(msg, attr)
+        if v is not None:
+            _enc_string(w, v, 0, ub)
+    return w.to_bytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# decoding
+
+
+def _no_ext(r: BitReader) -> None:
+    if r.bits(1):
+        raise AperUnsupported("extension present")
+
+
+def _dec_string(r: BitReader, lb: int, ub: int) -> str:
+    _no_ext(r)
+    n = r.constrained(lb, ub)
+    if n == 0:
+        return ""
+    data = r.octets(n)
+    if not _PRINTABLE.issuperset(data):
+        raise AperTruncated("not a PrintableString")
+    return data.decode("ascii")
+
+
+def _dec_label(r: BitReader) -> MeasurementLabel:
+    head = r.bits(23)  # extension bit, 21 presence bits, and the first field's first bit
+    if head == 1 << 21:  # only noLabel present, its ENUMERATED extension bit 0
+        return NO_LABEL
+    if head >> 22:
+        raise AperUnsupported("extension present")
+    r.rewind(1)
+    present = head >> 1
+    if not present:
+        return _EMPTY_LABEL
+    kwargs: dict = {}
+    for i, (attr, kind, _) in enumerate(_ROOT_LABEL):
+        if not (present >> (20 - i)) & 1:
+            continue
+        if kind == "flag":
+            _no_ext(r)
+            kwargs[attr] = True
+        elif kind == "octets":
+            kwargs[attr] = r.octets(3)
+        elif kind == "slice":
+            _no_ext(r)
+            has_sd = r.bits(1)
+            sst = r.bits(8)
+            kwargs[attr] = SNssai(sst, int.from_bytes(r.octets(3), "big") if has_sd else None)
+        elif kind == "enum":
+            _no_ext(r)
+            kwargs[attr] = "end" if r.bits(1) else "start"
+        else:
+            lb, ub, ext = _LABEL_INT[attr]
+            if ext:
+                _no_ext(r)
+            kwargs[attr] = r.constrained(lb, ub)
+    return MeasurementLabel(**kwargs)
+
+
+def _dec_info(r: BitReader) -> MeasurementInfoItem:
+    head = r.bits(4)  # item extension bit, CHOICE extension bit, CHOICE index, value's extension bit
+    if head == 0b0010:  # measID
+        meas_type: str | int = r.constrained(1, 65536)
+    elif head:
+        raise AperUnsupported("extension present")
+    else:
+        n = r.bits(8) + 1
+        data = r.octets(n)
+        if not _PRINTABLE.issuperset(data):
+            raise AperTruncated("not a PrintableString")
+        meas_type = data.decode("ascii")
+    n = r.length()
+    if n == 0:
+        raise AperTruncated("empty labelInfoList")
+    labels = []
+    for _ in range(n):
+        _no_ext(r)
+        labels.append(_dec_label(r))
+    return MeasurementInfoItem(meas_type, tuple(labels))
+
+
+def _dec_f1(r: BitReader) -> IndicationMessageFormat1:
+    _no_ext(r)
+    opts = r.bits(2)
+    n = r.constrained(1, MAX_LIST)
+    data = []
+    for _ in range(n):
+        _no_ext(r)
+        incomplete = r.bits(1)
+        count = r.length()
+        if count == 0:
+            raise AperTruncated("empty measRecord")
+        rec: list[int | float | None] = []
+        for _ in range(count):
+            idx = r.bits(3)  # CHOICE extension bit + 2-bit index
+            if idx == 0:
+                rec.append(r.u32())
+            elif idx == 1:
+                rec.append(r.real())
+            elif idx == 2:
+                rec.append(None)
+            elif idx > 3:
+                raise AperUnsupported("extension present")
+            else:
+                raise AperTruncated("bad MeasurementRecordItem index")
+        if incomplete:
+            _no_ext(r)
+        data.append(MeasurementDataItem(tuple(rec), bool(incomplete)))
+    info: tuple[MeasurementInfoItem, ...] = ()
+    if opts & 2:
+        info = tuple(_dec_info(r) for _ in range(r.constrained(1, MAX_LIST)))
+    gp = r.constrained(1, U32) if opts & 1 else None
+    return IndicationMessageFormat1(tuple(data), info, gp)
+
+
+def _dec_ueid(r: BitReader) -> UeId:
+    _no_ext(r)
+    idx = r.bits(3)
+    _no_ext(r)
+    if idx in (1, 2):
+        has_ran = r.bits(1)
+        ident = r.constrained(0, U32)
+        ran = r.octets(8) if has_ran else None
+        return UeIdGnbDu(ident, ran) if idx == 1 else UeIdGnbCuUp(ident, ran)
+    if idx == 4:
+        return UeIdNgEnbDu(r.constrained(0, U32))
+    if idx != 0:
+        raise AperUnsupported("UEID kind")
+    opts = r.bits(5)
+    if opts & 1:
+        raise AperUnsupported("globalGNB-ID")
+    amf = r.constrained(0, (1 << 40) - 1)
+    _no_ext(r)
+    plmn = r.octets(3)
+    guami = Guami(plmn, r.bits(8), r.bits(10), r.bits(6))
+    f1: tuple[int, ...] = ()
+    e1: tuple[int, ...] = ()
+    if opts & 16:
+        f1 = tuple(_dec_ext_u32(r) for _ in range(r.constrained(1, 4)))
+    if opts & 8:
+        e1 = tuple(_dec_ext_u32(r) for _ in range(r.constrained(1, MAX_LIST)))
+    ran = r.octets(8) if opts & 4 else None
+    xn = r.constrained(0, U32) if opts & 2 else None
+    return UeIdGnb(amf, guami, f1, e1, ran, xn)
+
+
+def _dec_ext_u32(r: BitReader) -> int:
+    _no_ext(r)
+    return r.constrained(0, U32)
+
+
+def decode_indication_message(data: bytes) -> IndicationMessage:
+    r = BitReader(bytes(data))
+    _no_ext(r)
+    if r.bits(1):  # CHOICE extension: format 3 is the only addition handled here
+        if r.small() != 0:
+            raise AperUnsupported("unknown indication message format")
+        inner = BitReader(r.open_type())
+        _no_ext(inner)
+        n = inner.constrained(1, MAX_LIST)
+        reports = []
+        for _ in range(n):
+            _no_ext(inner)
+            ue = _dec_ueid(inner)
+            reports.append(UeMeasurementReportItem(ue, _dec_f1(inner)))
+        return IndicationMessageFormat3(tuple(reports))
+    if r.bits(1):
+        raise AperUnsupported("format 2")
+    return _dec_f1(r)
+
+
+def decode_indication_header(data: bytes) -> IndicationHeaderFormat1:
+    r = BitReader(bytes(data))
+    _no_ext(r)
+    _no_ext(r)
+    _no_ext(r)
+    present = r.bits(4)
+    ts = r.octets(8)
+    values = []
+    for i, (_, ub) in enumerate(_HEADER_STRINGS):
+        values.append(_dec_string(r, 0, ub) if (present >> (3 - i)) & 1 else None)
+    return IndicationHeaderFormat1(ts, *values)

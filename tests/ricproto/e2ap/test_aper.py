@@ -1,0 +1,139 @@
+"""APER primitives against asn1tools on small ASN.1 types written for this test (no standard text)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import asn1tools
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ricproto.e2ap.aper import AperError, AperReader, AperWriter
+
+SPEC = asn1tools.compile_string(
+    """
+    Primitives DEFINITIONS AUTOMATIC TAGS ::= BEGIN
+    Small ::= INTEGER (3..7)
+    Octet ::= INTEGER (0..255)
+    Twelve ::= INTEGER (0..4095)
+    Wide ::= INTEGER (0..68719476735)
+    Ext ::= INTEGER (0..255, ...)
+    Octets ::= OCTET STRING
+    Plmn ::= OCTET STRING (SIZE(3))
+    GnbId ::= BIT STRING (SIZE(22..32))
+    Fixed20 ::= BIT STRING (SIZE(20))
+    Port ::= BIT STRING (SIZE(16))
+    Address ::= BIT STRING (SIZE(1..160, ...))
+    Oid ::= PrintableString (SIZE(1..1000, ...))
+    Name ::= PrintableString (SIZE(1..150, ...))
+    Pair ::= SEQUENCE { flag BOOLEAN, name Name, n Small }
+    END
+    """,
+    "per",
+)
+PRINTABLE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
+
+
+def _ours(put: Callable[[AperWriter], None]) -> bytes:
+    w = AperWriter()
+    put(w)
+    return w.to_bytes()
+
+
+def _left_aligned(value: int, nbits: int) -> tuple[bytes, int]:
+    nbytes = (nbits + 7) // 8
+    return (value << (8 * nbytes - nbits)).to_bytes(nbytes, "big"), nbits
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(3, 7), st.integers(0, 255), st.integers(0, 4095), st.integers(0, 2**36 - 1))
+def test_constrained_whole_numbers(small: int, octet: int, twelve: int, wide: int) -> None:
+    for name, value, lb, ub in (
+        ("Small", small, 3, 7),
+        ("Octet", octet, 0, 255),
+        ("Twelve", twelve, 0, 4095),
+        ("Wide", wide, 0, 2**36 - 1),
+    ):
+        encoded = _ours(lambda w, v=value, lb=lb, ub=ub: w.constrained(v, lb, ub))
+        assert encoded == SPEC.encode(name, value)
+        assert AperReader(encoded).constrained(lb, ub) == value
+
+
+def test_extensible_integer_outside_root_decodes() -> None:
+    encoded = SPEC.encode("Ext", 1000)
+    r = AperReader(encoded)
+    assert r.bits(1) == 1
+    assert r.unconstrained_int() == 1000
+    w = AperWriter()
+    w.bits(1, 1)
+    w.unconstrained_int(1000)
+    assert w.to_bytes() == encoded
+
+
+@pytest.mark.parametrize("size", [0, 1, 127, 128, 16383, 16384, 16385, 32768, 65536, 65537, 70000, 150000])
+def test_octet_string_lengths_and_fragments(size: int) -> None:
+    data = bytes(i % 251 for i in range(size))
+    encoded = _ours(lambda w: w.octet_string(data))
+    assert encoded == SPEC.encode("Octets", data)
+    assert AperReader(encoded).octet_string() == data
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(22, 32).flatmap(lambda n: st.tuples(st.integers(0, 2**n - 1), st.just(n))),
+    st.integers(1, 160).flatmap(lambda n: st.tuples(st.integers(0, 2**n - 1), st.just(n))),
+    st.integers(0, 2**20 - 1),
+    st.integers(0, 65535),
+)
+def test_bit_strings(gnb: tuple[int, int], address: tuple[int, int], fixed: int, port: int) -> None:
+    cases = (
+        ("GnbId", gnb, 22, 32, False),
+        ("Address", address, 1, 160, True),
+        ("Fixed20", (fixed, 20), 20, 20, False),
+        ("Port", (port, 16), 16, 16, False),
+    )
+    for name, (value, nbits), lb, ub, ext in cases:
+        encoded = _ours(lambda w, v=value, n=nbits, lb=lb, ub=ub, ext=ext: w.bit_string(v, n, lb, ub, ext))
+        assert encoded == SPEC.encode(name, _left_aligned(value, nbits))
+        assert AperReader(encoded).bit_string(lb, ub, ext) == (value, nbits)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.text(PRINTABLE, min_size=1, max_size=1000),
+    st.text(PRINTABLE, min_size=1, max_size=150),
+    st.booleans(),
+    st.integers(3, 7),
+)
+def test_printable_strings_in_a_sequence(oid: str, name: str, flag: bool, n: int) -> None:
+    assert _ours(lambda w: w.printable(oid, 1, 1000)) == SPEC.encode("Oid", oid)
+
+    def pair(w: AperWriter) -> None:  # unaligned fields before the string check the alignment rules
+        w.bits(flag, 1)
+        w.printable(name, 1, 150)
+        w.constrained(n, 3, 7)
+
+    encoded = _ours(pair)
+    assert encoded == SPEC.encode("Pair", {"flag": flag, "name": name, "n": n})
+    r = AperReader(encoded)
+    assert (r.bits(1), r.printable(1, 150), r.constrained(3, 7)) == (flag, name, n)
+
+
+def test_fixed_octets() -> None:
+    assert _ours(lambda w: w.fixed_octets(b"\x00\xf1\x10", 3)) == SPEC.encode("Plmn", b"\x00\xf1\x10")
+
+
+def test_reader_refuses_truncated_and_out_of_range() -> None:
+    with pytest.raises(AperError, match="truncated"):
+        AperReader(b"\x05ab").octet_string()
+    with pytest.raises(AperError, match="outside"):
+        AperReader(b"\xf0").constrained(3, 7)  # 3 bits = 7 -> value 10
+    with pytest.raises(AperError, match="not a PrintableString"):
+        AperReader(b"\x00\x00\x00!").printable(1, 1000)  # length 1, "!"
+    with pytest.raises(AperError):
+        AperWriter().constrained(8, 3, 7)
+
+
+def test_empty_encoding_is_one_zero_octet() -> None:
+    assert AperWriter().to_bytes() == b"\x00"

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ricproto.e2error import E2CodecError
+from ricproto.e2sm import rc
+from ricproto.e2sm.identities import NrCgi, nr_cell_identity, plmn_digits, plmn_from_digits
+
+
+def test_plmn_bcd_known_values() -> None:
+    assert plmn_from_digits("00101") == b"\x00\xf1\x10"
+    assert plmn_digits(b"\x00\xf1\x10") == "00101"
+    assert plmn_from_digits("310410") == bytes([0x13, 0x00, 0x14])
+    assert plmn_digits(bytes([0x13, 0x00, 0x14])) == "310410"
+
+
+@given(st.text(alphabet="0123456789", min_size=5, max_size=6))
+def test_plmn_round_trip(digits: str) -> None:
+    assert plmn_digits(plmn_from_digits(digits)) == digits
+
+
+@pytest.mark.parametrize("bad", ["0010", "0010100", "00a01", ""])
+def test_plmn_rejects_bad_digits(bad: str) -> None:
+    with pytest.raises(E2CodecError):
+        plmn_from_digits(bad)
+
+
+def test_plmn_rejects_non_bcd() -> None:
+    with pytest.raises(E2CodecError):
+        plmn_digits(b"\x00\x1f\x01")  # kpimon-go's literal: not BCD
+
+
+def test_nr_cell_identity_composition() -> None:
+    # gNB-ID 0x19B over 22 bits, cell 1 -> the gNB id sits in the leftmost 22 of 36 bits
+    assert nr_cell_identity(0x19B, 22, 1) == (0x19B << 14) | 1
+    with pytest.raises(E2CodecError):
+        nr_cell_identity(1 << 22, 22, 0)
+    with pytest.raises(E2CodecError):
+        nr_cell_identity(1, 21, 0)
+
+
+def test_nr_cgi_aper_bytes_match_the_srsran_handover_payload() -> None:
+    # NR-CGI {00 f1 10, cell 1} as srsRAN puts it into the handover RAN parameter 4
+    cgi = NrCgi.from_plmn("00101", 1)
+    assert rc.encode_nr_cgi(cgi) == bytes.fromhex("0000f11000000000" + "10")
+    assert rc.decode_nr_cgi(rc.encode_nr_cgi(cgi)) == cgi
+
+
+@given(st.integers(0, (1 << 36) - 1))
+def test_nr_cgi_round_trip(cell: int) -> None:
+    cgi = NrCgi(b"\x13\x00\x14", cell)
+    assert rc.decode_nr_cgi(rc.encode_nr_cgi(cgi)) == cgi
+
+
+def test_nr_cgi_rejects_oversized_cell_identity() -> None:
+    with pytest.raises(E2CodecError):
+        rc.encode_nr_cgi(NrCgi(b"\x00\xf1\x10", 1 << 36))

@@ -1,0 +1,228 @@
+"""E2SM-RC: round trips (hypothesis), typed controls in both numberings, standard-module bytes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ricproto.e2error import E2CodecError
+from ricproto.e2sm import asn1spec, rc
+from ricproto.e2sm.identities import NrCgi, SNssai
+from ricproto.e2sm.ran_function_name import RanFunctionName
+from ricproto.e2sm.ueid import Guami, UeIdGnb, UeIdGnbCuUp, UeIdGnbDu
+
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PRINTABLE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
+names = st.text(alphabet=PRINTABLE, min_size=1, max_size=30)
+octets3 = st.binary(min_size=3, max_size=3)
+u32 = st.integers(0, 2**32 - 1)
+ueids = st.one_of(
+    st.builds(UeIdGnbDu, u32),
+    st.builds(UeIdGnbCuUp, u32, st.none() | st.binary(min_size=8, max_size=8)),
+    st.builds(
+        UeIdGnb,
+        st.integers(0, 2**40 - 1),
+        st.builds(Guami, octets3, st.integers(0, 255), st.integers(0, 1023), st.integers(0, 63)),
+        st.lists(u32, max_size=4).map(tuple),
+    ),
+)
+param_ids = st.integers(1, 2**32 - 1)
+values = st.one_of(
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.binary(max_size=10),
+    st.text(alphabet=PRINTABLE, max_size=10),
+    st.tuples(st.just(b"\xa0"), st.just(3)),
+)
+elements = st.builds(rc.RanParameterElement, st.none() | values, st.just(False)) | st.builds(
+    rc.RanParameterElement, values, st.just(True)
+)
+trees = st.recursive(
+    elements,
+    lambda children: st.one_of(
+        st.builds(
+            rc.RanParameterStructure,
+            st.lists(st.builds(rc.RanParameterItem, param_ids, children), max_size=3).map(tuple),
+        ),
+        st.builds(
+            rc.RanParameterList,
+            st.lists(
+                st.builds(
+                    rc.RanParameterStructure,
+                    st.lists(st.builds(rc.RanParameterItem, param_ids, children), max_size=2).map(tuple),
+                ),
+                min_size=1,
+                max_size=2,
+            ).map(tuple),
+        ),
+    ),
+    max_leaves=8,
+)
+messages = st.builds(
+    rc.ControlMessageFormat1,
+    st.lists(st.builds(rc.RanParameterItem, param_ids, trees), max_size=3).map(tuple),
+)
+headers = st.builds(
+    rc.ControlHeaderFormat1,
+    ueids,
+    st.integers(0, 255),
+    st.integers(1, 65535),
+    st.none() | st.sampled_from(["accept", "reject"]),
+)
+outcomes = st.builds(
+    rc.ControlOutcomeFormat1,
+    st.lists(st.builds(rc.ControlOutcomeItem, param_ids, values), max_size=4).map(tuple),
+)
+snssai = st.builds(SNssai, st.integers(0, 255), st.none() | st.integers(0, 0xFFFFFF))
+ratio = st.none() | st.integers(0, 100)
+slice_controls = st.builds(
+    rc.SliceQuotaControl,
+    ueids,
+    st.lists(
+        st.builds(
+            rc.RrmPolicyRatioGroup,
+            st.lists(st.builds(rc.RrmPolicyMember, octets3, snssai), min_size=1, max_size=3).map(tuple),
+            ratio,
+            ratio,
+            ratio,
+        ),
+        min_size=1,
+        max_size=3,
+    ).map(tuple),
+    st.sampled_from(list(rc.SliceQuotaNumbering)),
+)
+ho_controls = st.builds(rc.HandoverControl, ueids, st.builds(NrCgi, octets3, st.integers(0, 2**36 - 1)))
+param_descs = st.lists(st.builds(rc.RanParameterDescription, param_ids, names), max_size=3).map(tuple)
+definitions = st.builds(
+    rc.RanFunctionDefinition,
+    st.builds(RanFunctionName, names, names, names, st.none() | st.integers(0, 100)),
+    st.lists(
+        st.builds(
+            rc.ControlStyle,
+            st.integers(1, 255),
+            names,
+            st.lists(
+                st.builds(
+                    rc.ControlActionDescription, st.integers(1, 65535), names, param_descs, st.booleans()
+                ),
+                max_size=3,
+            ).map(tuple),
+            st.integers(1, 3),
+            st.integers(1, 3),
+            st.none() | st.integers(1, 2),
+            st.integers(1, 3),
+            param_descs,
+        ),
+        max_size=3,
+    ).map(tuple),
+)
+
+
+def _standard_reencodes(standard: Any, type_name: str, data: bytes) -> None:
+    value = asn1spec.rc_spec().decode(type_name, data)
+    assert standard.encode(type_name, value) == data
+    assert standard.encode(type_name, standard.decode(type_name, data)) == data
+
+
+@SETTINGS
+@given(headers)
+def test_control_header_round_trip(standard_rc: Any, msg: rc.ControlHeaderFormat1) -> None:
+    data = rc.encode_control_header(msg)
+    assert rc.decode_control_header(data) == msg
+    _standard_reencodes(standard_rc, "E2SM-RC-ControlHeader", data)
+
+
+@SETTINGS
+@given(messages)
+def test_control_message_round_trip(standard_rc: Any, msg: rc.ControlMessageFormat1) -> None:
+    data = rc.encode_control_message(msg)
+    assert rc.decode_control_message(data) == msg
+    _standard_reencodes(standard_rc, "E2SM-RC-ControlMessage", data)
+
+
+@SETTINGS
+@given(outcomes)
+def test_control_outcome_round_trip(standard_rc: Any, msg: rc.ControlOutcomeFormat1) -> None:
+    data = rc.encode_control_outcome(msg)
+    assert rc.decode_control_outcome(data) == msg
+    _standard_reencodes(standard_rc, "E2SM-RC-ControlOutcome", data)
+
+
+@SETTINGS
+@given(definitions)
+def test_ran_function_definition_round_trip(standard_rc: Any, msg: rc.RanFunctionDefinition) -> None:
+    data = rc.encode_ran_function_definition(msg)
+    assert rc.decode_ran_function_definition(data) == msg
+    _standard_reencodes(standard_rc, "E2SM-RC-RANFunctionDefinition", data)
+
+
+@SETTINGS
+@given(slice_controls)
+def test_slice_quota_control_round_trip(control: rc.SliceQuotaControl) -> None:
+    header, message = control.encode()
+    assert rc.decode_control(header, message) == control
+
+
+@SETTINGS
+@given(ho_controls)
+def test_handover_control_round_trip(control: rc.HandoverControl) -> None:
+    assert rc.decode_control(*control.encode()) == control
+
+
+def test_both_slice_numberings_decode_to_the_same_quota() -> None:
+    base = rc.SliceQuotaControl.single(UeIdGnbDu(7), b"\x00\xf1\x10", SNssai(1, 2), 10, 50, 5)
+    old = rc.SliceQuotaControl(base.ue_id, base.rrm_policy_ratio_list, rc.SliceQuotaNumbering.V1_03)
+    new_bytes, old_bytes = base.encode()[1], old.encode()[1]
+    assert new_bytes != old_bytes
+    ids_old = rc.decode_control_message(old_bytes)
+    group = ids_old.ran_p_list[0].ran_parameter_value_type.list_of_ran_parameter[0]  # type: ignore[union-attr]
+    inner = group.sequence_of_ran_parameters[0].ran_parameter_value_type
+    assert [i.ran_parameter_id for i in inner.sequence_of_ran_parameters] == [3, 10, 11, 12]  # type: ignore[union-attr]
+    a = rc.decode_control(base.encode()[0], old_bytes)
+    b = rc.decode_control(base.encode()[0], new_bytes)
+    assert isinstance(a, rc.SliceQuotaControl) and isinstance(b, rc.SliceQuotaControl)
+    assert a.rrm_policy_ratio_list == b.rrm_policy_ratio_list == base.rrm_policy_ratio_list
+    assert (a.numbering, b.numbering) == (rc.SliceQuotaNumbering.V1_03, rc.SliceQuotaNumbering.NEWER)
+
+
+def test_default_definition_offers_handover_and_slice_quota() -> None:
+    d = rc.decode_ran_function_definition(
+        rc.encode_ran_function_definition(rc.default_ran_function_definition())
+    )
+    assert d.ran_function_name.ran_function_e2sm_oid == "1.3.6.1.4.1.53148.1.1.2.3"
+    assert d.offers(3, 1) and d.offers(2, 6) and not d.offers(2, 1)
+
+
+def test_ratio_outside_percent_is_rejected() -> None:
+    with pytest.raises(E2CodecError):
+        rc.SliceQuotaControl.single(UeIdGnbDu(0), b"\x00\xf1\x10", SNssai(1), 10, 130, 0).encode()
+
+
+def test_unsupported_control_and_malformed_tree_are_codec_errors() -> None:
+    header = rc.ControlHeaderFormat1(UeIdGnbDu(0), 1, 1)
+    empty = rc.ControlMessageFormat1(())
+    with pytest.raises(E2CodecError, match="style 1 action 1"):
+        rc.parse_control(header, empty)
+    with pytest.raises(E2CodecError) as err:
+        rc.parse_control(rc.ControlHeaderFormat1(UeIdGnbDu(0), 3, 1), empty)
+    assert err.value.field == "ranP-List[1]"
+    wrong = rc.ControlMessageFormat1((rc.RanParameterItem(1, rc.RanParameterElement(5)),))
+    with pytest.raises(E2CodecError):
+        rc.parse_control(rc.ControlHeaderFormat1(UeIdGnbDu(0), 2, 6), wrong)
+
+
+def test_typed_controls_with_wrong_members_raise_codec_error() -> None:
+    bad_slice = rc.SliceQuotaControl(
+        UeIdGnbDu(0), (rc.RrmPolicyRatioGroup((rc.RrmPolicyMember(b"\x00\xf1\x10", 1),)),)
+    )  # type: ignore[arg-type]
+    with pytest.raises(E2CodecError) as err:
+        bad_slice.encode()
+    assert err.value.message == "E2SM-RC-ControlMessage"
+    with pytest.raises(E2CodecError):
+        rc.HandoverControl(UeIdGnbDu(0), "cell 1").encode()  # type: ignore[arg-type]
+    with pytest.raises(E2CodecError):
+        rc.HandoverControl("ue", NrCgi(b"\x00\xf1\x10", 1)).encode()  # type: ignore[arg-type]
