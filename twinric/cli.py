@@ -12,6 +12,7 @@ from rich.table import Table
 from ricproto import mdclog
 from twinric.a1_cmd import a1_app
 from twinric.rmr_cmd import rmr_app
+from twinric.up_cmd import status, up
 
 app = typer.Typer(
     name="twinric",
@@ -21,6 +22,8 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(a1_app, name="a1")
+app.command()(up)
+app.command()(status)
 app.add_typer(rmr_app, name="rmr")
 
 
@@ -49,6 +52,14 @@ def doctor(
     else:
         _print_doctor_table(report)
     raise typer.Exit(0 if report["ok"] else 1)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def e2sim(ctx: typer.Context) -> None:
+    """Run the E2 simulator: twinric e2sim --scenario small --e2t HOST:PORT [--realtime | --speed N]."""
+    from e2sim.__main__ import main as e2sim_main
+
+    raise typer.Exit(e2sim_main(list(ctx.args)))
 
 
 def _mark(ok: bool) -> str:

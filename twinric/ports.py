@@ -12,15 +12,21 @@ import socket
 LOCAL_PORT_PLAN: dict[str, int] = {
     "e2term-e2": 36422,  # E2 setup from nodes (SCTP in a RIC, length-framed TCP here)
     "e2term-rmr": 38000,
+    "e2term-rtg": 38001,
+    "e2term-metrics": 38080,
     "submgr-rmr": 4560,
+    "submgr-rtg": 4564,
     "submgr-http": 8088,
-    "a1-http": 10000,
     "a1-rmr": 4562,
+    "a1-rtg": 4563,
+    "a1-http": 10000,
+    "appmgr-rmr": 4561,
     "appmgr-http": 8089,
-    "rtmgr-rmr": 4561,
     "control-rmr": 4570,
+    "control-rtg": 4571,
     "control-http": 8080,
     "pdp-rmr": 4580,
+    "pdp-rtg": 4581,
     "pdp-http": 8081,
     "twin-http": 8090,
 }
@@ -42,6 +48,19 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
         return True
+
+
+def allocate_ports(roles: list[str] | None = None, free: bool = False) -> dict[str, int]:
+    """Ports for the local stack: the plan, or (``free=True``) kernel-chosen free ports per role."""
+    roles = roles or list(LOCAL_PORT_PLAN)
+    if not free:
+        return {role: LOCAL_PORT_PLAN[role] for role in roles}
+    chosen: dict[str, int] = {}
+    while len(chosen) < len(roles):
+        port = free_port()
+        if port not in chosen.values():
+            chosen[roles[len(chosen)]] = port
+    return chosen
 
 
 def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 10.0) -> bool:

@@ -86,8 +86,10 @@ class Stack:
         self.run_dir = run_dir
         self.processes: dict[str, ManagedProcess] = {}
         self.started_at = 0.0
+        self.extra_state: dict = {}
 
-    def start(self, ready_timeout: float = 30.0) -> None:
+    def start(self, ready_timeout: float = 30.0, extra_state: dict | None = None) -> None:
+        self.extra_state = dict(extra_state or {})
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.started_at = time.time()
         for svc in self.services:
@@ -113,6 +115,7 @@ class Stack:
 
     def write_state(self) -> None:
         state = {
+            **self.extra_state,
             "started_at": self.started_at,
             "services": [
                 {**asdict(svc), "pid": self.processes[svc.name].pid} for svc in self.services
@@ -156,6 +159,7 @@ def read_status(run_dir: Path) -> dict:
     return {
         "running": any(alive.values()),
         "run_dir": str(run_dir),
+        "urls": state.get("urls", {}),
         "uptime_s": round(time.time() - state["started_at"], 1),
         "services": alive,
         **asdict(summarize(_scrape_all(services))),

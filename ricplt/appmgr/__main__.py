@@ -14,6 +14,7 @@ import uvicorn
 
 from ricplt.appmgr.app import create_app
 from ricplt.appmgr.distribution import PlatformComponent, RmrRoutePusher, RouteDistributor
+from ricplt.appmgr.e2_associations import E2NodeAssociations
 from ricplt.appmgr.metrics import AppmgrMetrics
 from ricplt.appmgr.registry import Registry
 from ricproto import mdclog
@@ -47,6 +48,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--ack-timeout", type=float, default=2.0, help="seconds to wait for a table ack")
     parser.add_argument("--retry-interval", type=float, default=1.0, help="seconds between re-pushes")
+    parser.add_argument(
+        "--no-follow-e2",
+        action="store_true",
+        help="do not follow the E2 node inventory in Redis for the MEID map (e2mgr's role locally)",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
@@ -76,9 +82,15 @@ def main(argv: list[str] | None = None) -> None:
         args.rmr_port,
         [f"{c.role}={c.rmr_endpoint}" for c in args.platform],
     )
+    follower = None
+    if not args.no_follow_e2:
+        follower = E2NodeAssociations(registry.client, registry, distributor)
+        follower.start()
     try:
         uvicorn.run(app, host=args.http_host, port=args.http_port, log_level="warning")
     finally:
+        if follower:
+            follower.stop()
         ctx.close()
 
 

@@ -1,0 +1,200 @@
+"""How fast the RAN model runs: simulated seconds per wall second, with reports every 100 ms.
+
+For each shipped scenario the model steps on its simulated clock and every 100 ms of simulated time
+reads a cell report (every cell, all 28.552 measurements, per slice) for a fresh granularity period,
+as the E2 agent will. The "with E2 encoding" variant also encodes every cell report as the agent
+would send it: E2SM-KPM indication header + format-1 message (cell values and sliceID-labelled
+values) inside an E2AP RICindication, all real APER.
+
+    .venv/bin/python bench/e2sim_speed.py [--quick]
+
+Targets (issue 5): medium >= 50x, large >= 5x real time. Both wall-clock and CPU-time factors are
+printed: on a shared machine the wall clock also counts time other processes held the cores.
+Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, str(ROOT))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from e2sim.kpm_report import cell_indication_message, indication_header  # noqa: E402
+from e2sim.ran.model import RanModel  # noqa: E402
+from e2sim.scenario import load_scenario  # noqa: E402
+from ricproto import e2ap  # noqa: E402
+from ricproto.e2sm import kpm  # noqa: E402
+
+REPORT_PERIOD_S = 0.1
+TARGETS = {"medium": 50.0, "large": 5.0}
+WARMUP_S = 1.0
+KPM_RAN_FUNCTION_ID = 2
+
+
+def encode_indications(model: RanModel, period_start_s: float, reports: list, sn: int) -> int:
+    """Encode every cell report as one E2AP RICindication; returns the bytes produced."""
+    header = kpm.encode_indication_header(indication_header(period_start_s))
+    total = 0
+    for action_id, report in enumerate(reports, start=1):
+        message = kpm.encode_indication_message(cell_indication_message(report, granul_period_ms=100))
+        indication = e2ap.RICindication(
+            e2ap.RICrequestID(1, 1),
+            KPM_RAN_FUNCTION_ID,
+            action_id % 256,
+            e2ap.RICindicationType.report,
+            header,
+            message,
+            sn,
+        )
+        total += len(e2ap.encode(indication))
+    return total
+
+
+def measure(name: str, sim_s: float, e2: bool, progress: Progress) -> tuple[float, float, list[float], int]:
+    """Realtime factors (wall clock, CPU time), wall ms per 100 ms period, E2 bytes encoded."""
+    model = RanModel(load_scenario(name))
+    model.run(WARMUP_S)
+    periods = round(sim_s / REPORT_PERIOD_S)
+    task = progress.add_task(f"{name:6s} {'E2 ' if e2 else 'raw'}", total=periods)
+    per_period_ms: list[float] = []
+    encoded = 0
+    start, cpu_start = time.perf_counter(), time.process_time()
+    for sn in range(periods):
+        t0 = time.perf_counter()
+        period = model.start_period()
+        model.run(REPORT_PERIOD_S)
+        reports = model.cell_reports(period)
+        if e2:
+            encoded += encode_indications(model, period.start_s, reports, sn % 65536)
+        per_period_ms.append((time.perf_counter() - t0) * 1e3)
+        progress.advance(task)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    return sim_s / wall, sim_s / cpu, per_period_ms, encoded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs (about half a minute in total)")
+    args = parser.parse_args()
+    if args.quick:
+        durations = {"small": 10.0, "medium": 10.0, "large": 4.0}
+    else:
+        durations = {"small": 60.0, "medium": 60.0, "large": 20.0}
+    console = Console(stderr=True, width=150)
+    wall: dict[tuple[str, bool], float] = {}
+    cpu: dict[tuple[str, bool], float] = {}
+    traces: dict[tuple[str, bool], list[float]] = {}
+    e2_bytes: dict[str, int] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} periods"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        for name, sim_s in durations.items():
+            for e2 in (False, True):
+                key = (name, e2)
+                wall[key], cpu[key], traces[key], encoded = measure(name, sim_s, e2, progress)
+                if e2:
+                    e2_bytes[name] = encoded
+
+    load = os.getloadavg()[0]
+    table = Table(
+        title=f"e2sim speed, reports every 100 ms (load average {load:.1f} on {os.cpu_count()} CPUs)"
+    )
+    for col in (
+        "scenario",
+        "cells",
+        "UEs",
+        "step ms",
+        "sim s",
+        "x real",
+        "x real (CPU)",
+        "x real E2",
+        "x real E2 (CPU)",
+        "E2 kB/s sim",
+        "target",
+    ):
+        table.add_column(col)
+    for name in durations:
+        sc = load_scenario(name)
+        table.add_row(
+            name,
+            str(sc.topology.n_sites * sc.topology.sectors),
+            str(sc.n_ues),
+            f"{sc.step_s * 1e3:.0f}",
+            f"{durations[name]:.0f}",
+            f"{wall[(name, False)]:.1f}",
+            f"{cpu[(name, False)]:.1f}",
+            f"{wall[(name, True)]:.1f}",
+            f"{cpu[(name, True)]:.1f}",
+            f"{e2_bytes[name] / durations[name] / 1e3:.1f}",
+            f">= {TARGETS[name]:.0f}" if name in TARGETS else "-",
+        )
+    console.print(table)
+
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    names = list(durations)
+    x = range(len(names))
+    ax1.bar([i - 0.2 for i in x], [wall[(n, False)] for n in names], 0.4, label="model + reports")
+    ax1.bar([i + 0.2 for i in x], [wall[(n, True)] for n in names], 0.4, label="+ E2 encoding")
+    for n, target in TARGETS.items():
+        i = names.index(n)
+        ax1.hlines(target, i - 0.45, i + 0.45, colors="tab:red", linestyles="--")
+    ax1.set_xticks(list(x), names)
+    ax1.set_yscale("log")
+    ax1.set_ylabel("simulated s per wall s")
+    ax1.set_title("realtime factor (red dashes: targets)")
+    ax1.legend()
+    for n in names:
+        for e2, style in ((False, "-"), (True, ":")):
+            ys = traces[(n, e2)]
+            ax2.plot(
+                [REPORT_PERIOD_S * (i + 1) for i in range(len(ys))],
+                ys,
+                style,
+                lw=0.8,
+                label=f"{n}{' E2' if e2 else ''}",
+            )
+    ax2.axhline(REPORT_PERIOD_S * 1e3, color="grey", lw=0.6)
+    ax2.set_xlabel("simulated time (s)")
+    ax2.set_ylabel("wall ms per 100 ms period (grey: real time)")
+    ax2.set_yscale("log")
+    ax2.legend(fontsize=7, ncol=3)
+    fig.tight_layout()
+    fig.savefig(out / "e2sim_speed.png", dpi=120)
+    console.print(f"plot: {out / 'e2sim_speed.png'}")
+
+    result: dict[str, object] = {}
+    for name in names:
+        result[f"realtime_factor_{name}"] = round(wall[(name, False)], 2)
+    for name in names:
+        result[f"realtime_factor_{name}_e2"] = round(wall[(name, True)], 2)
+    for name in names:
+        result[f"cpu_realtime_factor_{name}"] = round(cpu[(name, False)], 2)
+        result[f"cpu_realtime_factor_{name}_e2"] = round(cpu[(name, True)], 2)
+    result["load_average"] = round(load, 2)
+    result["quick"] = args.quick
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,599 @@
+"""E2 agent: one E2 node per gNB of the model, speaking E2AP to an E2 termination.
+
+``E2Agent`` runs the ``RanModel`` on its simulated clock (as fast as possible, in real time, or N
+times real time) and an ``E2Node`` per gNB. Each node connects (SCTP or length-framed TCP,
+``ricproto.e2transport``), sends E2 Setup with RAN functions KPM (id 2) and RC (id 3), then serves:
+
+* RIC Subscription (KPM REPORT actions): style 1 / format 1 for a cell (its cellGlobalID, optional
+  when the node has one cell), style 4 / format 4 for the cell's UEs matching conditions on rSRP
+  or cQI, style 5 / format 5 for listed UEs. Admitted actions produce RIC Indications every
+  ``reportingPeriod`` of simulated time (format 1, or format 3 per UE), one measData item per
+  granularity period; actions it cannot serve are listed as not admitted with a cause;
+* RIC Subscription Delete;
+* RIC Control (RC): applied to the model (``e2sim.rc_control``), answered with an acknowledge or a
+  failure with a cause.
+
+Malformed PDUs are counted (``e2sim_bad_input{reason}``), logged and dropped; the node stays up. When
+the connection fails or closes the node reconnects with exponential back-off; an E2 Setup Failure's
+TimeToWait is honoured before the next attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from prometheus_client import Counter
+
+from e2sim.kpm_report import indication_header, kpm_value
+from e2sim.ran.counters import CELL_MEASUREMENTS, SLICE_MEASUREMENTS, UE_MEASUREMENTS, Period
+from e2sim.ran.model import ControlAck, ControlFailureCause, RanModel
+from e2sim.ran.topology import E2NodeSpec
+from e2sim.rc_control import apply_control, ue_identity, ue_index
+from ricproto import e2ap
+from ricproto.e2error import E2CodecError
+from ricproto.e2sm import kpm, rc
+from ricproto.e2sm.identities import NrCgi as KpmNrCgi
+from ricproto.e2sm.identities import plmn_digits, plmn_from_digits
+from ricproto.e2transport import E2Connection, E2TransportError, TransportKind, connect
+from ricproto.ran_space import Snssai
+
+log = logging.getLogger(__name__)
+
+BAD_INPUT = Counter(
+    "e2sim_bad_input", "E2 PDUs and requests the simulated E2 nodes rejected, by reason", ["reason"]
+)
+STREAM_GLOBAL = 0  # E2 setup, error indication
+STREAM_FUNCTIONAL = 1  # subscription, indication, control
+MIN_REPORTING_PERIOD_MS = 10
+TIME_TO_WAIT_S = {
+    e2ap.TimeToWait.v1s: 1.0,
+    e2ap.TimeToWait.v2s: 2.0,
+    e2ap.TimeToWait.v5s: 5.0,
+    e2ap.TimeToWait.v10s: 10.0,
+    e2ap.TimeToWait.v20s: 20.0,
+    e2ap.TimeToWait.v60s: 60.0,
+}
+CONTROL_CAUSES: dict[ControlFailureCause, e2ap.Cause] = {
+    ControlFailureCause.MALFORMED: e2ap.CauseRICrequest.control_message_invalid,
+    ControlFailureCause.UNSUPPORTED: e2ap.CauseRICrequest.action_not_supported,
+    ControlFailureCause.UNKNOWN_UE: e2ap.CauseRICrequest.control_message_invalid,
+    ControlFailureCause.UNKNOWN_CELL: e2ap.CauseRICrequest.control_message_invalid,
+    ControlFailureCause.UNKNOWN_SLICE: e2ap.CauseRICrequest.control_message_invalid,
+    ControlFailureCause.ILLEGAL_QUOTA: e2ap.CauseRICrequest.control_message_invalid,
+    ControlFailureCause.CELL_DOWN: e2ap.CauseRICrequest.control_failed_to_execute,
+    ControlFailureCause.ALREADY_SERVING: e2ap.CauseRICrequest.control_failed_to_execute,
+}
+RAN_FUNCTION_REVISION = 1
+UE_TESTS = ("rSRP", "cQI")  # TestCond-Type alternatives the model can evaluate
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    e2t_host: str
+    e2t_port: int
+    transport: TransportKind = "tcp"
+    speed: float | None = 1.0  # simulated s per wall s; None = as fast as possible
+    reconnect_initial_s: float = 0.5
+    reconnect_max_s: float = 10.0
+
+
+@dataclass
+class ReportAction:
+    """One admitted REPORT action: which cell, which measurements, its granularity periods."""
+
+    action_id: int
+    cell_index: int
+    names: tuple[str, ...]
+    labels: tuple[kpm.MeasurementLabel, ...]  # per name: noLabel (cell value) or a sliceID label
+    granul_period_ms: int
+    period: Period
+    next_granule_s: float
+    collected: list[kpm.MeasurementDataItem] = field(default_factory=list)
+    granule_starts: list[float] = field(default_factory=list)
+    meas_info: tuple[kpm.MeasurementInfoItem, ...] = ()
+    # UE-level actions (styles 4 and 5): which UEs a granule reports, and their records so far.
+    select_ues: Callable[[], np.ndarray] | None = None
+    collected_ue: dict[int, list[kpm.MeasurementDataItem]] = field(default_factory=dict)
+
+
+@dataclass
+class Subscription:
+    request_id: e2ap.RICrequestID
+    reporting_period_s: float
+    next_report_s: float
+    actions: list[ReportAction]
+    sn: int = 0
+
+
+class E2Node:
+    """One simulated gNB's E2 interface (its connection, subscriptions and control handling)."""
+
+    def __init__(self, spec: E2NodeSpec, model: RanModel, config: AgentConfig) -> None:
+        self.spec = spec
+        self.model = model
+        self.config = config
+        self.subscriptions: dict[tuple[int, int], Subscription] = {}
+        self.connected = asyncio.Event()
+        self.setups = 0  # completed E2 setups (reconnects count again)
+        self._conn: E2Connection | None = None
+        self._outbox: asyncio.Queue[tuple[bytes, int]] = asyncio.Queue()
+        self._transaction = 0
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Connect, set up and serve forever, reconnecting with back-off."""
+        backoff = self.config.reconnect_initial_s
+        while True:
+            wait = backoff
+            try:
+                conn = await connect(self.config.e2t_host, self.config.e2t_port, self.config.transport)
+            except (OSError, E2TransportError) as exc:
+                log.warning(
+                    "%s: cannot reach E2T %s:%d: %s",
+                    self.spec.ran_name,
+                    self.config.e2t_host,
+                    self.config.e2t_port,
+                    exc,
+                )
+            else:
+                try:
+                    time_to_wait = await self._setup(conn)
+                    if time_to_wait is None:
+                        backoff = self.config.reconnect_initial_s
+                        wait = backoff
+                        await self._serve(conn)
+                    else:
+                        wait = max(time_to_wait, backoff)
+                except (OSError, E2TransportError) as exc:
+                    log.warning("%s: E2 connection lost: %s", self.spec.ran_name, exc)
+                finally:
+                    self._conn = None
+                    self.connected.clear()
+                    self.subscriptions.clear()  # an E2 association's subscriptions end with it
+                    await conn.close()
+            await asyncio.sleep(wait)
+            backoff = min(backoff * 2, self.config.reconnect_max_s)
+
+    def setup_request(self) -> e2ap.E2setupRequest:
+        self._transaction = (self._transaction + 1) % 256
+        plmn = plmn_from_digits(self.spec.plmn)
+        kpm_def = kpm.encode_ran_function_description(
+            kpm.default_ran_function_description(CELL_MEASUREMENTS, UE_MEASUREMENTS)
+        )
+        rc_def = rc.encode_ran_function_definition(rc.default_ran_function_definition())
+        return e2ap.E2setupRequest(
+            self._transaction,
+            e2ap.GlobalE2nodeGnbID(
+                e2ap.GlobalgNBID(plmn, e2ap.BitString(self.spec.gnb_id, self.spec.gnb_id_bits))
+            ),
+            [
+                e2ap.RANfunctionItem(kpm.RAN_FUNCTION_ID, kpm_def, RAN_FUNCTION_REVISION, kpm.OID),
+                e2ap.RANfunctionItem(rc.RAN_FUNCTION_ID, rc_def, RAN_FUNCTION_REVISION, rc.OID),
+            ],
+            [
+                e2ap.E2nodeComponentConfigAdditionItem(
+                    e2ap.E2nodeComponentInterfaceType.ng,
+                    e2ap.E2nodeComponentInterfaceNG("twinric-amf"),
+                    e2ap.E2nodeComponentConfiguration(b"ng-setup-request", b"ng-setup-response"),
+                )
+            ],
+        )
+
+    async def _setup(self, conn: E2Connection) -> float | None:
+        """E2 Setup; None when accepted, else the seconds to wait before retrying."""
+        await conn.send_pdu(e2ap.encode(self.setup_request()), STREAM_GLOBAL)
+        while True:
+            msg = self._decode(await conn.recv_pdu())
+            if isinstance(msg, e2ap.E2setupResponse):
+                self.setups += 1
+                log.info("%s: E2 setup accepted", self.spec.ran_name)
+                self._conn = conn
+                self.connected.set()
+                return None
+            if isinstance(msg, e2ap.E2setupFailure):
+                wait = TIME_TO_WAIT_S.get(msg.timeToWait, 0.0) if msg.timeToWait else 0.0
+                log.warning(
+                    "%s: E2 setup failed (%s), retrying in >= %.1f s", self.spec.ran_name, msg.cause, wait
+                )
+                return wait
+            if msg is not None:
+                log.warning(
+                    "%s: %s before E2 setup completed, ignored", self.spec.ran_name, type(msg).__name__
+                )
+
+    async def _serve(self, conn: E2Connection) -> None:
+        writer = asyncio.create_task(self._write(conn))
+        try:
+            while True:
+                msg = self._decode(await conn.recv_pdu())
+                if msg is None:
+                    continue
+                reply = self.handle(msg)
+                if reply is not None:
+                    await conn.send_pdu(e2ap.encode(reply), STREAM_FUNCTIONAL)
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+            self._outbox = asyncio.Queue()
+
+    async def _write(self, conn: E2Connection) -> None:
+        while True:
+            pdu, stream = await self._outbox.get()
+            await conn.send_pdu(pdu, stream)
+
+    def _decode(self, pdu: bytes) -> object | None:
+        try:
+            return e2ap.decode(pdu)
+        except E2CodecError as exc:
+            BAD_INPUT.labels(reason="undecodable-pdu").inc()
+            log.warning(
+                "%s: dropped an undecodable E2AP PDU (%d bytes): %s", self.spec.ran_name, len(pdu), exc
+            )
+            return None
+
+    # --- procedures --------------------------------------------------------------------------------
+    def handle(self, msg: object) -> object | None:
+        """The reply to one decoded PDU (None = no reply)."""
+        if isinstance(msg, e2ap.RICsubscriptionRequest):
+            return self.subscribe(msg)
+        if isinstance(msg, e2ap.RICsubscriptionDeleteRequest):
+            key = (msg.ricRequestID.ricRequestorID, msg.ricRequestID.ricInstanceID)
+            if msg.ranFunctionID != kpm.RAN_FUNCTION_ID or self.subscriptions.pop(key, None) is None:
+                BAD_INPUT.labels(reason="unknown-subscription").inc()
+                return e2ap.RICsubscriptionDeleteFailure(
+                    msg.ricRequestID, msg.ranFunctionID, e2ap.CauseRICrequest.request_id_unknown
+                )
+            return e2ap.RICsubscriptionDeleteResponse(msg.ricRequestID, msg.ranFunctionID)
+        if isinstance(msg, e2ap.RICcontrolRequest):
+            return self.control(msg)
+        log.info("%s: %s not handled", self.spec.ran_name, type(msg).__name__)
+        return None
+
+    def control(self, msg: e2ap.RICcontrolRequest) -> object | None:
+        if msg.ranFunctionID != rc.RAN_FUNCTION_ID:
+            BAD_INPUT.labels(reason="control-wrong-function").inc()
+            return e2ap.RICcontrolFailure(
+                msg.ricRequestID, msg.ranFunctionID, e2ap.CauseRICrequest.ran_function_id_invalid
+            )
+        result = apply_control(self.model, self.spec, msg.ricControlHeader, msg.ricControlMessage)
+        if isinstance(result, ControlAck):
+            log.info("%s: RC control done: %s", self.spec.ran_name, result.detail)
+            if msg.ricControlAckRequest == e2ap.RICcontrolAckRequest.noAck:
+                return None
+            return e2ap.RICcontrolAcknowledge(msg.ricRequestID, msg.ranFunctionID, msg.ricCallProcessID)
+        BAD_INPUT.labels(reason=f"control-{result.cause}").inc()
+        log.warning("%s: RC control refused (%s): %s", self.spec.ran_name, result.cause, result.reason)
+        return e2ap.RICcontrolFailure(
+            msg.ricRequestID, msg.ranFunctionID, CONTROL_CAUSES[result.cause], msg.ricCallProcessID
+        )
+
+    def subscribe(self, msg: e2ap.RICsubscriptionRequest) -> object:
+        rid = msg.ricRequestID
+        key = (rid.ricRequestorID, rid.ricInstanceID)
+
+        def refuse(cause: e2ap.Cause, why: str) -> e2ap.RICsubscriptionFailure:
+            BAD_INPUT.labels(reason="subscription-refused").inc()
+            log.warning("%s: subscription %s refused: %s", self.spec.ran_name, key, why)
+            return e2ap.RICsubscriptionFailure(rid, msg.ranFunctionID, cause)
+
+        if msg.ranFunctionID != kpm.RAN_FUNCTION_ID:
+            return refuse(
+                e2ap.CauseRICrequest.ran_function_id_invalid,
+                f"RAN function {msg.ranFunctionID} has no report service",
+            )
+        if key in self.subscriptions:
+            return refuse(e2ap.CauseRICrequest.duplicate_ric_request_id, "request id already in use")
+        try:
+            trigger = kpm.decode_event_trigger_definition(
+                msg.ricSubscriptionDetails.ricEventTriggerDefinition
+            )
+        except E2CodecError as exc:
+            return refuse(e2ap.CauseRICrequest.eventTriggerNotSupported, str(exc))
+        if trigger.reporting_period < MIN_REPORTING_PERIOD_MS:
+            return refuse(
+                e2ap.CauseRICrequest.eventTriggerNotSupported,
+                f"reporting period {trigger.reporting_period} ms < {MIN_REPORTING_PERIOD_MS} ms",
+            )
+        admitted: list[ReportAction] = []
+        refused: list[e2ap.RICactionNotAdmittedItem] = []
+        seen: set[int] = set()
+        for item in msg.ricSubscriptionDetails.ricAction_ToBeSetup_List:
+            action_or_why = self._report_action(item, trigger.reporting_period)
+            if item.ricActionID in seen:
+                action_or_why = "duplicate action id"
+            seen.add(item.ricActionID)
+            if isinstance(action_or_why, ReportAction):
+                admitted.append(action_or_why)
+            else:
+                log.warning(
+                    "%s: action %d not admitted: %s", self.spec.ran_name, item.ricActionID, action_or_why
+                )
+                refused.append(
+                    e2ap.RICactionNotAdmittedItem(item.ricActionID, e2ap.CauseRICrequest.action_not_supported)
+                )
+        if not admitted:
+            return refuse(e2ap.CauseRICrequest.action_not_supported, "no action could be admitted")
+        now = self.model.now_s
+        self.subscriptions[key] = Subscription(
+            rid, trigger.reporting_period / 1000.0, now + trigger.reporting_period / 1000.0, admitted
+        )
+        return e2ap.RICsubscriptionResponse(
+            rid, msg.ranFunctionID, [a.action_id for a in admitted], refused or None
+        )
+
+    def _report_action(
+        self, item: e2ap.RICactionToBeSetupItem, reporting_period_ms: int
+    ) -> ReportAction | str:
+        """An admitted action, or why it cannot be admitted."""
+        if item.ricActionType != e2ap.RICactionType.report:
+            return f"action type {item.ricActionType.name} is not offered (REPORT only)"
+        if item.ricActionDefinition is None:
+            return "a REPORT action needs an action definition"
+        try:
+            definition = kpm.decode_action_definition(item.ricActionDefinition)
+        except E2CodecError as exc:
+            return f"undecodable action definition: {exc}"
+        fmt = definition.action_definition_format
+        style = definition.ric_style_type
+        select_ues: Callable[[], np.ndarray] | None = None
+        if style == 1 and isinstance(fmt, kpm.ActionDefinitionFormat1):
+            info, offered = fmt, CELL_MEASUREMENTS
+        elif style == 4 and isinstance(fmt, kpm.ActionDefinitionFormat4):
+            info, offered = fmt.subscription_info, UE_MEASUREMENTS
+            conditions = self._ue_conditions(fmt.matching_ue_cond_list)
+            if isinstance(conditions, str):
+                return conditions
+            select_ues = conditions
+        elif style == 5 and isinstance(fmt, kpm.ActionDefinitionFormat5):
+            info, offered = fmt.subscription_info, UE_MEASUREMENTS
+            listed = [ue_index(u) for u in fmt.matching_ueid_list]
+            if any(u is None or not 0 <= u < self.model.n_ues for u in listed):
+                return "the UE id list names a UE this node does not know"
+            ues = np.array(sorted({u for u in listed if u is not None}), dtype=np.intp)
+            own = np.array(self.spec.cell_indices)
+
+            def listed_and_served() -> np.ndarray:
+                return ues[np.isin(self.model.serving[ues], own)]
+
+            select_ues = listed_and_served
+        else:
+            return f"report style {style} with {type(fmt).__name__} is not offered (styles 1, 4, 5)"
+        names: list[str] = []
+        labels: list[kpm.MeasurementLabel] = []
+        for measurement in info.meas_info_list:
+            name = measurement.meas_type
+            if not isinstance(name, str) or name not in offered:
+                return f"measurement {name!r} is not offered in style {style}"
+            for label in measurement.label_info_list:
+                if label == kpm.NO_LABEL:
+                    pass
+                elif style == 1 and label == kpm.MeasurementLabel(slice_id=label.slice_id) and label.slice_id:
+                    snssai = Snssai(label.slice_id.sst, label.slice_id.sd)
+                    if snssai not in self.model.slices or name not in SLICE_MEASUREMENTS:
+                        return f"measurement {name} is not available for slice {snssai}"
+                else:
+                    return f"measurement {name}: only noLabel and sliceID labels are supported"
+                names.append(name)
+                labels.append(label)
+        if info.granul_period <= 0 or info.granul_period > reporting_period_ms:
+            return f"granularity period {info.granul_period} ms must be in 1..{reporting_period_ms}"
+        cell = self._cell_of(info.cell_global_id)
+        if isinstance(cell, str):
+            if style != 5:
+                return cell
+            cell = self.spec.cell_indices[0]  # a UE list spans the node; the cell is not used
+        if style == 4:
+            matching, in_cell = select_ues, cell
+            assert matching is not None
+
+            def matching_in_cell() -> np.ndarray:
+                ues = matching()
+                return ues[self.model.serving[ues] == in_cell]
+
+            select_ues = matching_in_cell
+
+        now = self.model.now_s
+        return ReportAction(
+            item.ricActionID,
+            cell,
+            tuple(names),
+            tuple(labels),
+            info.granul_period,
+            self.model.start_period(),
+            now + info.granul_period / 1000.0,
+            granule_starts=[now],
+            select_ues=select_ues,
+        )
+
+    def _ue_conditions(
+        self, items: tuple[kpm.MatchingUeCondPerSubItem, ...]
+    ) -> Callable[[], np.ndarray] | str:
+        """UE selector for a matchingUeCondList: tests on rSRP (dBm) or cQI, evaluated left to right;
+        an item's logicalOR joins it to the next with OR, otherwise AND."""
+        tests: list[tuple[str, str, float | None]] = []
+        for n, item in enumerate(items):
+            t = item.test_cond_info
+            if t.test_type not in UE_TESTS:
+                return f"condition {n}: test type {t.test_type!r} is not supported (rSRP, cQI)"
+            expr = t.test_expr or "present"
+            if expr not in ("equal", "greaterthan", "lessthan", "present"):
+                return f"condition {n}: test expression {expr!r} is not supported"
+            value = None
+            if expr != "present":
+                if t.test_value is None or t.test_value[0] not in ("valueInt", "valueReal"):
+                    return f"condition {n}: needs an integer or real test value"
+                value = float(t.test_value[1])
+            tests.append((t.test_type, expr, value))
+        ors = [item.logical_or for item in items]
+
+        def select() -> np.ndarray:
+            model = self.model
+            current = {
+                "rSRP": model.rsrp_dbm[np.arange(model.n_ues), model.serving].astype(np.float64),
+                "cQI": model.cqi.astype(np.float64),
+            }
+            result = np.ones(model.n_ues, dtype=bool)
+            for n, (kind, expr, value) in enumerate(tests):
+                x = current[kind]
+                ok = (
+                    np.ones_like(x, dtype=bool)
+                    if expr == "present"
+                    else x == value
+                    if expr == "equal"
+                    else x > value
+                    if expr == "greaterthan"
+                    else x < value
+                )
+                result = ok if n == 0 else (result | ok if ors[n - 1] else result & ok)
+            return np.flatnonzero(result)
+
+        return select
+
+    def _cell_of(self, cgi: object) -> int | str:
+        if cgi is None:
+            if len(self.spec.cell_indices) == 1:
+                return self.spec.cell_indices[0]
+            return "this node has several cells: give the action's cellGlobalID"
+        if not isinstance(cgi, KpmNrCgi):
+            return "only NR cells are served"
+        try:
+            plmn = plmn_digits(cgi.plmn_identity)
+        except E2CodecError as exc:
+            return f"cell global id: {exc}"
+        for index in self.spec.cell_indices:
+            nr = self.model.cells[index].nr_cgi
+            if nr.plmn == plmn and nr.nr_cell_id == cgi.nr_cell_identity:
+                return index
+        return f"cell {plmn}/{cgi.nr_cell_identity:09x} is not served by {self.spec.ran_name}"
+
+    # --- reporting on the simulated clock -------------------------------------------------------------
+    def on_tick(self, now_s: float) -> None:
+        """Called after every model step: close granularity periods and send due indications."""
+        if self._conn is None or not self.subscriptions:
+            return
+        for sub in self.subscriptions.values():
+            for action in sub.actions:
+                while now_s + 1e-9 >= action.next_granule_s:
+                    self._close_granule(action, now_s)
+            if now_s + 1e-9 >= sub.next_report_s:
+                self._report(sub)
+                while sub.next_report_s <= now_s + 1e-9:
+                    sub.next_report_s += sub.reporting_period_s
+
+    def _close_granule(self, action: ReportAction, now_s: float) -> None:
+        if action.select_ues is not None:
+            self._close_ue_granule(action, now_s)
+            return
+        report = self.model.cell_report(action.cell_index, action.period)
+        values: dict[tuple[str, kpm.MeasurementLabel], int | float] = {}
+        for name, label in zip(action.names, action.labels, strict=True):
+            if label.slice_id is None:
+                value = report.measurements[name]
+            else:
+                value = report.slices[Snssai(label.slice_id.sst, label.slice_id.sd)][name]
+            values[(name, label)] = kpm_value(name, value)
+        message = kpm.cell_report(values, action.granul_period_ms)
+        action.collected.extend(message.meas_data)
+        action.meas_info = message.meas_info_list
+        action.period = self.model.start_period()
+        action.next_granule_s += action.granul_period_ms / 1000.0
+        action.granule_starts.append(now_s)
+
+    def _close_ue_granule(self, action: ReportAction, now_s: float) -> None:
+        assert action.select_ues is not None
+        table = self.model.ue_table(action.period)
+        columns = [table[name] for name in action.names]
+        for u in action.select_ues().tolist():
+            record = tuple(
+                kpm_value(name, float(col[u])) for name, col in zip(action.names, columns, strict=True)
+            )
+            action.collected_ue.setdefault(u, []).append(kpm.MeasurementDataItem(record))
+        action.meas_info = tuple(kpm.MeasurementInfoItem(name) for name in action.names)
+        action.period = self.model.start_period()
+        action.next_granule_s += action.granul_period_ms / 1000.0
+        action.granule_starts.append(now_s)
+
+    def _message(self, action: ReportAction) -> kpm.IndicationMessage | None:
+        """The indication message of the granules collected since the last report (None if empty)."""
+        if action.select_ues is None:
+            if not action.collected:
+                return None
+            message: kpm.IndicationMessage = kpm.IndicationMessageFormat1(
+                tuple(action.collected), action.meas_info, action.granul_period_ms
+            )
+            action.collected = []
+            return message
+        if not action.collected_ue:
+            return None
+        plmn = self.spec.plmn
+        message = kpm.IndicationMessageFormat3(
+            tuple(
+                kpm.UeMeasurementReportItem(
+                    ue_identity(u, plmn),
+                    kpm.IndicationMessageFormat1(tuple(items), action.meas_info, action.granul_period_ms),
+                )
+                for u, items in sorted(action.collected_ue.items())
+            )
+        )
+        action.collected_ue = {}
+        return message
+
+    def _report(self, sub: Subscription) -> None:
+        for action in sub.actions:
+            message = self._message(action)
+            if message is None:
+                action.granule_starts = action.granule_starts[-1:]
+                continue
+            header = indication_header(action.granule_starts[0])
+            action.granule_starts = action.granule_starts[-1:]
+            indication = e2ap.RICindication(
+                sub.request_id,
+                kpm.RAN_FUNCTION_ID,
+                action.action_id,
+                e2ap.RICindicationType.report,
+                kpm.encode_indication_header(header),
+                kpm.encode_indication_message(message),
+                sub.sn % 65536,
+            )
+            sub.sn += 1
+            self._outbox.put_nowait((e2ap.encode(indication), STREAM_FUNCTIONAL))
+
+
+class E2Agent:
+    """The model plus one ``E2Node`` per gNB, driven by one simulated clock."""
+
+    def __init__(self, model: RanModel, config: AgentConfig) -> None:
+        self.model = model
+        self.config = config
+        self.nodes = [E2Node(spec, model, config) for spec in model.nodes]
+        self.tick_listeners: list[Callable[[float], None]] = [n.on_tick for n in self.nodes]
+
+    async def run(self, until_sim_s: float | None = None) -> None:
+        """Run the nodes and the clock (until ``until_sim_s`` of simulated time, or forever)."""
+        tasks = [asyncio.create_task(n.run(), name=f"e2node-{n.spec.ran_name}") for n in self.nodes]
+        try:
+            await self.run_clock(until_sim_s)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def run_clock(self, until_sim_s: float | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        wall0, sim0 = loop.time(), self.model.now_s
+        speed = self.config.speed
+        while until_sim_s is None or self.model.now_s + 1e-9 < until_sim_s:
+            self.model.step()
+            now = self.model.now_s
+            for listener in self.tick_listeners:
+                listener(now)
+            if speed is None:
+                await asyncio.sleep(0)
+            else:
+                await asyncio.sleep(max(wall0 + (now - sim0) / speed - loop.time(), 0.0))

@@ -1,0 +1,1 @@
+"""The RAN model: topology, channel, scheduler, traffic, mobility, handover, counters and ``RanModel``."""

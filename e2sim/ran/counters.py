@@ -1,0 +1,218 @@
+"""Performance counters: cumulative integrals kept by the model, turned into TS 28.552 measurements.
+
+The model only ever adds to running sums (PRB-seconds, bits, UE-seconds, queued-bit-seconds ...).
+A ``Period`` remembers the sums at its start (plus running maxima), so any number of subscriptions
+with different granularity periods read their own measurements as differences, without the model
+knowing about them. Units follow 28.552 where it fixes them; ``UNITS`` lists every name we emit.
+Names starting ``Sim.`` are ours, not 28.552's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SLICE_SUMS = (
+    "prb_dl_s",
+    "prb_ul_s",
+    "bits_dl",
+    "bits_ul",
+    "active_ue_s_dl",
+    "active_ue_s_ul",
+    "conn_ue_s",
+    "queue_bit_s_dl",
+    "dropped_bits_dl",
+    "offered_bits_dl",
+)
+# Cell sums start with the slice sums (a cell's value is the sum over its slices), then cell-only ones.
+CELL_SUMS = (
+    *SLICE_SUMS,
+    "prb_avail_dl_s",
+    "prb_avail_ul_s",
+    "ho_attempted",
+    "ho_succeeded",
+    "ho_ping_pong",
+    "reestablished",
+)
+UE_SUMS = (
+    "prb_dl_s",
+    "bits_dl",
+    "bits_ul",
+    "active_s_dl",
+    "active_s_ul",
+    "queue_bit_s_dl",
+    "dropped_bits_dl",
+    "offered_bits_dl",
+    "sinr_db_s",
+)
+
+# Names the model reports per cell (and, where they exist, per slice), and per UE.
+CELL_MEASUREMENTS = (
+    "DRB.UEThpDl",
+    "DRB.UEThpUl",
+    "RRU.PrbUsedDl",
+    "RRU.PrbUsedUl",
+    "RRU.PrbAvailDl",
+    "RRU.PrbAvailUl",
+    "RRU.PrbTotDl",
+    "RRU.PrbTotUl",
+    "RRC.ConnMean",
+    "RRC.ConnMax",
+    "DRB.MeanActiveUeDl",
+    "DRB.RlcSduDelayDl",
+    "DRB.RlcSduTransmittedVolumeDL",
+    "DRB.RlcSduTransmittedVolumeUL",
+    "DRB.RlcPacketDropRateDl",
+    "MM.HoExeIntraReq",
+    "MM.HoExeIntraSucc",
+    "Sim.HoPingPong",
+    "Sim.RlfReestablish",
+)
+SLICE_MEASUREMENTS = (
+    "DRB.UEThpDl",
+    "DRB.UEThpUl",
+    "RRU.PrbUsedDl",
+    "RRU.PrbUsedUl",
+    "RRC.ConnMean",
+    "DRB.RlcSduDelayDl",
+    "DRB.RlcSduTransmittedVolumeDL",
+    "DRB.RlcSduTransmittedVolumeUL",
+    "DRB.RlcPacketDropRateDl",
+)
+UE_MEASUREMENTS = (
+    "DRB.UEThpDl",
+    "DRB.UEThpUl",
+    "RRU.PrbUsedDl",
+    "DRB.RlcSduDelayDl",
+    "DRB.RlcSduTransmittedVolumeDL",
+    "DRB.RlcPacketDropRateDl",
+    "SINR",
+    "CQI",
+    "RSRP",
+)
+
+UNITS: dict[str, str] = {
+    "DRB.UEThpDl": "kbit/s, mean over UE-time with data buffered",
+    "DRB.UEThpUl": "kbit/s, mean over UE-time with data buffered",
+    "RRU.PrbUsedDl": "PRBs, mean over the period",
+    "RRU.PrbUsedUl": "PRBs, mean over the period",
+    "RRU.PrbAvailDl": "PRBs, mean over the period (0 while the cell is down)",
+    "RRU.PrbAvailUl": "PRBs, mean over the period (0 while the cell is down)",
+    "RRU.PrbTotDl": "percent of available PRBs used",
+    "RRU.PrbTotUl": "percent of available PRBs used",
+    "RRC.ConnMean": "UEs, mean number connected",
+    "RRC.ConnMax": "UEs, max number connected at any step",
+    "DRB.MeanActiveUeDl": "UEs, mean number with DL data buffered",
+    "DRB.RlcSduDelayDl": "0.1 ms, mean queueing delay (Little's law: queued bits / served bit rate)",
+    "DRB.RlcSduTransmittedVolumeDL": "kbit",
+    "DRB.RlcSduTransmittedVolumeUL": "kbit",
+    "DRB.RlcPacketDropRateDl": "fraction 0..1 of offered DL data dropped at the buffer",
+    "MM.HoExeIntraReq": "count of outgoing handover executions attempted",
+    "MM.HoExeIntraSucc": "count of outgoing handover executions that succeeded",
+    "Sim.HoPingPong": "count of handovers back to the previous cell within the ping-pong window",
+    "Sim.RlfReestablish": "count of UEs re-established elsewhere because the cell went down",
+    "CQI": "CQI index 0..15 at the end of the period",
+    "RSRP": "dBm at the end of the period",
+    "SINR": "dB, mean over the period",
+}
+
+
+class CounterSums:
+    """Running integrals in three stacked arrays, with per-name views.
+
+    ``cell_arr`` (len(CELL_SUMS), n_cells), ``slice_arr`` (len(SLICE_SUMS), n_cells, n_slices) and
+    ``ue_arr`` (len(UE_SUMS), n_ues); ``cell[name]`` etc. are views into them, so the model can add a
+    whole step in a few array operations.
+    """
+
+    def __init__(self, cell_arr: np.ndarray, slice_arr: np.ndarray, ue_arr: np.ndarray) -> None:
+        self.cell_arr, self.slice_arr, self.ue_arr = cell_arr, slice_arr, ue_arr
+        self.cell = {k: cell_arr[i] for i, k in enumerate(CELL_SUMS)}
+        self.slice = {k: slice_arr[i] for i, k in enumerate(SLICE_SUMS)}
+        self.ue = {k: ue_arr[i] for i, k in enumerate(UE_SUMS)}
+
+    @classmethod
+    def zeros(cls, n_cells: int, n_slices: int, n_ues: int) -> CounterSums:
+        return cls(
+            np.zeros((len(CELL_SUMS), n_cells)),
+            np.zeros((len(SLICE_SUMS), n_cells, n_slices)),
+            np.zeros((len(UE_SUMS), n_ues)),
+        )
+
+    def copy(self) -> CounterSums:
+        return CounterSums(self.cell_arr.copy(), self.slice_arr.copy(), self.ue_arr.copy())
+
+    def minus(self, start: CounterSums, ue: bool = True) -> CounterSums:
+        """Sums accumulated since ``start`` (``ue=False`` skips the per-UE part, left as zeros)."""
+        ue_part = self.ue_arr - start.ue_arr if ue else np.zeros_like(self.ue_arr[:, :0])
+        return CounterSums(self.cell_arr - start.cell_arr, self.slice_arr - start.slice_arr, ue_part)
+
+
+class Period:
+    """One granularity period: counters read against this start time and snapshot."""
+
+    def __init__(self, start_s: float, start: CounterSums, conn_now: np.ndarray) -> None:
+        self.start_s = start_s
+        self.start = start
+        self.conn_max = conn_now.astype(np.float64).copy()
+
+    def observe_connected(self, conn: np.ndarray) -> None:
+        np.maximum(self.conn_max, conn, out=self.conn_max)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
+
+
+def cell_measurements(
+    d: dict[str, np.ndarray], duration_s: float, conn_max: np.ndarray
+) -> dict[str, np.ndarray]:
+    t = max(duration_s, 1e-12)
+    return {
+        "DRB.UEThpDl": _ratio(d["bits_dl"], d["active_ue_s_dl"]) / 1e3,
+        "DRB.UEThpUl": _ratio(d["bits_ul"], d["active_ue_s_ul"]) / 1e3,
+        "RRU.PrbUsedDl": d["prb_dl_s"] / t,
+        "RRU.PrbUsedUl": d["prb_ul_s"] / t,
+        "RRU.PrbAvailDl": d["prb_avail_dl_s"] / t,
+        "RRU.PrbAvailUl": d["prb_avail_ul_s"] / t,
+        "RRU.PrbTotDl": 100.0 * _ratio(d["prb_dl_s"], d["prb_avail_dl_s"]),
+        "RRU.PrbTotUl": 100.0 * _ratio(d["prb_ul_s"], d["prb_avail_ul_s"]),
+        "RRC.ConnMean": d["conn_ue_s"] / t,
+        "RRC.ConnMax": conn_max.copy(),
+        "DRB.MeanActiveUeDl": d["active_ue_s_dl"] / t,
+        "DRB.RlcSduDelayDl": _ratio(d["queue_bit_s_dl"], d["bits_dl"]) * 1e4,
+        "DRB.RlcSduTransmittedVolumeDL": d["bits_dl"] / 1e3,
+        "DRB.RlcSduTransmittedVolumeUL": d["bits_ul"] / 1e3,
+        "DRB.RlcPacketDropRateDl": _ratio(d["dropped_bits_dl"], d["offered_bits_dl"]),
+        "MM.HoExeIntraReq": d["ho_attempted"].copy(),
+        "MM.HoExeIntraSucc": d["ho_succeeded"].copy(),
+        "Sim.HoPingPong": d["ho_ping_pong"].copy(),
+        "Sim.RlfReestablish": d["reestablished"].copy(),
+    }
+
+
+def slice_measurements(d: dict[str, np.ndarray], duration_s: float) -> dict[str, np.ndarray]:
+    t = max(duration_s, 1e-12)
+    return {
+        "DRB.UEThpDl": _ratio(d["bits_dl"], d["active_ue_s_dl"]) / 1e3,
+        "DRB.UEThpUl": _ratio(d["bits_ul"], d["active_ue_s_ul"]) / 1e3,
+        "RRU.PrbUsedDl": d["prb_dl_s"] / t,
+        "RRU.PrbUsedUl": d["prb_ul_s"] / t,
+        "RRC.ConnMean": d["conn_ue_s"] / t,
+        "DRB.RlcSduDelayDl": _ratio(d["queue_bit_s_dl"], d["bits_dl"]) * 1e4,
+        "DRB.RlcSduTransmittedVolumeDL": d["bits_dl"] / 1e3,
+        "DRB.RlcSduTransmittedVolumeUL": d["bits_ul"] / 1e3,
+        "DRB.RlcPacketDropRateDl": _ratio(d["dropped_bits_dl"], d["offered_bits_dl"]),
+    }
+
+
+def ue_measurements(d: dict[str, np.ndarray], duration_s: float) -> dict[str, np.ndarray]:
+    t = max(duration_s, 1e-12)
+    return {
+        "DRB.UEThpDl": _ratio(d["bits_dl"], d["active_s_dl"]) / 1e3,
+        "DRB.UEThpUl": _ratio(d["bits_ul"], d["active_s_ul"]) / 1e3,
+        "RRU.PrbUsedDl": d["prb_dl_s"] / t,
+        "DRB.RlcSduDelayDl": _ratio(d["queue_bit_s_dl"], d["bits_dl"]) * 1e4,
+        "DRB.RlcSduTransmittedVolumeDL": d["bits_dl"] / 1e3,
+        "DRB.RlcPacketDropRateDl": _ratio(d["dropped_bits_dl"], d["offered_bits_dl"]),
+        "SINR": d["sinr_db_s"] / t,
+    }

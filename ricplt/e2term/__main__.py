@@ -1,0 +1,105 @@
+"""Run the E2 termination as its own process.
+
+python -m ricplt.e2term --e2-port 36422 --rmr-port 38000 --metrics-port 8088 --redis-url redis://...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+import redis.asyncio as aioredis
+from prometheus_client import start_http_server
+
+from ricplt.e2term.inventory import NodeInventory
+from ricplt.e2term.metrics import E2TermMetrics
+from ricplt.e2term.procedures import global_ric_id
+from ricplt.e2term.termination import E2Termination
+from ricproto import mdclog
+from ricproto.e2transport import E2TransportError, choose_transport
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m ricplt.e2term", description=__doc__.splitlines()[0])
+    parser.add_argument("--e2-host", default="0.0.0.0", help="address E2 nodes connect to")
+    parser.add_argument("--e2-port", type=int, default=36422, help="E2 port (OSC E2T: 36422)")
+    parser.add_argument(
+        "--transport",
+        choices=("auto", "sctp", "tcp"),
+        default="auto",
+        help="SCTP (kernel support needed), length-framed TCP, or SCTP when available",
+    )
+    parser.add_argument("--rmr-port", type=int, default=38000, help="RMR data port (OSC E2T: 38000)")
+    parser.add_argument(
+        "--rtg-port",
+        type=int,
+        default=None,
+        help="RMR route-manager port to accept route tables on (default: none)",
+    )
+    parser.add_argument(
+        "--seed-rt",
+        default=os.environ.get("RMR_SEED_RT"),
+        help="seed route table file (default: $RMR_SEED_RT)",
+    )
+    parser.add_argument(
+        "--src-id",
+        default=os.environ.get("RMR_SRC_ID"),
+        help="RMR source name peers reply to (default: $RMR_SRC_ID or the host name)",
+    )
+    parser.add_argument("--metrics-port", type=int, default=8088, help="Prometheus /metrics port")
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("TWINRIC_REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
+    parser.add_argument("--plmn", default="310411", help="GlobalRIC-ID PLMN, MCC+MNC (e2mgr default 310411)")
+    parser.add_argument(
+        "--ric-id",
+        type=lambda text: int(text, 0),
+        default=0xAACCE,
+        help="GlobalRIC-ID ric-ID, 20 bits (e2mgr default 0xAACCE)",
+    )
+    parser.add_argument("--log-level", default="INFO")
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace) -> None:
+    log = logging.getLogger("e2term")
+    from ricproto.rmr import RmrContext
+
+    transport = choose_transport(args.transport)
+    ric = global_ric_id(args.plmn, args.ric_id)
+    metrics = E2TermMetrics()
+    start_http_server(args.metrics_port)
+    client = aioredis.Redis.from_url(args.redis_url)
+    rmr = RmrContext(args.rmr_port, src_id=args.src_id, seed_rt=args.seed_rt, rtg_port=args.rtg_port)
+    termination = E2Termination(rmr, NodeInventory(client, rmr.src), metrics, ric, transport)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await termination.start(args.e2_host, args.e2_port)
+        log.info("e2term ready: metrics on :%s, Redis %s", args.metrics_port, args.redis_url)
+        await stop.wait()
+    finally:
+        await termination.stop()
+        rmr.close()
+        await client.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    mdclog.configure("e2term", args.log_level)
+    try:
+        asyncio.run(run(args))
+    except (E2TransportError, ValueError, OSError) as exc:
+        logging.getLogger("e2term").critical("e2term cannot start: %s", exc)
+        print(f"e2term: cannot start: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""The Gymnasium env: env_checker, registration, determinism and actions reaching the model."""
+
+from __future__ import annotations
+
+import gymnasium
+import numpy as np
+from gymnasium.utils.env_checker import check_env
+
+from e2sim.gym import ENV_ID, RanSlicingEnv
+from ricproto.ran_space import NoOp, QuotaStep, RanSpace, Snssai, SteerUes
+
+
+def test_env_checker_passes() -> None:
+    env = RanSlicingEnv("small", episode_s=2.0)
+    check_env(env, skip_render_check=True)
+    assert isinstance(env.observation_space, gymnasium.spaces.Box)
+    assert isinstance(env.action_space, gymnasium.spaces.Discrete)
+
+
+def test_registered_and_runs_an_episode_to_truncation() -> None:
+    env = gymnasium.make(ENV_ID, scenario="small", episode_s=1.0)
+    obs, info = env.reset(seed=1)
+    assert env.observation_space.contains(obs) and info["sim_time_s"] > 0
+    steps, truncated = 0, False
+    while not truncated:
+        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        assert not terminated and np.isfinite(reward)
+        assert env.observation_space.contains(obs)
+        steps += 1
+    assert steps == 9  # reset took the first 0.1 s period
+    env.close()
+
+
+def test_same_seed_same_trajectory() -> None:
+    def trajectory(seed: int) -> list[np.ndarray]:
+        env = RanSlicingEnv("small", episode_s=1.0)
+        obs, _ = env.reset(seed=seed)
+        out = [obs]
+        for a in [0, 5, 40, 0, 12]:
+            out.append(env.step(a)[0])
+        return out
+
+    a, b, c = trajectory(4), trajectory(4), trajectory(5)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
+
+
+def test_actions_reach_the_model_through_control_entry_points() -> None:
+    env = RanSlicingEnv("small", episode_s=5.0)
+    env.reset(seed=2)
+    assert env.model is not None
+    before = env.model.slice_quotas(2)[1]
+    _, _, _, _, info = env.step(env.space.encode(QuotaStep(2, 1, +1)))
+    assert info["control"][0].startswith("ok")
+    after = env.model.slice_quotas(2)[1]
+    assert after.min_ratio == before.min_ratio + 10 and after.max_ratio == before.max_ratio + 10
+    # Steering: handovers are commanded and executed (serving cell becomes the neighbour).
+    source = int(np.bincount(env.model.serving).argmax())
+    target = env.layout.neighbours[source][0]
+    on_source = set(np.flatnonzero(env.model.serving == source).tolist())
+    _, _, _, _, info = env.step(env.space.encode(SteerUes(source, 0)))
+    assert len(info["control"]) == env.space.steer_count and all(c.startswith("ok") for c in info["control"])
+    moved = {u for u in on_source if env.model.serving[u] == target}
+    assert moved  # at least one steered UE is on the target after the 50 ms execution delay
+    env.step(0)
+    assert isinstance(env.space.decode(0), NoOp)
+
+
+def test_actions_on_padding_cells_do_nothing_and_spaces_can_be_shared() -> None:
+    space = RanSpace(max_cells=57, n_neighbours=3, slices=(Snssai(1, 1), Snssai(2, 2), Snssai(3, 3)))
+    env = RanSlicingEnv("small", space=space, episode_s=1.0)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (570,) and not obs.reshape(57, -1)[7:].any()
+    quotas = [env.model.slice_quotas(c) for c in range(7)]  # type: ignore[union-attr]
+    _, _, _, _, info = env.step(space.encode(QuotaStep(30, 0, -1)))
+    assert "nothing done" in info["control"][0]
+    assert [env.model.slice_quotas(c) for c in range(7)] == quotas  # type: ignore[union-attr]
+    mask = env.action_masks()
+    assert mask.sum() == 1 + 7 * 3 + 7 * 6 and not mask[space.encode(QuotaStep(30, 0, -1))]

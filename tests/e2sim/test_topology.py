@@ -1,0 +1,51 @@
+"""Hex layout, NR-CGI/gNB inventory and PRB counts from numerology."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from e2sim.ran.topology import NrCgi, TopologyConfig, build_topology, hex_site_positions, prb_count
+
+
+@pytest.mark.parametrize(("sites", "sectors", "cells"), [(7, 1, 7), (7, 3, 21), (19, 3, 57)])
+def test_cell_and_node_counts(sites: int, sectors: int, cells: int) -> None:
+    topo = build_topology(TopologyConfig(n_sites=sites, sectors=sectors))
+    assert topo.n_cells == cells and len(topo.nodes) == sites
+    assert sum(len(n.cell_indices) for n in topo.nodes) == cells
+    ids = {c.nr_cgi.nr_cell_id for c in topo.cells}
+    assert len(ids) == cells
+    for node in topo.nodes:
+        for i in node.cell_indices:
+            cell = topo.cells[i]
+            assert cell.index == i and cell.gnb_id == node.gnb_id
+            assert cell.nr_cgi.nr_cell_id >> (36 - node.gnb_id_bits) == node.gnb_id
+            assert topo.cell_by_nr_cell_id(cell.nr_cgi.nr_cell_id) is cell
+
+
+def test_hex_sites_are_one_isd_apart() -> None:
+    pos = hex_site_positions(7, 500.0)
+    d = np.hypot(*(pos[1:] - pos[0]).T)
+    assert np.allclose(d, 500.0)
+    assert len({tuple(np.round(p, 6)) for p in hex_site_positions(19, 500.0)}) == 19
+
+
+def test_prbs_from_numerology_and_identity_checks() -> None:
+    assert prb_count(40, 30) == 106 and prb_count(100, 30) == 273 and prb_count(10, 15) == 52
+    with pytest.raises(ValueError):
+        prb_count(7, 30)
+    with pytest.raises(ValueError):
+        NrCgi("00101", 1 << 36)
+    with pytest.raises(ValueError):
+        NrCgi("0010", 1)
+    with pytest.raises(ValueError):
+        build_topology(TopologyConfig(n_sites=3, sectors=2))
+
+
+def test_ran_name_and_neighbours() -> None:
+    topo = build_topology(TopologyConfig(n_sites=7, sectors=3, first_gnb_id=0x19B))
+    assert topo.nodes[0].ran_name == "gnb_001_001_00019b"
+    nb = topo.neighbours(3)
+    assert nb.shape == (21, 3)
+    assert set(nb[0][:2]) == {1, 2}  # co-sited sectors first
+    assert all(i not in row for i, row in enumerate(nb))

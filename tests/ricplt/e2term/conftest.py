@@ -1,0 +1,10 @@
+"""e2term tests: the helpers beside this file (test E2 node, process harness) are importable by name."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = str(Path(__file__).resolve().parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)

@@ -1,0 +1,110 @@
+"""`twinric up` end to end: real processes, real Redis, real RMR route pushes, real E2 over framed TCP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+
+from twinric.ports import LOCAL_PORT_PLAN, port_is_free
+from twinric.processes import wait_until
+
+
+def _twinric(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "twinric", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: str) -> None:
+    run_dir = tmp_path / "run"
+    env = dict(os.environ, TWINRIC_REDIS_URL=redis_url)
+    argv = ["up", "--for", "60", "--json", "--free-ports", "--run-dir", str(run_dir)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twinric", *argv],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        state_file = run_dir / "state.json"
+        def started() -> bool:
+            return state_file.exists() and any(
+                s["name"] == "e2sim" for s in json.loads(state_file.read_text())["services"])
+
+        assert wait_until(started, 40), proc.stderr.read() if proc.poll() is not None else "no stack"
+        state = json.loads(state_file.read_text())
+
+        # `twinric status` from another process sees every E2 node of the small scenario (7 gNBs).
+        def status() -> dict:
+            out = _twinric("status", "--json", "--run-dir", str(run_dir), env=env)
+            return json.loads(out.stdout)
+
+        assert wait_until(lambda: status()["e2_nodes"] == 7, 30)
+        report = status()
+        assert report["running"] is True and all(report["services"].values())
+        assert report["errors"] == 0
+
+        # appmgr (as rtmgr) learnt which e2term serves each node: the MEID map routes controls by %meid.
+        routes = httpx.get(f"{state['urls']['appmgr']}/ric/v1/routes", timeout=5).json()["table"]
+        e2term_rmr = next(s for s in state["services"] if s["name"] == "e2term")["argv"]
+        e2term_rmr = "127.0.0.1:" + e2term_rmr[e2term_rmr.index("--rmr-port") + 1]
+        mme = [line for line in routes.splitlines() if line.startswith("mme_ar|")]
+        assert mme and mme[0].split("|")[1] == e2term_rmr
+        assert sorted(mme[0].split("|")[2].split()) == [f"gnb_001_001_{i:06x}" for i in range(1, 8)]
+
+        # The operator's A1 client reaches the mediator of this stack.
+        a1 = state["urls"]["a1"]
+        schema = {"type": "object", "properties": {"limit": {"type": "number"}},
+                  "additionalProperties": False}
+        type_body = {"name": "t", "description": "d", "policy_type_id": 20999, "create_schema": schema}
+        assert httpx.put(f"{a1}/A1-P/v2/policytypes/20999", json=type_body, timeout=5).status_code == 201
+        out = _twinric("a1", "--url", a1, "types", env=env)
+        assert "20999" in out.stdout
+
+        proc.send_signal(signal.SIGTERM)
+        stdout, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["e2_nodes"] == 7
+    assert summary["dead"] == []
+    assert proc.returncode == 0
+    assert not state_file.exists()
+    for svc in state["services"]:
+        assert wait_until(lambda pid=svc["pid"]: not _alive(pid), 10), svc["name"]
+    time.sleep(0.2)
+    assert port_is_free(int(state["urls"]["e2term_e2"].rsplit(":", 1)[1]))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split()[2] != "Z"
+
+
+def test_up_refuses_busy_planned_ports(redis_url: str) -> None:
+    import socket
+
+    port = LOCAL_PORT_PLAN["a1-http"]
+    if not port_is_free(port):
+        out = _twinric("up", "--for", "1", "--json", env=dict(os.environ, TWINRIC_REDIS_URL=redis_url))
+    else:
+        with socket.socket() as holder:
+            holder.bind(("127.0.0.1", port))
+            holder.listen()
+            out = _twinric("up", "--for", "1", "--json", env=dict(os.environ, TWINRIC_REDIS_URL=redis_url))
+    assert out.returncode == 2
+    assert f"a1-http:{port}" in out.stderr
+
+
+def test_status_without_a_stack(tmp_path) -> None:
+    out = _twinric("status", "--json", "--run-dir", str(tmp_path), env=dict(os.environ))
+    assert out.returncode == 1
+    assert json.loads(out.stdout)["running"] is False

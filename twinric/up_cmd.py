@@ -1,0 +1,159 @@
+"""``twinric up`` (the main job) and ``twinric status``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from twinric.local_stack import (
+    PLATFORM_ROLES,
+    XAPP_ROLES,
+    StackOptions,
+    available_xapps,
+    build_services,
+    urls,
+)
+from twinric.ports import allocate_ports, port_is_free
+from twinric.redis_server import PrivateRedis, RedisUnavailable, configured_url, ping
+from twinric.stack import LoopSummary, Stack, StackFailed, default_run_dir, read_status
+
+console = Console(stderr=True)
+
+
+def up(
+    scenario: Annotated[str, typer.Option(help="e2sim scenario: small, medium, large or a YAML path")]
+    = "small",
+    speed: Annotated[float, typer.Option(help="simulated seconds per wall second")] = 1.0,
+    seed: Annotated[int | None, typer.Option(help="override the scenario's seed")] = None,
+    for_seconds: Annotated[float | None, typer.Option("--for", help="stop after this many seconds")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="no live table; a JSON summary at the end")]
+    = False,
+    free_ports: Annotated[bool, typer.Option("--free-ports", help="kernel-chosen ports, not the plan")]
+    = False,
+    run_dir: Annotated[Path | None, typer.Option(help="logs and state (default ~/.cache/twinric/run)")]
+    = None,
+    log_level: Annotated[str, typer.Option(help="log level of the started processes")] = "INFO",
+) -> None:
+    """Run the closed loop locally: Redis, the RIC platform stand-ins, e2sim and every xApp that exists."""
+    run_dir = run_dir or default_run_dir()
+    roles = PLATFORM_ROLES + (XAPP_ROLES if available_xapps() else [])
+    ports = allocate_ports(roles, free=free_ports)
+    busy = [f"{role}:{port}" for role, port in ports.items() if not port_is_free(port)]
+    if busy:
+        console.print(f"[red]ports in use: {', '.join(busy)}[/red] (another `twinric up`? try --free-ports)")
+        raise typer.Exit(2)
+
+    private: PrivateRedis | None = None
+    redis_url = configured_url()
+    if redis_url and not ping(redis_url):
+        console.print(f"[red]TWINRIC_REDIS_URL={redis_url} does not answer[/red]")
+        raise typer.Exit(2)
+    if not redis_url:
+        try:
+            private = PrivateRedis().start()
+        except RedisUnavailable as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+        redis_url = private.url
+
+    options = StackOptions(scenario=scenario, speed=speed, seed=seed, log_level=log_level)
+    stack = Stack(build_services(ports, redis_url, options), run_dir)
+    stopping = {"flag": False}
+
+    def request_stop(*_: object) -> None:
+        stopping["flag"] = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    summary = LoopSummary()
+    rates = {"indications": 0.0, "controls": 0.0}
+    exit_code = 0
+    try:
+        stack.start(extra_state={"urls": urls(ports), "redis_url": redis_url, "scenario": scenario})
+        if not as_json:
+            console.print(f"twinric up: logs in {run_dir}; A1 at {urls(ports)['a1']}; Ctrl-C stops")
+        started = time.monotonic()
+        last = (time.monotonic(), summary)
+        with Live(_table(stack, summary, rates), console=console, refresh_per_second=2,
+                  transient=False) if not as_json else _NoLive() as live:
+            while not stopping["flag"]:
+                if for_seconds is not None and time.monotonic() - started >= for_seconds:
+                    break
+                time.sleep(0.5)
+                summary = stack.summary()
+                now = time.monotonic()
+                dt = max(1e-6, now - last[0])
+                rates["indications"] = (summary.indications - last[1].indications) / dt
+                rates["controls"] = (summary.controls - last[1].controls) / dt
+                last = (now, summary)
+                live.update(_table(stack, summary, rates))
+                if stack.dead():
+                    console.print(f"[red]stopped unexpectedly: {', '.join(stack.dead())}[/red]")
+                    exit_code = 1
+                    break
+        summary = stack.summary()
+    except KeyboardInterrupt:
+        pass
+    except StackFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        exit_code = 1
+    finally:
+        dead = stack.dead()
+        stack.stop()
+        if private:
+            private.stop()
+    if as_json:
+        print(json.dumps({**asdict(summary), "dead": dead, "run_dir": str(run_dir)}))
+    raise typer.Exit(exit_code)
+
+
+class _NoLive:
+    def __enter__(self) -> _NoLive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, *_: object) -> None:
+        return None
+
+
+def _table(stack: Stack, summary: LoopSummary, rates: dict[str, float]) -> Table:
+    table = Table(title="twinric up", show_header=True)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for name, proc in stack.processes.items():
+        table.add_row(f"process {name}", "[green]up[/green]" if proc.alive() else "[red]down[/red]")
+    table.add_row("E2 nodes connected", str(summary.e2_nodes))
+    table.add_row("subscriptions", str(summary.subscriptions))
+    table.add_row("indications (/s)", f"{summary.indications} ({rates['indications']:.1f}/s)")
+    table.add_row("controls (/s)", f"{summary.controls} ({rates['controls']:.1f}/s)")
+    table.add_row("A1 policies enforced", str(summary.a1_policies_enforced))
+    table.add_row("errors", str(summary.errors))
+    return table
+
+
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    run_dir: Annotated[Path | None, typer.Option(help="the run directory of the `twinric up` to ask")] = None,
+) -> None:
+    """The state of a `twinric up` running in another terminal."""
+    report = read_status(run_dir or default_run_dir())
+    if as_json:
+        print(json.dumps(report))
+    else:
+        table = Table(title="twinric status")
+        table.add_column("what")
+        table.add_column("value", justify="right")
+        for key, value in report.items():
+            table.add_row(key, json.dumps(value) if isinstance(value, dict) else str(value))
+        Console().print(table)
+    raise typer.Exit(0 if report["running"] else 1)
