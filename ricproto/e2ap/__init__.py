@@ -11,8 +11,9 @@
     message = e2ap.decode(pdu)          # -> RICindication(...)
     e2ap.ran_name(node)                 # -> "gnb_001_001_00019b" (the MEID OSC E2T gives the node)
 
-The APER codec is hand-written (``aper``, ``ie_codec``, ``codec``) and checked byte for byte against the
-standard E2AP modules (v2 and v3.01, asn1tools) and pycrate's compiled E2AP in the tests.
+The APER codec is hand-written (``ie_codec``, ``codec``, on the bit codec ``ricproto.aper``) and checked
+byte for byte against the standard E2AP modules (v2 and v3.01, asn1tools) and pycrate's compiled E2AP in
+the tests.
 """
 
 from ricproto.e2ap import ies as _ies
@@ -21,8 +22,8 @@ from ricproto.e2ap.codec import MESSAGE_SPECS, MessageKind, MessageSpec, decode,
 from ricproto.e2ap.ies import *  # noqa: F403 - the IE value types are part of this package's API
 from ricproto.e2ap.messages import *  # noqa: F403 - every message class is part of this package's API
 from ricproto.e2ap.node_name import ran_name
-from ricproto.e2ap.plmn import plmn_from_bytes, plmn_to_bytes
 from ricproto.e2error import E2CodecError
+from ricproto.plmn import plmn_from_bytes, plmn_to_bytes
 
 __all__ = [
     "MESSAGE_SPECS",

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ricproto.aper import AperError, AperReader, AperWriter
 from ricproto.e2ap import ie_codec as ies_aper
-from ricproto.e2ap.aper import AperError, AperReader, AperWriter
 from ricproto.e2ap.ie_codec import (
     ID_E2nodeComponentConfigAddition_Item,
     ID_E2nodeComponentConfigAdditionAck_Item,

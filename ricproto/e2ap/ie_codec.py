@@ -12,7 +12,7 @@ import enum
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ricproto.e2ap.aper import AperError, AperReader, AperWriter
+from ricproto.aper import AperError, AperReader, AperWriter
 from ricproto.e2ap.ies import (
     CAUSE_ALTERNATIVES,
     E2NODE_COMPONENT_ID_ALTERNATIVES,

@@ -1,34 +1,19 @@
-"""Network identities used by the E2 service models: PLMN (BCD), NR-CGI, E-UTRA CGI, S-NSSAI."""
+"""Network identities used by the E2 service models: NR-CGI, E-UTRA CGI, S-NSSAI (PLMN: `ricproto.plmn`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ricproto.e2error import E2CodecError
+from ricproto.plmn import plmn_from_bytes, plmn_to_bytes
 
 NR_CELL_IDENTITY_BITS = 36
 EUTRA_CELL_IDENTITY_BITS = 28
 
 
-def plmn_from_digits(digits: str) -> bytes:
-    """ "MCCMNC" (5 or 6 decimal digits) -> the 3-octet BCD PLMNIdentity, e.g. "00101" -> 00 f1 10."""
-    if len(digits) not in (5, 6) or not digits.isdigit():
-        raise E2CodecError("PLMNIdentity", f"expected 5 or 6 decimal digits, got {digits!r}")
-    d = [int(c) for c in digits]
-    mnc3 = d[5] if len(d) == 6 else 0xF  # filler nibble for a 2-digit MNC
-    return bytes([(d[1] << 4) | d[0], (mnc3 << 4) | d[2], (d[4] << 4) | d[3]])
-
-
-def plmn_digits(plmn: bytes) -> str:
-    """The 3-octet BCD PLMNIdentity -> "MCCMNC" (inverse of `plmn_from_digits`)."""
-    if len(plmn) != 3:
-        raise E2CodecError("PLMNIdentity", f"expected 3 octets, got {len(plmn)}")
-    nibbles = [plmn[0] & 0xF, plmn[0] >> 4, plmn[1] & 0xF, plmn[2] & 0xF, plmn[2] >> 4]
-    mnc3 = plmn[1] >> 4
-    if any(n > 9 for n in nibbles) or (mnc3 > 9 and mnc3 != 0xF):
-        raise E2CodecError("PLMNIdentity", f"not a BCD PLMN: {plmn.hex()}")
-    digits = "".join(str(n) for n in nibbles)
-    return digits if mnc3 == 0xF else digits + str(mnc3)
+# The names e2sim and the xApps import; the implementation is the project's one in ricproto.plmn.
+plmn_from_digits = plmn_to_bytes
+plmn_digits = plmn_from_bytes
 
 
 def nr_cell_identity(gnb_id: int, gnb_id_length: int, cell_id: int) -> int:
@@ -50,7 +35,7 @@ class NrCgi:
 
     @classmethod
     def from_plmn(cls, plmn: str, nr_cell_identity: int) -> NrCgi:
-        return cls(plmn_from_digits(plmn), nr_cell_identity)
+        return cls(plmn_to_bytes(plmn), nr_cell_identity)
 
     def to_asn(self) -> dict:
         if len(self.plmn_identity) != 3:

@@ -525,21 +525,32 @@ def _header_from_asn(v: dict) -> IndicationHeaderFormat1:
 
 
 def encode_indication_header(msg: IndicationHeaderFormat1) -> bytes:
-    name = "E2SM-KPM-IndicationHeader"
+    """The hand-written hot path (`kpm_report_aper`); asn1tools for what it does not cover or rejects."""
     try:
         return _fast.encode_indication_header(msg)
-    except Exception:  # anything the hand-written path does not cover or rejects: reference codec
+    except Exception:  # the reference codec then encodes, or raises the one E2CodecError callers see
         pass
-    return asn1spec.encode(asn1spec.kpm_spec(), name, asn1spec.convert(name, _header_to_asn, msg))
+    return encode_indication_header_reference(msg)
 
 
 def decode_indication_header(data: bytes) -> IndicationHeaderFormat1:
-    name = "E2SM-KPM-IndicationHeader"
-    asn1spec.require_bytes(name, data)
+    asn1spec.require_bytes("E2SM-KPM-IndicationHeader", data)
     try:
         return _fast.decode_indication_header(data)
     except Exception:
         pass
+    return decode_indication_header_reference(data)
+
+
+def encode_indication_header_reference(msg: IndicationHeaderFormat1) -> bytes:
+    """Encode with asn1tools only (the reference the hand-written path is tested against)."""
+    name = "E2SM-KPM-IndicationHeader"
+    return asn1spec.encode(asn1spec.kpm_spec(), name, asn1spec.convert(name, _header_to_asn, msg))
+
+
+def decode_indication_header_reference(data: bytes) -> IndicationHeaderFormat1:
+    name = "E2SM-KPM-IndicationHeader"
+    asn1spec.require_bytes(name, data)
     return asn1spec.convert(name, _header_from_asn, asn1spec.decode(asn1spec.kpm_spec(), name, data))
 
 
@@ -733,22 +744,21 @@ def _im_from_asn(v: dict) -> IndicationMessage:
 
 
 def encode_indication_message(msg: IndicationMessage) -> bytes:
-    name = "E2SM-KPM-IndicationMessage"
+    """The hand-written hot path (`kpm_report_aper`); asn1tools for what it does not cover or rejects."""
     try:
         return _fast.encode_indication_message(msg)
-    except Exception:  # anything the hand-written path does not cover or rejects: reference codec
+    except Exception:  # the reference codec then encodes, or raises the one E2CodecError callers see
         pass
-    return asn1spec.encode(asn1spec.kpm_spec(), name, asn1spec.convert(name, _im_to_asn, msg))
+    return encode_indication_message_reference(msg)
 
 
 def decode_indication_message(data: bytes) -> IndicationMessage:
-    name = "E2SM-KPM-IndicationMessage"
-    asn1spec.require_bytes(name, data)
+    asn1spec.require_bytes("E2SM-KPM-IndicationMessage", data)
     try:
         return _fast.decode_indication_message(data)
     except Exception:
         pass
-    return asn1spec.convert(name, _im_from_asn, asn1spec.decode(asn1spec.kpm_spec(), name, data))
+    return decode_indication_message_reference(data)
 
 
 def encode_indication_message_reference(msg: IndicationMessage) -> bytes:
@@ -759,17 +769,8 @@ def encode_indication_message_reference(msg: IndicationMessage) -> bytes:
 
 def decode_indication_message_reference(data: bytes) -> IndicationMessage:
     name = "E2SM-KPM-IndicationMessage"
+    asn1spec.require_bytes(name, data)
     return asn1spec.convert(name, _im_from_asn, asn1spec.decode(asn1spec.kpm_spec(), name, data))
-
-
-def encode_indication_header_reference(msg: IndicationHeaderFormat1) -> bytes:
-    name = "E2SM-KPM-IndicationHeader"
-    return asn1spec.encode(asn1spec.kpm_spec(), name, asn1spec.convert(name, _header_to_asn, msg))
-
-
-def decode_indication_header_reference(data: bytes) -> IndicationHeaderFormat1:
-    name = "E2SM-KPM-IndicationHeader"
-    return asn1spec.convert(name, _header_from_asn, asn1spec.decode(asn1spec.kpm_spec(), name, data))
 
 
 # ---------------------------------------------------------------------------------------------

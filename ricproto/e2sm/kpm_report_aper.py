@@ -11,7 +11,15 @@ error a caller sees always comes from one place.
 
 from __future__ import annotations
 
-from ricproto.e2sm.aper import AperTruncated, AperUnsupported, BitReader, BitWriter
+from ricproto.aper import (
+    PRINTABLE,
+    U32_MAX,
+    AperError,
+    AperReader,
+    AperUnsupported,
+    AperWriter,
+    printable_octets,
+)
 from ricproto.e2sm.identities import SNssai
 from ricproto.e2sm.kpm import (
     LABEL_FIELDS,
@@ -27,9 +35,7 @@ from ricproto.e2sm.kpm import (
 )
 from ricproto.e2sm.ueid import Guami, UeId, UeIdGnb, UeIdGnbCuUp, UeIdGnbDu, UeIdNgEnbDu
 
-U32 = 4294967295
 MAX_LIST = 65535
-_PRINTABLE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
 
 # Root fields of MeasurementLabel: (attribute, kind). Extension additions are not handled here.
 _ROOT_LABEL = tuple((attr, kind, name) for attr, name, kind in LABEL_FIELDS[:21])
@@ -51,15 +57,6 @@ _LABEL_INT = {
 }
 
 
-def _printable(text: str) -> bytes:
-    if not isinstance(text, str) or not text.isascii():
-        raise AperUnsupported("not a PrintableString")
-    data = text.encode("ascii")
-    if not _PRINTABLE.issuperset(data):
-        raise AperUnsupported("not a PrintableString")
-    return data
-
-
 def _check_int(v: object, lb: int, ub: int) -> int:
     if type(v) is not int or not lb <= v <= ub:
         raise AperUnsupported("integer outside the root range")
@@ -70,23 +67,11 @@ def _check_int(v: object, lb: int, ub: int) -> int:
 # encoding
 
 
-def _enc_string(w: BitWriter, text: str, lb: int, ub: int) -> None:
-    """PrintableString (SIZE (lb..ub, ...)) within its root size."""
-    data = _printable(text)
-    if not lb <= len(data) <= ub:
-        raise AperUnsupported("string size outside the root range")
-    w.bits(0, 1)
-    w.constrained(len(data), lb, ub)
-    if data:
-        w.align()
-        w.octets(data)
-
-
 _NO_LABEL = MeasurementLabel(no_label=True)
 _EMPTY_LABEL = MeasurementLabel()
 
 
-def _enc_label(w: BitWriter, label: MeasurementLabel) -> None:
+def _enc_label(w: AperWriter, label: MeasurementLabel) -> None:
     if label is _NO_LABEL or label is NO_LABEL:
         w.bits(1 << 21, 23)  # extension bit 0, only noLabel present, its ENUMERATED extension bit 0
         return
@@ -108,7 +93,6 @@ def _enc_label(w: BitWriter, label: MeasurementLabel) -> None:
         elif kind == "octets":
             if type(v) is not bytes or len(v) != 3:
                 raise AperUnsupported("plmnID")
-            w.align()
             w.octets(v)
         elif kind == "slice":
             if type(v) is not SNssai:
@@ -117,7 +101,6 @@ def _enc_label(w: BitWriter, label: MeasurementLabel) -> None:
             w.bits(0 if v.sd is None else 1, 2)
             w.bits(v.sst, 8)
             if v.sd is not None:
-                w.align()
                 w.octets(_check_int(v.sd, 0, 0xFFFFFF).to_bytes(3, "big"))
         elif kind == "enum":
             if v not in ("start", "end"):
@@ -137,7 +120,7 @@ _NAME_CACHE: dict[str, bytes] = {}
 def _name_octets(name: str) -> bytes:
     data = _NAME_CACHE.get(name)
     if data is None:
-        data = _printable(name)
+        data = printable_octets(name)
         if not 1 <= len(data) <= 150:
             raise AperUnsupported("measName size")
         if len(_NAME_CACHE) < 4096:
@@ -145,13 +128,12 @@ def _name_octets(name: str) -> bytes:
     return data
 
 
-def _enc_info(w: BitWriter, item: MeasurementInfoItem) -> None:
+def _enc_info(w: AperWriter, item: MeasurementInfoItem) -> None:
     t = item.meas_type
     if type(t) is str:
         data = _name_octets(t)
         # item ext bit, CHOICE ext bit, index 0 (measName), string ext bit, 8-bit length - 1
         w.bits(len(data) - 1, 12)
-        w.align()
         w.octets(data)
     elif type(t) is int:
         w.bits(0b001, 3)
@@ -168,7 +150,7 @@ def _enc_info(w: BitWriter, item: MeasurementInfoItem) -> None:
         _enc_label(w, label)
 
 
-def _enc_f1(w: BitWriter, m: IndicationMessageFormat1) -> None:
+def _enc_f1(w: AperWriter, m: IndicationMessageFormat1) -> None:
     info = m.meas_info_list
     gp = m.granul_period
     w.bits((2 if info else 0) | (gp is not None), 3)
@@ -187,7 +169,7 @@ def _enc_f1(w: BitWriter, m: IndicationMessageFormat1) -> None:
         for v in rec:
             tv = type(v)
             if tv is int:
-                w.record_u32(v)
+                w.u32(v, 0, 3)  # CHOICE extension bit and index 0 (integer)
             elif tv is float:
                 w.bits(1, 3)
                 w.real(v)
@@ -204,21 +186,21 @@ def _enc_f1(w: BitWriter, m: IndicationMessageFormat1) -> None:
         for item in info:
             _enc_info(w, item)
     if gp is not None:
-        w.constrained(_check_int(gp, 1, U32), 1, U32)
+        w.constrained(_check_int(gp, 1, U32_MAX), 1, U32_MAX)
 
 
-def _enc_ueid(w: BitWriter, ue: UeId) -> None:
+def _enc_ueid(w: AperWriter, ue: UeId) -> None:
     t = type(ue)
     if t is UeIdGnbDu or t is UeIdGnbCuUp:
         w.bits(1 if t is UeIdGnbDu else 2, 4)  # CHOICE extension bit + 3-bit index
         ident = ue.gnb_cu_ue_f1ap_id if t is UeIdGnbDu else ue.gnb_cu_cp_ue_e1ap_id
         w.bits(0 if ue.ran_ueid is None else 1, 2)
-        w.constrained(_check_int(ident, 0, U32), 0, U32)
+        w.u32(_check_int(ident, 0, U32_MAX))
         _enc_ran_ueid(w, ue.ran_ueid)
     elif t is UeIdNgEnbDu:
         w.bits(4, 4)
         w.bits(0, 1)
-        w.constrained(_check_int(ue.ng_enb_cu_ue_w1ap_id, 0, U32), 0, U32)
+        w.u32(_check_int(ue.ng_enb_cu_ue_w1ap_id, 0, U32_MAX))
     elif t is UeIdGnb:
         if ue.global_gnb_id is not None:
             raise AperUnsupported("globalGNB-ID")
@@ -236,7 +218,6 @@ def _enc_ueid(w: BitWriter, ue: UeId) -> None:
         if type(g) is not Guami or type(g.plmn_identity) is not bytes or len(g.plmn_identity) != 3:
             raise AperUnsupported("guami")
         w.bits(0, 1)
-        w.align()
         w.octets(g.plmn_identity)
         w.bits(_check_int(g.amf_region_id, 0, 255), 8)
         w.bits(_check_int(g.amf_set_id, 0, 1023), 10)
@@ -247,31 +228,30 @@ def _enc_ueid(w: BitWriter, ue: UeId) -> None:
             w.constrained(len(f1), 1, 4)
             for i in f1:
                 w.bits(0, 1)
-                w.constrained(_check_int(i, 0, U32), 0, U32)
+                w.u32(_check_int(i, 0, U32_MAX))
         if e1:
             if len(e1) > MAX_LIST:
                 raise AperUnsupported("E1AP id list size")
             w.constrained(len(e1), 1, MAX_LIST)
             for i in e1:
                 w.bits(0, 1)
-                w.constrained(_check_int(i, 0, U32), 0, U32)
+                w.u32(_check_int(i, 0, U32_MAX))
         _enc_ran_ueid(w, ue.ran_ueid)
         if ue.m_ng_ran_ue_xnap_id is not None:
-            w.constrained(_check_int(ue.m_ng_ran_ue_xnap_id, 0, U32), 0, U32)
+            w.u32(_check_int(ue.m_ng_ran_ue_xnap_id, 0, U32_MAX))
     else:
         raise AperUnsupported("UEID kind")
 
 
-def _enc_ran_ueid(w: BitWriter, ran_ueid: bytes | None) -> None:
+def _enc_ran_ueid(w: AperWriter, ran_ueid: bytes | None) -> None:
     if ran_ueid is not None:
         if type(ran_ueid) is not bytes or len(ran_ueid) != 8:
             raise AperUnsupported("ran-UEID")
-        w.align()
         w.octets(ran_ueid)
 
 
 def encode_indication_message(msg: IndicationMessage) -> bytes:
-    w = BitWriter()
+    w = AperWriter()
     t = type(msg)
     if t is IndicationMessageFormat1:
         w.bits(0, 3)  # message extension bit, CHOICE extension bit, index 0
@@ -281,7 +261,7 @@ def encode_indication_message(msg: IndicationMessage) -> bytes:
         reports = msg.ue_meas_report_list
         if not 1 <= len(reports) <= MAX_LIST:
             raise AperUnsupported("ueMeasReportList size")
-        inner = BitWriter()
+        inner = AperWriter()
         inner.bits(0, 1)
         inner.constrained(len(reports), 1, MAX_LIST)
         for r in reports:
@@ -306,7 +286,7 @@ def encode_indication_header(msg: IndicationHeaderFormat1) -> bytes:
     ts = msg.collet_start_time
     if type(ts) is not bytes or len(ts) != 8:
         raise AperUnsupported("colletStartTime")
-    w = BitWriter()
+    w = AperWriter()
     present = 0
     for attr, _ in _HEADER_STRINGS:
         v = getattr(msg, attr)
@@ -314,12 +294,11 @@ def encode_indication_header(msg: IndicationHeaderFormat1) -> bytes:
             raise AperUnsupported("empty header string")  # rare; left to the reference codec
         present = (present << 1) | (v is not None)
     w.bits(present, 7)  # header ext, CHOICE ext (single root alternative: no index), format ext, 4 bits
-    w.align()
     w.octets(ts)
     for attr, ub in _HEADER_STRINGS:
         v = getattr(msg, attr)
         if v is not None:
-            _enc_string(w, v, 0, ub)
+            w.printable(v, 0, ub)
     return w.to_bytes()
 
 
@@ -327,23 +306,12 @@ def encode_indication_header(msg: IndicationHeaderFormat1) -> bytes:
 # decoding
 
 
-def _no_ext(r: BitReader) -> None:
+def _no_ext(r: AperReader) -> None:
     if r.bits(1):
         raise AperUnsupported("extension present")
 
 
-def _dec_string(r: BitReader, lb: int, ub: int) -> str:
-    _no_ext(r)
-    n = r.constrained(lb, ub)
-    if n == 0:
-        return ""
-    data = r.octets(n)
-    if not _PRINTABLE.issuperset(data):
-        raise AperTruncated("not a PrintableString")
-    return data.decode("ascii")
-
-
-def _dec_label(r: BitReader) -> MeasurementLabel:
+def _dec_label(r: AperReader) -> MeasurementLabel:
     head = r.bits(23)  # extension bit, 21 presence bits, and the first field's first bit
     if head == 1 << 21:  # only noLabel present, its ENUMERATED extension bit 0
         return NO_LABEL
@@ -378,7 +346,7 @@ def _dec_label(r: BitReader) -> MeasurementLabel:
     return MeasurementLabel(**kwargs)
 
 
-def _dec_info(r: BitReader) -> MeasurementInfoItem:
+def _dec_info(r: AperReader) -> MeasurementInfoItem:
     head = r.bits(4)  # item extension bit, CHOICE extension bit, CHOICE index, value's extension bit
     if head == 0b0010:  # measID
         meas_type: str | int = r.constrained(1, 65536)
@@ -386,13 +354,12 @@ def _dec_info(r: BitReader) -> MeasurementInfoItem:
         raise AperUnsupported("extension present")
     else:
         n = r.bits(8) + 1
-        data = r.octets(n)
-        if not _PRINTABLE.issuperset(data):
-            raise AperTruncated("not a PrintableString")
-        meas_type = data.decode("ascii")
+        meas_type = r.octets(n).decode("latin-1")
+        if not PRINTABLE.issuperset(meas_type):
+            raise AperError(f"not a PrintableString: {meas_type!r}")
     n = r.length()
     if n == 0:
-        raise AperTruncated("empty labelInfoList")
+        raise AperError("empty labelInfoList")
     labels = []
     for _ in range(n):
         _no_ext(r)
@@ -400,7 +367,7 @@ def _dec_info(r: BitReader) -> MeasurementInfoItem:
     return MeasurementInfoItem(meas_type, tuple(labels))
 
 
-def _dec_f1(r: BitReader) -> IndicationMessageFormat1:
+def _dec_f1(r: AperReader) -> IndicationMessageFormat1:
     _no_ext(r)
     opts = r.bits(2)
     n = r.constrained(1, MAX_LIST)
@@ -410,7 +377,7 @@ def _dec_f1(r: BitReader) -> IndicationMessageFormat1:
         incomplete = r.bits(1)
         count = r.length()
         if count == 0:
-            raise AperTruncated("empty measRecord")
+            raise AperError("empty measRecord")
         rec: list[int | float | None] = []
         for _ in range(count):
             idx = r.bits(3)  # CHOICE extension bit + 2-bit index
@@ -423,28 +390,28 @@ def _dec_f1(r: BitReader) -> IndicationMessageFormat1:
             elif idx > 3:
                 raise AperUnsupported("extension present")
             else:
-                raise AperTruncated("bad MeasurementRecordItem index")
+                raise AperError("bad MeasurementRecordItem index")
         if incomplete:
             _no_ext(r)
         data.append(MeasurementDataItem(tuple(rec), bool(incomplete)))
     info: tuple[MeasurementInfoItem, ...] = ()
     if opts & 2:
         info = tuple(_dec_info(r) for _ in range(r.constrained(1, MAX_LIST)))
-    gp = r.constrained(1, U32) if opts & 1 else None
+    gp = r.constrained(1, U32_MAX) if opts & 1 else None
     return IndicationMessageFormat1(tuple(data), info, gp)
 
 
-def _dec_ueid(r: BitReader) -> UeId:
+def _dec_ueid(r: AperReader) -> UeId:
     _no_ext(r)
     idx = r.bits(3)
     _no_ext(r)
     if idx in (1, 2):
         has_ran = r.bits(1)
-        ident = r.constrained(0, U32)
+        ident = r.u32()
         ran = r.octets(8) if has_ran else None
         return UeIdGnbDu(ident, ran) if idx == 1 else UeIdGnbCuUp(ident, ran)
     if idx == 4:
-        return UeIdNgEnbDu(r.constrained(0, U32))
+        return UeIdNgEnbDu(r.u32())
     if idx != 0:
         raise AperUnsupported("UEID kind")
     opts = r.bits(5)
@@ -461,22 +428,22 @@ def _dec_ueid(r: BitReader) -> UeId:
     if opts & 8:
         e1 = tuple(_dec_ext_u32(r) for _ in range(r.constrained(1, MAX_LIST)))
     ran = r.octets(8) if opts & 4 else None
-    xn = r.constrained(0, U32) if opts & 2 else None
+    xn = r.u32() if opts & 2 else None
     return UeIdGnb(amf, guami, f1, e1, ran, xn)
 
 
-def _dec_ext_u32(r: BitReader) -> int:
+def _dec_ext_u32(r: AperReader) -> int:
     _no_ext(r)
-    return r.constrained(0, U32)
+    return r.u32()
 
 
 def decode_indication_message(data: bytes) -> IndicationMessage:
-    r = BitReader(bytes(data))
+    r = AperReader(bytes(data))
     _no_ext(r)
     if r.bits(1):  # CHOICE extension: format 3 is the only addition handled here
         if r.small() != 0:
             raise AperUnsupported("unknown indication message format")
-        inner = BitReader(r.open_type())
+        inner = AperReader(r.open_type())
         _no_ext(inner)
         n = inner.constrained(1, MAX_LIST)
         reports = []
@@ -491,7 +458,7 @@ def decode_indication_message(data: bytes) -> IndicationMessage:
 
 
 def decode_indication_header(data: bytes) -> IndicationHeaderFormat1:
-    r = BitReader(bytes(data))
+    r = AperReader(bytes(data))
     _no_ext(r)
     _no_ext(r)
     _no_ext(r)
@@ -499,5 +466,5 @@ def decode_indication_header(data: bytes) -> IndicationHeaderFormat1:
     ts = r.octets(8)
     values = []
     for i, (_, ub) in enumerate(_HEADER_STRINGS):
-        values.append(_dec_string(r, 0, ub) if (present >> (3 - i)) & 1 else None)
+        values.append(r.printable(0, ub) if (present >> (3 - i)) & 1 else None)
     return IndicationHeaderFormat1(ts, *values)

@@ -330,6 +330,17 @@ def _elem(value: RanParameterValue) -> RanParameterElement:
     return RanParameterElement(value)
 
 
+def _encode_control(control: HandoverControl | SliceQuotaControl) -> tuple[bytes, bytes]:
+    message = asn1spec.convert("E2SM-RC-ControlMessage", lambda c: c.message(), control)
+    return encode_control_header(control.header()), encode_control_message(message)
+
+
+def _require_action(header: ControlHeaderFormat1, style: int, action: int, what: str) -> None:
+    """The typed controls' decoders check that the header names their style and action."""
+    if (header.ric_style_type, header.ric_control_action_id) != (style, action):
+        raise E2CodecError("E2SM-RC-ControlHeader", f"not style {style} action {action} ({what})")
+
+
 @dataclass(frozen=True, slots=True)
 class HandoverControl:
     """RC style 3 action 1: hand the UE over to `target_cell`."""
@@ -349,17 +360,12 @@ class HandoverControl:
 
     def encode(self) -> tuple[bytes, bytes]:
         """(RICcontrolHeader, RICcontrolMessage) octets."""
-        message = asn1spec.convert("E2SM-RC-ControlMessage", lambda c: c.message(), self)
-        return encode_control_header(self.header()), encode_control_message(message)
+        return _encode_control(self)
 
     @classmethod
     def from_control(cls, header: ControlHeaderFormat1, message: ControlMessageFormat1) -> HandoverControl:
         where = "E2SM-RC-ControlMessage"
-        if (header.ric_style_type, header.ric_control_action_id) != (
-            STYLE_CONNECTED_MODE_MOBILITY,
-            ACTION_HANDOVER,
-        ):
-            raise E2CodecError("E2SM-RC-ControlHeader", "not style 3 action 1 (handover)")
+        _require_action(header, STYLE_CONNECTED_MODE_MOBILITY, ACTION_HANDOVER, "handover")
         node: Any = message.find(HO_TARGET_PRIMARY_CELL_ID)
         path = "1"
         for pid in (HO_CHOICE_TARGET_CELL, HO_NR_CELL, HO_NR_CGI):
@@ -497,17 +503,12 @@ class SliceQuotaControl:
 
     def encode(self) -> tuple[bytes, bytes]:
         """(RICcontrolHeader, RICcontrolMessage) octets."""
-        message = asn1spec.convert("E2SM-RC-ControlMessage", lambda c: c.message(), self)
-        return encode_control_header(self.header()), encode_control_message(message)
+        return _encode_control(self)
 
     @classmethod
     def from_control(cls, header: ControlHeaderFormat1, message: ControlMessageFormat1) -> SliceQuotaControl:
         where = "E2SM-RC-ControlMessage"
-        if (header.ric_style_type, header.ric_control_action_id) != (
-            STYLE_RADIO_RESOURCE_ALLOCATION,
-            ACTION_SLICE_PRB_QUOTA,
-        ):
-            raise E2CodecError("E2SM-RC-ControlHeader", "not style 2 action 6 (slice PRB quota)")
+        _require_action(header, STYLE_RADIO_RESOURCE_ALLOCATION, ACTION_SLICE_PRB_QUOTA, "slice PRB quota")
         top = message.find(1)
         if top is None or not isinstance(top.ran_parameter_value_type, RanParameterList):
             raise E2CodecError(where, "expected RRM Policy Ratio List (id 1) as a list", "ranP-List[1]")

@@ -350,6 +350,12 @@ def _texts(shared_dir: Path, version: str) -> str:
     return "\n".join((shared_dir / "asn1" / folder / name).read_text() for name in names)
 
 
+def _protocol_ie_ids(text: str) -> dict[str, int]:
+    """{id-name: value} of the ProtocolIE-ID constants."""
+    pairs = re.findall(r"^(id-[\w-]+)\s+ProtocolIE-ID\s*::=\s*(\d+)", text, re.M)
+    return {name: int(value) for name, value in pairs}
+
+
 def _object_set(text: str, name: str) -> list[tuple[str, str, str, str]]:
     """Root entries (before the extension marker) of an E2AP-PROTOCOL-IES object set."""
     match = re.search(rf"^{re.escape(name)}\s+E2AP-PROTOCOL-IES\s*::=\s*\{{(.*?)^\}}", text, re.M | re.S)
@@ -366,10 +372,7 @@ V2_MANDATORY = {("v2", "RICserviceUpdateAcknowledge", 9)}
 @pytest.mark.parametrize("version", sorted(E2AP_SETS))
 def test_ie_tables_match_standard_object_sets(shared_dir: Path, version: str) -> None:
     text = _texts(shared_dir, version)
-    ids = {
-        name: int(value)
-        for name, value in re.findall(r"^(id-[\w-]+)\s+ProtocolIE-ID\s*::=\s*(\d+)", text, re.M)
-    }
+    ids = _protocol_ie_ids(text)
     procedures = dict(re.findall(r"^(id-[\w-]+)\s+ProcedureCode\s*::=\s*(\d+)", text, re.M))
     for spec in MESSAGE_SPECS:
         set_name = re.search(
@@ -413,10 +416,7 @@ def test_ie_tables_match_standard_object_sets(shared_dir: Path, version: str) ->
 def test_container_lists_match_standard(shared_dir: Path, version: str) -> None:
     """Item ids/criticalities used by the byte-equality test (and the codec) are the standard's."""
     text = _texts(shared_dir, version)
-    ids = {
-        name: int(value)
-        for name, value in re.findall(r"^(id-[\w-]+)\s+ProtocolIE-ID\s*::=\s*(\d+)", text, re.M)
-    }
+    ids = _protocol_ie_ids(text)
     for list_name, (item_id, criticality, item_type) in LIST_ITEMS.items():
         match = re.search(
             rf"^{list_name}\s*::=\s*SEQUENCE\s*\(SIZE\s*\([^)]*\)\)\s*OF\s+ProtocolIE-SingleContainer"
@@ -433,7 +433,7 @@ def test_container_lists_match_standard(shared_dir: Path, version: str) -> None:
 
 def test_v3_extension_additions_are_skipped(standard: tuple[str, Any]) -> None:
     """A v3 peer may add ricActionExecutionOrder (an extension addition): we decode the v2/v3 common part."""
-    from ricproto.e2ap.aper import AperReader
+    from ricproto.aper import AperReader
     from ricproto.e2ap.ie_codec import get_RICactionToBeSetupItem
     from ricproto.e2ap.ies import RICactionToBeSetupItem, RICactionType
 

@@ -1,10 +1,8 @@
-"""BCD PLMN helpers and the E2T RAN name derived from GlobalE2node-ID."""
+"""The E2T RAN name derived from GlobalE2node-ID (the PLMN codec is tested in tests/ricproto/test_plmn.py)."""
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from ricproto.e2ap import (
     BitString,
@@ -18,42 +16,9 @@ from ricproto.e2ap import (
     GlobalenGNBID,
     GlobalgNBID,
     GlobalngeNBID,
-    plmn_from_bytes,
     plmn_to_bytes,
     ran_name,
 )
-
-
-@pytest.mark.parametrize(
-    ("plmn", "octets"),
-    [
-        ("00101", b"\x00\xf1\x10"),
-        ("310411", b"\x13\x10\x14"),
-        ("99999", b"\x99\xf9\x99"),
-        ("001001", b"\x00\x11\x00"),
-    ],
-)
-def test_bcd_examples(plmn: str, octets: bytes) -> None:
-    assert plmn_to_bytes(plmn) == octets
-    assert plmn_from_bytes(octets) == plmn
-
-
-@given(st.text("0123456789", min_size=5, max_size=6))
-def test_bcd_round_trip(plmn: str) -> None:
-    assert plmn_from_bytes(plmn_to_bytes(plmn)) == plmn
-
-
-@pytest.mark.parametrize("bad", ["0010", "0010100", "00a01", "", "٠٠١٠١"])
-def test_bcd_rejects_bad_text(bad: str) -> None:
-    with pytest.raises(ValueError, match="PLMN"):
-        plmn_to_bytes(bad)
-
-
-@pytest.mark.parametrize("bad", [b"\x00\xf1", b"\xa0\xf1\x10", b"\x00\xe1\x10"])
-def test_bcd_rejects_bad_octets(bad: bytes) -> None:
-    with pytest.raises(ValueError, match="PLMN"):
-        plmn_from_bytes(bad)
-
 
 GNB_00101 = GlobalgNBID(plmn_to_bytes("00101"), BitString(0x19B, 22))
 

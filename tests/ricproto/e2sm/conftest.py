@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import asn1tools
 import pytest
+
+from ricproto.e2sm import asn1spec
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +44,22 @@ def standard_rc(shared_dir: Path) -> Any:
     rc_text = files[0].read_text().replace("INTEGER (1..2^32, ...)", "INTEGER (1..4294967295, ...)")
     assert "2^32" not in rc_text
     return asn1tools.compile_string(rc_text + "\n" + files[1].read_text(), "per")
+
+
+def _reencodes(standard: Any, ours: Any) -> Callable[[str, bytes], None]:
+    def check(type_name: str, data: bytes) -> None:
+        """The standard module re-encodes our value (decoded by our module) and its own to ``data``."""
+        assert standard.encode(type_name, ours.decode(type_name, data)) == data
+        assert standard.encode(type_name, standard.decode(type_name, data)) == data
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def kpm_reencodes(standard_kpm: Any) -> Callable[[str, bytes], None]:
+    return _reencodes(standard_kpm, asn1spec.kpm_spec())
+
+
+@pytest.fixture(scope="session")
+def rc_reencodes(standard_rc: Any) -> Callable[[str, bytes], None]:
+    return _reencodes(standard_rc, asn1spec.rc_spec())

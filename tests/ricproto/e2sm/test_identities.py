@@ -6,30 +6,7 @@ from hypothesis import strategies as st
 
 from ricproto.e2error import E2CodecError
 from ricproto.e2sm import rc
-from ricproto.e2sm.identities import NrCgi, nr_cell_identity, plmn_digits, plmn_from_digits
-
-
-def test_plmn_bcd_known_values() -> None:
-    assert plmn_from_digits("00101") == b"\x00\xf1\x10"
-    assert plmn_digits(b"\x00\xf1\x10") == "00101"
-    assert plmn_from_digits("310410") == bytes([0x13, 0x00, 0x14])
-    assert plmn_digits(bytes([0x13, 0x00, 0x14])) == "310410"
-
-
-@given(st.text(alphabet="0123456789", min_size=5, max_size=6))
-def test_plmn_round_trip(digits: str) -> None:
-    assert plmn_digits(plmn_from_digits(digits)) == digits
-
-
-@pytest.mark.parametrize("bad", ["0010", "0010100", "00a01", ""])
-def test_plmn_rejects_bad_digits(bad: str) -> None:
-    with pytest.raises(E2CodecError):
-        plmn_from_digits(bad)
-
-
-def test_plmn_rejects_non_bcd() -> None:
-    with pytest.raises(E2CodecError):
-        plmn_digits(b"\x00\x1f\x01")  # kpimon-go's literal: not BCD
+from ricproto.e2sm.identities import NrCgi, nr_cell_identity
 
 
 def test_nr_cell_identity_composition() -> None:

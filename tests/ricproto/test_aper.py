@@ -1,4 +1,4 @@
-"""APER primitives against asn1tools on small ASN.1 types written for this test (no standard text)."""
+"""`ricproto.aper` against asn1tools, on small ASN.1 types written for this test (no standard text)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ricproto.e2ap.aper import AperError, AperReader, AperWriter
+from ricproto.aper import AperError, AperReader, AperTruncated, AperUnsupported, AperWriter
 
 SPEC = asn1tools.compile_string(
     """
@@ -28,6 +28,11 @@ SPEC = asn1tools.compile_string(
     Oid ::= PrintableString (SIZE(1..1000, ...))
     Name ::= PrintableString (SIZE(1..150, ...))
     Pair ::= SEQUENCE { flag BOOLEAN, name Name, n Small }
+    Short ::= PrintableString (SIZE(0..15, ...))
+    Strings ::= SEQUENCE { flag BOOLEAN, a Short, b Short }
+    Record ::= CHOICE { integer INTEGER (0..4294967295), real REAL, none NULL, ... }
+    Records ::= SEQUENCE (SIZE(1..65535)) OF Record
+    Index ::= CHOICE { a NULL, b NULL, ..., c NULL, d INTEGER (0..255) }
     END
     """,
     "per",
@@ -125,7 +130,7 @@ def test_fixed_octets() -> None:
 
 
 def test_reader_refuses_truncated_and_out_of_range() -> None:
-    with pytest.raises(AperError, match="truncated"):
+    with pytest.raises(AperTruncated, match="truncated"):
         AperReader(b"\x05ab").octet_string()
     with pytest.raises(AperError, match="outside"):
         AperReader(b"\xf0").constrained(3, 7)  # 3 bits = 7 -> value 10
@@ -137,3 +142,96 @@ def test_reader_refuses_truncated_and_out_of_range() -> None:
 
 def test_empty_encoding_is_one_zero_octet() -> None:
     assert AperWriter().to_bytes() == b"\x00"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 2**32 - 1), st.floats(allow_nan=False), st.none()), min_size=1,
+                max_size=40))
+def test_u32_and_real_records(values: list[int | float | None]) -> None:
+    """KPM's MeasurementRecordItem shape: the CHOICE index fused into `u32`, REAL as an open type."""
+
+    def put(w: AperWriter) -> None:
+        w.constrained(len(values), 1, 65535)
+        for v in values:
+            if isinstance(v, int):
+                w.u32(v, 0, 3)  # extension bit + 2-bit index 0
+            elif isinstance(v, float):
+                w.bits(1, 3)
+                w.real(v)
+            else:
+                w.bits(2, 3)
+
+    reference = [("integer", v) if isinstance(v, int) else ("real", v) if isinstance(v, float)
+                 else ("none", None) for v in values]
+    encoded = _ours(put)
+    assert encoded == SPEC.encode("Records", reference)
+    r = AperReader(encoded)
+    got: list[int | float | None] = []
+    for _ in range(r.constrained(1, 65535)):
+        index = r.bits(3)
+        got.append(r.u32() if index == 0 else r.real() if index == 1 else None)
+    assert got == values
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.booleans(), st.text(PRINTABLE, max_size=15), st.text(PRINTABLE, max_size=15))
+def test_empty_printable_adds_no_alignment(flag: bool, a: str, b: str) -> None:
+    def put(w: AperWriter) -> None:
+        w.bits(flag, 1)
+        w.printable(a, 0, 15)
+        w.printable(b, 0, 15)
+
+    encoded = _ours(put)
+    assert encoded == SPEC.encode("Strings", {"flag": flag, "a": a, "b": b})
+    r = AperReader(encoded)
+    assert (r.bits(1), r.printable(0, 15), r.printable(0, 15)) == (flag, a, b)
+
+
+@pytest.mark.parametrize("value", [("a", None), ("b", None), ("c", None), ("d", 200)])
+def test_small_numbers_index_extension_alternatives(value: tuple[str, int | None]) -> None:
+    encoded = SPEC.encode("Index", value)
+    r = AperReader(encoded)
+    if r.bits(1):
+        index = 2 + r.small()
+        inner = AperReader(r.open_type())
+        assert ("c", "d")[index - 2] == value[0]
+        if value[1] is not None:
+            assert inner.constrained(0, 255) == value[1]
+    else:
+        assert ("a", "b")[r.bits(1)] == value[0]
+    w = AperWriter()
+    w.small(1000)
+    r = AperReader(w.to_bytes())
+    assert r.small() == 1000
+
+
+def test_rewind_and_octets_consumed() -> None:
+    r = AperReader(b"\xa5\x0f")
+    assert r.bits(3) == 0b101
+    r.rewind(2)
+    assert r.bits(4) == 0b0100
+    assert r.octets_consumed == 1
+    assert r.octets(1) == b"\x0f"
+    assert r.octets_consumed == 2
+
+
+def test_error_hierarchy() -> None:
+    assert issubclass(AperTruncated, AperError) and issubclass(AperUnsupported, AperError)
+    assert issubclass(AperError, ValueError)
+    with pytest.raises(AperTruncated):
+        AperReader(b"\x01").bits(9)
+    with pytest.raises(AperTruncated):
+        AperReader(b"\x81").length()  # a two-octet length determinant cut after its first octet
+    with pytest.raises(AperUnsupported):
+        AperReader(b"\xc1").length()  # fragmented where a single length is expected
+    with pytest.raises(AperUnsupported):
+        AperWriter().length(16384)
+    with pytest.raises(AperUnsupported):
+        AperReader(b"\x80").printable(1, 150)  # size extension bit set
+    with pytest.raises(AperUnsupported):
+        AperWriter().printable("x" * 16, 0, 15)
+    with pytest.raises(AperError, match="not a PrintableString"):
+        AperWriter().printable("caf\u00e9", 1, 150)
+    for bad in (b"\x01\x80", b"\x01\x44", b"\x02\x01x"):  # exponent missing, unknown form, not a number
+        with pytest.raises(AperError, match="bad REAL"):
+            AperReader(bad).real()

@@ -1,21 +1,52 @@
-"""ASN.1 aligned PER (X.691, ALIGNED variant) primitives: a bit writer and a bit reader.
+"""ASN.1 aligned PER (X.691, ALIGNED variant) primitives: `AperWriter` and `AperReader`.
 
-Only what E2AP needs: constrained whole numbers, length determinants (with fragmentation), enumerations,
-CHOICE indices, octet/bit/PrintableString strings, open types and skipping of unknown extensions.
-Values are written MSB first; a complete encoding is padded to whole octets and is never empty.
+The one bit codec of the hand-written E2 codecs: E2AP (`ricproto.e2ap.ie_codec`) and the KPM report
+hot path (`ricproto.e2sm.kpm_report_aper`). It offers what those need: constrained and unconstrained
+whole numbers, normally small numbers, length determinants (with fragmentation for octet strings and
+open types), octet/bit/PrintableString strings, REAL (X.690 content octets, as KPM measurement
+records carry it) and skipping of unknown SEQUENCE extension additions. Values are written MSB first;
+a complete encoding is padded to whole octets and is never empty.
+
+Errors form one hierarchy: `AperError` (a ValueError) for anything that is not a valid encoding of the
+value asked for, `AperTruncated` when the input ends too early, and `AperUnsupported` for valid ASN.1
+that this module does not code (a size or alternative extension, a fragmented length where a single
+one is expected); the KPM hot path raises it for whatever it leaves to the asn1tools reference codec.
 """
 
 from __future__ import annotations
 
-_FRAGMENT = 16384  # X.691 11.9.3.8: lengths >= 16K are sent in fragments of 16K, 32K, 48K or 64K
+FRAGMENT = 16384  # X.691 11.9.3.8: lengths >= 16K are sent in fragments of 16K, 32K, 48K or 64K
+U32_MAX = 4294967295
+# The writer flushes pending bits past this many: few flushes, yet a small int to shift.
+_FLUSH_AT = 512
+# The reader reads from an int holding this many octets of the input: one int of the whole input would
+# make every read of a long message (per-UE reports) shift thousands of bits.
+_WINDOW = 128
+
+PRINTABLE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
 
 
 class AperError(ValueError):
-    """The bits do not form a valid encoding (too short, value out of range, unsupported form)."""
+    """The bits do not form a valid encoding, or a value does not fit its constraint."""
+
+
+class AperTruncated(AperError):
+    """The input ended before the value did."""
+
+
+class AperUnsupported(AperError):
+    """Valid ASN.1 in a form this codec does not implement (callers with a fallback use the fallback)."""
+
+
+def printable_octets(text: str) -> bytes:
+    """The octets of a PrintableString value; `AperError` when ``text`` is not one."""
+    if type(text) is not str or not PRINTABLE.issuperset(text):
+        raise AperError(f"not a PrintableString: {text!r}")
+    return text.encode("ascii")
 
 
 class AperWriter:
-    """Accumulates bits; pending bits live in an int until the next octet alignment."""
+    """Accumulates bits; pending bits live in an int that is flushed in whole octets."""
 
     __slots__ = ("_acc", "_buf", "_nbits")
 
@@ -26,31 +57,31 @@ class AperWriter:
 
     def bits(self, value: int, n: int) -> None:
         """Append ``value`` as an ``n``-bit unsigned field (no alignment)."""
-        if n:
-            self._acc = (self._acc << n) | value
-            self._nbits += n
-            if self._nbits >= 64:
-                self._flush()
+        self._acc = (self._acc << n) | value
+        self._nbits += n
+        if self._nbits > _FLUSH_AT:
+            self._flush()
 
     def _flush(self) -> None:
         rem = self._nbits & 7
-        nbytes = self._nbits >> 3
-        if nbytes:
-            self._buf += (self._acc >> rem).to_bytes(nbytes, "big")
-            self._acc &= (1 << rem) - 1
-            self._nbits = rem
+        self._buf += (self._acc >> rem).to_bytes(self._nbits >> 3, "big")
+        self._acc &= (1 << rem) - 1
+        self._nbits = rem
 
     def align(self) -> None:
-        pad = (-self._nbits) & 7
+        pad = -self._nbits & 7
         if pad:
             self._acc <<= pad
             self._nbits += pad
-        if self._nbits:
-            self._flush()
 
     def octets(self, data: bytes) -> None:
         """Append octets at the next octet boundary."""
-        self.align()
+        nbits = self._nbits
+        if nbits:
+            pad = -nbits & 7
+            self._buf += (self._acc << pad).to_bytes((nbits + pad) >> 3, "big")
+            self._acc = 0
+            self._nbits = 0
         self._buf += data
 
     def constrained(self, value: int, lb: int, ub: int) -> None:
@@ -68,25 +99,36 @@ class AperWriter:
             self.align()
             self.bits(value, 16)
         else:  # indefinite-length case: octet count as a constrained number, then the octets aligned
-            nbytes = max(1, (value.bit_length() + 7) >> 3)
+            nbytes = (value.bit_length() + 7) >> 3 or 1
             self.bits(nbytes - 1, (((rng - 1).bit_length() + 7 >> 3) - 1).bit_length())
             self.align()
             self.bits(value, 8 * nbytes)
 
+    def u32(self, value: int, head: int = 0, head_bits: int = 0) -> None:
+        """INTEGER (0..4294967295) after ``head_bits`` bits of ``head`` (e.g. a CHOICE index), in one step."""
+        if value < 0 or value > U32_MAX:
+            raise AperError(f"{value} outside 0..{U32_MAX}")
+        n = (value.bit_length() + 7) >> 3 or 1
+        nbits = self._nbits + head_bits + 2
+        pad = -nbits & 7
+        self._acc = ((((self._acc << head_bits) | head) << 2 | (n - 1)) << (pad + 8 * n)) | value
+        self._nbits = nbits + pad + 8 * n
+        if self._nbits > _FLUSH_AT:
+            self._flush()
+
     def unconstrained_int(self, value: int) -> None:
         """Unconstrained whole number: length octet(s) + two's complement (used for INTEGER extensions)."""
         nbytes = (value + (value < 0)).bit_length() // 8 + 1
-        data = value.to_bytes(nbytes, "big", signed=True)
         self.length(nbytes)
-        self.octets(data)
+        self.octets(value.to_bytes(nbytes, "big", signed=True))
 
     def small(self, value: int) -> None:
-        """Normally small non-negative whole number (X.691 11.6)."""
+        """Normally small non-negative whole number (X.691 11.6), e.g. an extension CHOICE index."""
         if value < 64:
             self.bits(value, 7)
         else:
             self.bits(1, 1)
-            nbytes = max(1, (value.bit_length() + 7) >> 3)
+            nbytes = (value.bit_length() + 7) >> 3
             self.length(nbytes)
             self.octets(value.to_bytes(nbytes, "big"))
 
@@ -95,30 +137,29 @@ class AperWriter:
         self.align()
         if n < 128:
             self.bits(n, 8)
-        elif n < _FRAGMENT:
+        elif n < FRAGMENT:
             self.bits(0x8000 | n, 16)
         else:
-            raise AperError(f"length {n} needs fragmentation")
+            raise AperUnsupported(f"length {n} needs fragmentation")
 
     def octet_string(self, data: bytes) -> None:
         """Unconstrained OCTET STRING or open-type content: length determinant + octets, fragmented >= 16K."""
         n = len(data)
-        if n < _FRAGMENT:
+        if n < FRAGMENT:
             self.length(n)
             self.octets(data)
             return
         pos = 0
-        while n - pos >= _FRAGMENT:
-            m = min(4, (n - pos) // _FRAGMENT)
+        while n - pos >= FRAGMENT:
+            m = min(4, (n - pos) // FRAGMENT)
             self.align()
             self.bits(0xC0 | m, 8)
-            self.octets(data[pos : pos + m * _FRAGMENT])
-            pos += m * _FRAGMENT
+            self.octets(data[pos : pos + m * FRAGMENT])
+            pos += m * FRAGMENT
         self.length(n - pos)  # a final (possibly zero) length ends the fragments
         self.octets(data[pos:])
 
-    def open_type(self, data: bytes) -> None:
-        self.octet_string(data)
+    open_type = octet_string
 
     def fixed_octets(self, data: bytes, size: int) -> None:
         """OCTET STRING (SIZE(size)): no length; aligned when longer than two octets."""
@@ -127,8 +168,7 @@ class AperWriter:
         if size > 2:
             self.octets(data)
         else:
-            for b in data:
-                self.bits(b, 8)
+            self.bits(int.from_bytes(data, "big"), 8 * size)
 
     def bit_string(self, value: int, nbits: int, lb: int, ub: int, extensible: bool = False) -> None:
         """BIT STRING (SIZE(lb..ub[, ...])) holding ``nbits`` bits whose value is ``value`` (MSB first)."""
@@ -136,7 +176,7 @@ class AperWriter:
             raise AperError(f"value does not fit in {nbits} bits")
         if extensible:
             if nbits < lb or nbits > ub:
-                raise AperError(f"bit string size {nbits} outside {lb}..{ub} (extensions not supported)")
+                raise AperUnsupported(f"bit string size {nbits} outside {lb}..{ub} (size extension)")
             self.bits(0, 1)
         if lb == ub:
             if nbits != lb:
@@ -151,50 +191,59 @@ class AperWriter:
             self.bits(value, nbits)
 
     def printable(self, text: str, lb: int, ub: int) -> None:
-        """PrintableString (SIZE(lb..ub, ...)) with 8-bit characters (aligned variant)."""
-        n = len(text)
+        """PrintableString (SIZE(lb..ub, ...)) within its root size, 8-bit characters (aligned variant)."""
+        data = printable_octets(text)
+        n = len(data)
         if n < lb or n > ub:
-            raise AperError(f"string length {n} outside {lb}..{ub} (extensions not supported)")
-        if not _PRINTABLE.issuperset(text):
-            raise AperError(f"not a PrintableString: {text!r}")
+            raise AperUnsupported(f"string length {n} outside {lb}..{ub} (size extension)")
         self.bits(0, 1)
         self.constrained(n, lb, ub)
-        self.octets(text.encode("ascii"))
+        if n:  # an empty string adds no alignment (X.691 30.5.7)
+            self.octets(data)
+
+    def real(self, value: float) -> None:
+        """REAL: its X.690 content octets (as asn1tools writes them) as an open type."""
+        from asn1tools.codecs.per import encode_real  # imported on use: E2AP never codes a REAL
+
+        self.octet_string(bytes(encode_real(value)))
 
     def to_bytes(self) -> bytes:
         """The complete encoding: padded to octets, and one zero octet when empty (X.691 11.1)."""
-        self.align()
+        self.octets(b"")
         return bytes(self._buf) if self._buf else b"\x00"
 
 
-_PRINTABLE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
-
-
 class AperReader:
-    """Reads bits from ``data``; every read checks bounds and raises ``AperError``."""
+    """Reads bits MSB first from ``data``; every read checks bounds."""
 
-    __slots__ = ("_data", "_end", "_pos")
+    __slots__ = ("_data", "_end", "_pos", "_win", "_win_end")
 
     def __init__(self, data: bytes) -> None:
         self._data = data
-        self._pos = 0
         self._end = len(data) * 8
+        self._pos = 0
+        self._win = 0
+        self._win_end = 0  # bit offset just past the window
 
     def bits(self, n: int) -> int:
-        if not n:
-            return 0
         pos = self._pos
         end = pos + n
-        if end > self._end:
-            raise AperError(f"truncated: needs {n} more bits at bit {pos} of {self._end}")
-        start = pos >> 3
-        stop = (end + 7) >> 3
-        chunk = int.from_bytes(self._data[start:stop], "big")
+        if end > self._win_end:
+            if end > self._end:
+                raise AperTruncated(f"truncated: needs {n} more bits at bit {pos} of {self._end}")
+            first = pos >> 3
+            last = min(len(self._data), max(first + _WINDOW, (end + 7) >> 3))
+            self._win = int.from_bytes(self._data[first:last], "big")
+            self._win_end = last << 3
         self._pos = end
-        return (chunk >> ((stop << 3) - end)) & ((1 << n) - 1)
+        return (self._win >> (self._win_end - end)) & ((1 << n) - 1)
 
     def align(self) -> None:
         self._pos = (self._pos + 7) & ~7
+
+    def rewind(self, n: int) -> None:
+        """Step back ``n`` bits (after reading ahead to test a common case at once)."""
+        self._pos -= n
 
     @property
     def octets_consumed(self) -> int:
@@ -202,11 +251,12 @@ class AperReader:
         return (self._pos + 7) >> 3
 
     def octets(self, n: int) -> bytes:
-        self._pos = (self._pos + 7) & ~7
-        start = self._pos >> 3
+        """``n`` octets from the next octet boundary."""
+        pos = (self._pos + 7) & ~7
+        start = pos >> 3
         if start + n > len(self._data):
-            raise AperError(f"truncated: needs {n} octets at octet {start} of {len(self._data)}")
-        self._pos += n << 3
+            raise AperTruncated(f"truncated: needs {n} octets at octet {start} of {len(self._data)}")
+        self._pos = pos + (n << 3)
         return self._data[start : start + n]
 
     def constrained(self, lb: int, ub: int) -> int:
@@ -214,18 +264,24 @@ class AperReader:
         if rng <= 255:
             value = self.bits((rng - 1).bit_length())
         elif rng == 256:
-            self.align()
+            self._pos = (self._pos + 7) & ~7
             value = self.bits(8)
         elif rng <= 65536:
-            self.align()
+            self._pos = (self._pos + 7) & ~7
             value = self.bits(16)
         else:
             nbytes = self.bits((((rng - 1).bit_length() + 7 >> 3) - 1).bit_length()) + 1
-            self.align()
+            self._pos = (self._pos + 7) & ~7
             value = self.bits(8 * nbytes)
         if value >= rng:
             raise AperError(f"value {value + lb} outside {lb}..{ub}")
         return value + lb
+
+    def u32(self) -> int:
+        """INTEGER (0..4294967295): 2-bit octet count, alignment, octets."""
+        n = self.bits(2) + 1
+        self._pos = (self._pos + 7) & ~7
+        return self.bits(8 * n)
 
     def unconstrained_int(self) -> int:
         n = self.length()
@@ -236,21 +292,20 @@ class AperReader:
     def small(self) -> int:
         if self.bits(1) == 0:
             return self.bits(6)
-        n = self.length()
-        return int.from_bytes(self.octets(n), "big")
+        return int.from_bytes(self.octets(self.length()), "big")
 
     def length(self) -> int:
         """Unconstrained length determinant below 16K."""
-        self.align()
+        self._pos = (self._pos + 7) & ~7
         first = self.bits(8)
         if first < 0x80:
             return first
         if first < 0xC0:
             return ((first & 0x3F) << 8) | self.bits(8)
-        raise AperError("fragmented length where a single length is expected")
+        raise AperUnsupported("fragmented length where a single length is expected")
 
     def octet_string(self) -> bytes:
-        self.align()
+        self._pos = (self._pos + 7) & ~7
         first = self.bits(8)
         if first < 0x80:
             return self.octets(first)
@@ -261,7 +316,7 @@ class AperReader:
             m = first & 0x3F
             if m < 1 or m > 4:
                 raise AperError(f"invalid fragment multiplier {m}")
-            parts.append(self.octets(m * _FRAGMENT))
+            parts.append(self.octets(m * FRAGMENT))
             first = self.bits(8)
             if first < 0x80:
                 parts.append(self.octets(first))
@@ -271,8 +326,7 @@ class AperReader:
                 break
         return b"".join(parts)
 
-    def open_type(self) -> bytes:
-        return self.octet_string()
+    open_type = octet_string
 
     def fixed_octets(self, size: int) -> bytes:
         if size > 2:
@@ -282,7 +336,7 @@ class AperReader:
     def bit_string(self, lb: int, ub: int, extensible: bool = False) -> tuple[int, int]:
         """Returns ``(value, nbits)``."""
         if extensible and self.bits(1):
-            raise AperError("bit string size extension not supported")
+            raise AperUnsupported("bit string size extension")
         if lb == ub:
             if lb > 16:
                 self.align()
@@ -293,17 +347,30 @@ class AperReader:
         return self.bits(nbits), nbits
 
     def printable(self, lb: int, ub: int) -> str:
+        """PrintableString (SIZE(lb..ub, ...)) within its root size."""
         if self.bits(1):
-            raise AperError("string size extension not supported")
+            raise AperUnsupported("string size extension")
         n = self.constrained(lb, ub)
+        if not n:
+            return ""
         text = self.octets(n).decode("latin-1")
-        if not _PRINTABLE.issuperset(text):
+        if not PRINTABLE.issuperset(text):
             raise AperError(f"not a PrintableString: {text!r}")
         return text
+
+    def real(self) -> float:
+        """REAL written by `AperWriter.real`."""
+        from asn1tools.codecs.ber import decode_real  # imported on use: E2AP never codes a REAL
+
+        data = self.octet_string()
+        try:
+            return float(decode_real(data))
+        except Exception as exc:  # asn1tools raises several types on bad REAL octets
+            raise AperError(f"bad REAL encoding: {exc}") from exc
 
     def skip_extensions(self) -> None:
         """After a SEQUENCE's extension bit was 1: read the additions bitmap and skip each present one."""
         count = self.small() + 1
         present = self.bits(count)
         for _ in range(present.bit_count()):
-            self.open_type()
+            self.octet_string()
