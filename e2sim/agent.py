@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from prometheus_client import Counter
 
-from e2sim.kpm_report import indication_header, kpm_value
+from e2sim.kpm_report import CellReportLayout, indication_header, kpm_value
 from e2sim.ran.counters import CELL_MEASUREMENTS, SLICE_MEASUREMENTS, UE_MEASUREMENTS, Period
 from e2sim.ran.model import ControlAck, ControlFailureCause, RanModel
 from e2sim.ran.topology import E2NodeSpec
@@ -95,7 +95,9 @@ class ReportAction:
     next_granule_s: float
     collected: list[kpm.MeasurementDataItem] = field(default_factory=list)
     granule_starts: list[float] = field(default_factory=list)
+    # Built at admission: names and labels are fixed for the action's life, only the values change.
     meas_info: tuple[kpm.MeasurementInfoItem, ...] = ()
+    cell_layout: CellReportLayout | None = None  # cell-level actions (style 1)
     # UE-level actions (styles 4 and 5): which UEs a granule reports, and their records so far.
     select_ues: Callable[[], np.ndarray] | None = None
     collected_ue: dict[int, list[kpm.MeasurementDataItem]] = field(default_factory=dict)
@@ -398,6 +400,15 @@ class E2Node:
 
             select_ues = matching_in_cell
 
+        cell_layout = None
+        if select_ues is None:
+            cell_layout = CellReportLayout.of(
+                (name, None if label.slice_id is None else Snssai(label.slice_id.sst, label.slice_id.sd))
+                for name, label in zip(names, labels, strict=True)
+            )
+            meas_info = cell_layout.meas_info
+        else:
+            meas_info = tuple(kpm.MeasurementInfoItem(name) for name in names)
         now = self.model.now_s
         return ReportAction(
             item.ricActionID,
@@ -408,6 +419,8 @@ class E2Node:
             self.model.start_period(),
             now + info.granul_period / 1000.0,
             granule_starts=[now],
+            meas_info=meas_info,
+            cell_layout=cell_layout,
             select_ues=select_ues,
         )
 
@@ -490,17 +503,9 @@ class E2Node:
         if action.select_ues is not None:
             self._close_ue_granule(action, now_s)
             return
+        assert action.cell_layout is not None
         report = self.model.cell_report(action.cell_index, action.period)
-        values: dict[tuple[str, kpm.MeasurementLabel], int | float] = {}
-        for name, label in zip(action.names, action.labels, strict=True):
-            if label.slice_id is None:
-                value = report.measurements[name]
-            else:
-                value = report.slices[Snssai(label.slice_id.sst, label.slice_id.sd)][name]
-            values[(name, label)] = kpm_value(name, value)
-        message = kpm.cell_report(values, action.granul_period_ms)
-        action.collected.extend(message.meas_data)
-        action.meas_info = message.meas_info_list
+        action.collected.append(action.cell_layout.data_item(report))
         action.period = self.model.start_period()
         action.next_granule_s += action.granul_period_ms / 1000.0
         action.granule_starts.append(now_s)
@@ -514,7 +519,6 @@ class E2Node:
                 kpm_value(name, float(col[u])) for name, col in zip(action.names, columns, strict=True)
             )
             action.collected_ue.setdefault(u, []).append(kpm.MeasurementDataItem(record))
-        action.meas_info = tuple(kpm.MeasurementInfoItem(name) for name in action.names)
         action.period = self.model.start_period()
         action.next_granule_s += action.granul_period_ms / 1000.0
         action.granule_starts.append(now_s)

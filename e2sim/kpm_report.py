@@ -6,11 +6,17 @@ choice per name (``INTEGER_MEASUREMENTS``) so a receiver can rely on it.
 
 The indication header's collection start time maps the simulated clock onto a fixed epoch, so the
 same scenario and seed give the same bytes.
+
+What a report carries (names, labels, their order: the measInfoList) is fixed per subscription action
+and per report shape, while the values change every granularity period, so `CellReportLayout` builds
+the fixed part once and each report only reads its values. Reusing one measInfoList object also lets
+the KPM encoder replay its cached encoding instead of coding 46 names and labels again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from e2sim.ran.model import CellReport
 from ricproto.e2sm import kpm
@@ -31,6 +37,60 @@ def slice_label(snssai: Snssai) -> kpm.MeasurementLabel:
     return kpm.MeasurementLabel(slice_id=SNssai(snssai.sst, snssai.sd))
 
 
+@dataclass(frozen=True, eq=False)
+class CellReportLayout:
+    """The fixed part of a cell's format-1 reports: which values, in which order, and the measInfoList.
+
+    A value is a cell measurement (slice None, label noLabel) or a per-slice one (label sliceID). The
+    messages are those of ``kpm.cell_report`` over the same keys: one measInfoList item per key, with
+    one label, and a repeated key counted once at its first place.
+    """
+
+    # The values in record order, as runs from one source: (slice or None for the cell values,
+    # ((name, is an INTEGER), ...)). One source lookup per run: an Snssai hash is a Python call.
+    runs: tuple[tuple[Snssai | None, tuple[tuple[str, bool], ...]], ...]
+    meas_info: tuple[kpm.MeasurementInfoItem, ...]
+
+    @classmethod
+    def of(cls, keys: Iterable[tuple[str, Snssai | None]]) -> CellReportLayout:
+        unique = tuple(dict.fromkeys(keys))
+        if not unique:
+            kpm.cell_report({})  # raises the codec's "needs at least one measurement" error
+        runs: list[tuple[Snssai | None, list[tuple[str, bool]]]] = []
+        for name, snssai in unique:
+            if not runs or runs[-1][0] != snssai:
+                runs.append((snssai, []))
+            runs[-1][1].append((name, name in INTEGER_MEASUREMENTS))
+        labels = {snssai: slice_label(snssai) for snssai, _ in runs if snssai is not None}
+        return cls(
+            tuple((snssai, tuple(entries)) for snssai, entries in runs),
+            tuple(
+                kpm.MeasurementInfoItem(name, (kpm.NO_LABEL if snssai is None else labels[snssai],))
+                for name, snssai in unique
+            ),
+        )
+
+    def data_item(self, report: CellReport) -> kpm.MeasurementDataItem:
+        """This layout's values of ``report`` (INTEGER or REAL as `kpm_value` chooses); KeyError when the
+        report lacks one."""
+        record: list[int | float] = []
+        for snssai, entries in self.runs:
+            source = report.measurements if snssai is None else report.slices[snssai]
+            record += [round(source[name]) if is_int else float(source[name]) for name, is_int in entries]
+        return kpm.MeasurementDataItem(tuple(record))
+
+    def message(
+        self, report: CellReport, granul_period_ms: int | None = None
+    ) -> kpm.IndicationMessageFormat1:
+        return kpm.IndicationMessageFormat1((self.data_item(report),), self.meas_info, granul_period_ms)
+
+
+# Layouts of `cell_indication_message` by report shape (its selection and which values the report has):
+# the same for every report of a run, so the dataclasses are built once.
+_LAYOUTS: dict[tuple, CellReportLayout] = {}
+_LAYOUTS_MAX = 256
+
+
 def cell_indication_message(
     report: CellReport,
     names: Sequence[str] | None = None,
@@ -42,18 +102,23 @@ def cell_indication_message(
     ``names`` selects measurements (in that order; the subscription's measInfoList), default all.
     Per-slice values follow the cell values for every selected name that exists per slice.
     """
-    selected = list(report.measurements) if names is None else list(names)
-    values: dict[kpm.MeasurementType | tuple[kpm.MeasurementType, kpm.MeasurementLabel], kpm.RecordValue] = {}
-    for name in selected:
-        if name in report.measurements:
-            values[name] = kpm_value(name, report.measurements[name])
-    if per_slice:
-        for snssai, measurements in report.slices.items():
-            label = slice_label(snssai)
-            for name in selected:
-                if name in measurements:
-                    values[(name, label)] = kpm_value(name, measurements[name])
-    return kpm.cell_report(values, granul_period=granul_period_ms)
+    shape = (
+        None if names is None else tuple(names),
+        tuple(report.measurements),
+        tuple((snssai, tuple(m)) for snssai, m in report.slices.items()) if per_slice else None,
+    )
+    layout = _LAYOUTS.get(shape)
+    if layout is None:
+        selected = shape[1] if names is None else shape[0]
+        keys = [(name, None) for name in selected if name in report.measurements]
+        if per_slice:
+            for snssai, measurements in report.slices.items():
+                keys += [(name, snssai) for name in selected if name in measurements]
+        layout = CellReportLayout.of(keys)
+        if len(_LAYOUTS) >= _LAYOUTS_MAX:
+            _LAYOUTS.clear()
+        _LAYOUTS[shape] = layout
+    return layout.message(report, granul_period_ms)
 
 
 def indication_header(collection_start_sim_s: float) -> kpm.IndicationHeaderFormat1:

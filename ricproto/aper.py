@@ -15,6 +15,8 @@ one is expected); the KPM hot path raises it for whatever it leaves to the asn1t
 
 from __future__ import annotations
 
+import re
+
 FRAGMENT = 16384  # X.691 11.9.3.8: lengths >= 16K are sent in fragments of 16K, 32K, 48K or 64K
 U32_MAX = 4294967295
 # The writer flushes pending bits past this many: few flushes, yet a small int to shift.
@@ -36,6 +38,95 @@ class AperTruncated(AperError):
 
 class AperUnsupported(AperError):
     """Valid ASN.1 in a form this codec does not implement (callers with a fallback use the fallback)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# REAL content octets (X.690 8.5), the form KPM measurement records carry inside PER.
+#
+# Encoding follows the choices of asn1tools (the reference codec the tests compare with), so both
+# write the same bytes: zero (also -0.0) as no octets; +inf, -inf, NaN as the special octets 40, 41,
+# 42; anything else in binary, base 2, scale factor 0, the mantissa odd (trailing zero bits moved into
+# the exponent), the exponent in one two's-complement octet if it fits, else two; the mantissa in
+# bit_length // 8 + 1 octets (so one with a multiple of 8 bits carries a leading zero octet).
+
+_INF = float("inf")
+# X.690 8.5.8: decimal REALs are ISO 6093 NR1, NR2 or NR3 (optional spaces, sign, "." or "," mark).
+_ISO6093 = re.compile(rb" *[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A binary REAL whose 2-exponent is below this is zero as a float (below the smallest subnormal
+# 2**-1074 even for a mantissa of this many bits); checked first so a huge exponent never makes a huge int.
+_FLOAT_MIN_EXP2 = -1100
+
+
+def real_content_int(value: float) -> tuple[int, int]:
+    """The X.690 content octets of REAL ``value`` as (big-endian int, octet count): no bytes object."""
+    if type(value) is not float:
+        value = float(value)
+    if value == 0.0:
+        return 0, 0
+    try:
+        mantissa, den = value.as_integer_ratio()  # exact, in lowest terms: den is a power of two
+    except (OverflowError, ValueError):  # infinities, NaN
+        return (0x42, 1) if value != value else (0x40, 1) if value > 0 else (0x41, 1)
+    first = 0x80  # binary, base 2, scale factor 0, one exponent octet
+    if mantissa < 0:
+        first = 0xC0
+        mantissa = -mantissa
+    if den == 1:  # an integer: its trailing zero bits go into the exponent
+        exponent = (mantissa & -mantissa).bit_length() - 1
+        mantissa >>= exponent
+    else:  # lowest terms with den = 2**k: the mantissa is odd already
+        exponent = 1 - den.bit_length()
+    nbytes = mantissa.bit_length() // 8 + 1
+    if -128 <= exponent <= 127:
+        return ((first << 8 | exponent & 0xFF) << 8 * nbytes) | mantissa, nbytes + 2
+    return (((first | 1) << 16 | exponent & 0xFFFF) << 8 * nbytes) | mantissa, nbytes + 3
+
+
+def real_content(value: float) -> bytes:
+    """The X.690 content octets of REAL ``value``, as asn1tools writes them."""
+    content, n = real_content_int(value)
+    return content.to_bytes(n, "big")
+
+
+def real_from_content(data: bytes) -> float:
+    """The value of X.690 REAL content octets (binary in any base, scale and exponent form; special;
+    ISO 6093 decimal); `AperError` when they are not a REAL or do not fit a float."""
+    if not data:
+        return 0.0
+    first = data[0]
+    if first & 0x80:  # binary: S x N x 2**F x B**E
+        base_bits = (1, 3, 4, 0)[(first >> 4) & 3]  # log2 of the base 2, 8, 16; 11 is reserved
+        if not base_bits:
+            raise AperError("bad REAL encoding: reserved base")
+        start, exp_len = 1, (first & 3) + 1
+        if exp_len == 4:  # the exponent's octet count is in the next octet
+            if len(data) < 2 or not data[1]:
+                raise AperError("bad REAL encoding: exponent length")
+            start, exp_len = 2, data[1]
+        if len(data) <= start + exp_len:
+            raise AperError("bad REAL encoding: exponent or mantissa missing")
+        exponent = int.from_bytes(data[start : start + exp_len], "big", signed=True)
+        mantissa = int.from_bytes(data[start + exp_len :], "big")
+        shift = exponent * base_bits + ((first >> 2) & 3)
+        if mantissa == 0 or shift + mantissa.bit_length() < _FLOAT_MIN_EXP2:
+            value = 0.0
+        elif shift >= 0:
+            if shift + mantissa.bit_length() > 1025:
+                raise AperError("bad REAL encoding: too large for a float")
+            try:
+                value = float(mantissa << shift)  # correctly rounded
+            except OverflowError as exc:
+                raise AperError("bad REAL encoding: too large for a float") from exc
+        else:
+            value = mantissa / (1 << -shift)  # int / int is correctly rounded
+        return -value if first & 0x40 else value
+    if first & 0x40:  # special values
+        if len(data) == 1 and 0x40 <= first <= 0x43:
+            return (_INF, -_INF, float("nan"), -0.0)[first - 0x40]
+        raise AperError(f"bad REAL encoding: special value {data.hex()}")
+    if first not in (1, 2, 3) or not _ISO6093.fullmatch(data, 1):
+        raise AperError(f"bad REAL encoding: decimal form {data.hex()}")
+    return float(data[1:].replace(b",", b".").strip())
 
 
 def printable_octets(text: str) -> bytes:
@@ -201,11 +292,22 @@ class AperWriter:
         if n:  # an empty string adds no alignment (X.691 30.5.7)
             self.octets(data)
 
-    def real(self, value: float) -> None:
-        """REAL: its X.690 content octets (as asn1tools writes them) as an open type."""
-        from asn1tools.codecs.per import encode_real  # imported on use: E2AP never codes a REAL
+    def real(self, value: float, head: int = 0, head_bits: int = 0) -> None:
+        """REAL after ``head_bits`` bits of ``head`` (e.g. a CHOICE index): a length octet and the X.690
+        content octets (`real_content`), aligned, in one step (a float needs at most 10 content octets)."""
+        content, n = real_content_int(value)
+        nbits = self._nbits + head_bits
+        pad = -nbits & 7
+        self._acc = (((((self._acc << head_bits) | head) << (pad + 8)) | n) << (8 * n)) | content
+        self._nbits = nbits + pad + 8 + 8 * n
+        if self._nbits > _FLUSH_AT:
+            self._flush()
 
-        self.octet_string(bytes(encode_real(value)))
+    def octets_and_tail(self) -> tuple[bytes, int, int]:
+        """What was written so far as (whole octets, value of the bits after them, their count): replayed
+        with ``octets`` then ``bits`` from an octet boundary it reproduces the same bits."""
+        self._flush()
+        return bytes(self._buf), self._acc, self._nbits
 
     def to_bytes(self) -> bytes:
         """The complete encoding: padded to octets, and one zero octet when empty (X.691 11.1)."""
@@ -359,14 +461,8 @@ class AperReader:
         return text
 
     def real(self) -> float:
-        """REAL written by `AperWriter.real`."""
-        from asn1tools.codecs.ber import decode_real  # imported on use: E2AP never codes a REAL
-
-        data = self.octet_string()
-        try:
-            return float(decode_real(data))
-        except Exception as exc:  # asn1tools raises several types on bad REAL octets
-            raise AperError(f"bad REAL encoding: {exc}") from exc
+        """REAL (length determinant and X.690 content octets, `real_from_content`)."""
+        return real_from_content(self.octet_string())
 
     def skip_extensions(self) -> None:
         """After a SEQUENCE's extension bit was 1: read the additions bitmap and skip each present one."""

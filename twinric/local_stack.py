@@ -8,8 +8,11 @@ same commands run each component on its own in a RIC-less lab.
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from twinric.stack import Service
 
@@ -36,7 +39,60 @@ def available_xapps() -> list[str]:
     return [name for name in ("control",) if importlib.util.find_spec(f"xapps.{name}.__main__") is not None]
 
 
-def build_services(ports: dict[str, int], redis_url: str, options: StackOptions) -> list[Service]:
+def ran_controls(scenario: str, n_neighbours: int = 3, report_period_ms: int = 100) -> dict[str, Any]:
+    """``controls.ran`` of the control xApp for an e2sim scenario: cells, their E2 nodes and neighbours,
+    slices with their starting quotas. In a RIC an operator provisions this (the xApp's view of the
+    network it may steer); locally it is read from the scenario the simulator runs."""
+    from e2sim.ran.model import RanModel
+    from e2sim.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    model = RanModel(sc)
+    layout = model.cell_layout(n_neighbours)
+    meid = {i: node.ran_name for node in model.nodes for i in node.cell_indices}
+    return {
+        "max_cells": len(model.cells),
+        "n_neighbours": n_neighbours,
+        "plmn": sc.topology.plmn,
+        "report_period_ms": report_period_ms,
+        "slices": [
+            {"sst": s.snssai.sst, "sd": s.snssai.sd,
+             "quota": {"min": s.min_ratio, "max": s.max_ratio, "dedicated": s.dedicated_ratio}}
+            for s in sc.slices
+        ],
+        "cells": [
+            {"nr_cell_id": c.nr_cgi.nr_cell_id, "meid": meid[c.index],
+             "neighbours": [layout.nr_cell_ids[j] for j in layout.neighbours[c.index]]}
+            for c in model.cells
+        ],
+    }
+
+
+def control_xapp_config(scenario: str, run_dir: Path) -> Path:
+    """The control xApp's descriptor with this run's RAN inventory; written into the run directory."""
+    import xapps.control
+
+    descriptor = json.loads((Path(xapps.control.__file__).parent / "config-file.json").read_text())
+    controls = descriptor["controls"]
+    controls["ran"] = {**controls.get("ran", {}), **ran_controls(scenario)}
+    # There is no PDP xApp in the box yet: with the PEP on, an unreachable PDP would deny every control.
+    controls.setdefault("pep", {})["enabled"] = False
+    controls["twin_url"] = None  # nor a twin sidecar: the xApp runs its degraded modes
+    path = run_dir / "control-config.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(descriptor, indent=1))
+    return path
+
+
+def control_policy_type() -> dict[str, Any]:
+    """The A1 policy type the control xApp handles (created on the mediator as an operator would)."""
+    import xapps.control
+
+    return json.loads((Path(xapps.control.__file__).parent / "policy_type.json").read_text())
+
+
+def build_services(ports: dict[str, int], redis_url: str, options: StackOptions,
+                   run_dir: Path | None = None) -> list[Service]:
     py = sys.executable
     log = ["--log-level", options.log_level]
     p = ports
@@ -71,7 +127,39 @@ def build_services(ports: dict[str, int], redis_url: str, options: StackOptions)
     if options.seed is not None:
         e2sim += ["--seed", str(options.seed)]
     services.append(Service("e2sim", e2sim))
+    if run_dir is not None and "control" in available_xapps():
+        services.append(_control_service(ports, redis_url, options, run_dir))
     return services
+
+
+def _control_service(ports: dict[str, int], redis_url: str, options: StackOptions, run_dir: Path) -> Service:
+    p = ports
+    run_dir.mkdir(parents=True, exist_ok=True)
+    # RMRXapp waits for a first table (appmgr pushes the real one after registration); like the
+    # xApp's own seed.rt it routes A1 answers and queries, so policies are recovered at start.
+    seed = run_dir / "control-seed.rt"
+    a1 = f"{HOST}:{p['a1-rmr']}"
+    seed.write_text(f"newrt|start\nmse|12040|-1|{HOST}:{p['e2term-rmr']}\nmse|20011|-1|{a1}\n"
+                    f"mse|20012|-1|{a1}\nnewrt|end\n")
+    env = {
+        "CONFIG_FILE": str(control_xapp_config(options.scenario, run_dir)),
+        "TWINRIC_RMR_PORT": str(p["control-rmr"]),
+        "TWINRIC_HTTP_PORT": str(p["control-http"]),
+        "TWINRIC_HTTP_HOST": HOST,
+        "TWINRIC_CLIENT_HOST": HOST,
+        # Registered endpoints must equal what submgr is told, or rtmgr routes no indications to us.
+        "TWINRIC_RMR_ENDPOINT": f"{HOST}:{p['control-rmr']}",
+        "TWINRIC_HTTP_ENDPOINT": f"{HOST}:{p['control-http']}",
+        "TWINRIC_REDIS_URL": redis_url,
+        "TWINRIC_SUBMGR_URL": f"http://{HOST}:{p['submgr-http']}",
+        "TWINRIC_APPMGR_URL": f"http://{HOST}:{p['appmgr-http']}",
+        "TWINRIC_LOG_LEVEL": options.log_level,
+        "RMR_SEED_RT": str(seed),
+        "RMR_SRC_ID": HOST,
+        "RMR_RTG_SVC": str(p["control-rtg"]),
+    }
+    return Service("control", [sys.executable, "-m", "xapps.control"], ready_port=p["control-http"],
+                   metrics_port=p["control-http"], env=env)
 
 
 def urls(ports: dict[str, int]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import time
 from dataclasses import asdict
@@ -20,6 +21,7 @@ from twinric.local_stack import (
     StackOptions,
     available_xapps,
     build_services,
+    control_policy_type,
     urls,
 )
 from twinric.ports import allocate_ports, port_is_free
@@ -45,6 +47,7 @@ def up(
 ) -> None:
     """Run the closed loop locally: Redis, the RIC platform stand-ins, e2sim and every xApp that exists."""
     run_dir = run_dir or default_run_dir()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     roles = PLATFORM_ROLES + (XAPP_ROLES if available_xapps() else [])
     ports = allocate_ports(roles, free=free_ports)
     busy = [f"{role}:{port}" for role, port in ports.items() if not port_is_free(port)]
@@ -66,7 +69,7 @@ def up(
         redis_url = private.url
 
     options = StackOptions(scenario=scenario, speed=speed, seed=seed, log_level=log_level)
-    stack = Stack(build_services(ports, redis_url, options), run_dir)
+    stack = Stack(build_services(ports, redis_url, options, run_dir), run_dir)
     stopping = {"flag": False}
 
     def request_stop(*_: object) -> None:
@@ -78,6 +81,8 @@ def up(
     exit_code = 0
     try:
         stack.start(extra_state={"urls": urls(ports), "redis_url": redis_url, "scenario": scenario})
+        if "control" in stack.processes:
+            create_policy_type(urls(ports)["a1"], control_policy_type())
         if not as_json:
             console.print(f"twinric up: logs in {run_dir}; A1 at {urls(ports)['a1']}; Ctrl-C stops")
         started = time.monotonic()
@@ -113,6 +118,18 @@ def up(
     if as_json:
         print(json.dumps({**asdict(summary), "dead": dead, "run_dir": str(run_dir)}))
     raise typer.Exit(exit_code)
+
+
+def create_policy_type(a1_url: str, policy_type: dict) -> None:
+    """Create an xApp's A1 policy type on the mediator (an operator's step), unless it exists."""
+    import httpx
+
+    type_id = policy_type["policy_type_id"]
+    url = f"{a1_url}/A1-P/v2/policytypes/{type_id}"
+    if httpx.get(url, timeout=5).status_code != 200:
+        resp = httpx.put(url, json=policy_type, timeout=5)
+        if resp.status_code != 201:
+            raise StackFailed(f"A1 policy type {type_id} refused: {resp.status_code} {resp.text}")
 
 
 class _NoLive:

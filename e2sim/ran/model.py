@@ -393,7 +393,20 @@ class RanModel:
         ]
 
     def cell_report(self, cell_index: int, period: Period) -> CellReport:
-        return self.cell_reports(period)[cell_index]
+        """One cell's report; the agent asks per subscribed cell, so only that row becomes Python values."""
+        cell_m, slice_m = self.cell_table(period)
+        cell = self.cells[cell_index]
+        return CellReport(
+            cell.index,
+            cell.nr_cgi,
+            cell.gnb_id,
+            self.now_s - period.start_s,
+            {name: float(values[cell_index]) for name, values in cell_m.items()},
+            {
+                snssai: {name: float(values[cell_index, s]) for name, values in slice_m.items()}
+                for s, snssai in enumerate(self.slices)
+            },
+        )
 
     def ue_table(self, period: Period) -> dict[str, np.ndarray]:
         delta = self.sums.minus(period.start)

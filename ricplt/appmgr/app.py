@@ -191,7 +191,9 @@ def create_app(
     @app.post("/ric/v1/handles/xapp-subscription-handle", status_code=201)
     def add_subscription(body: Body, registry: RegistryDep, distributor: DistributorDep) -> Response:
         registry.add_subscription(_subscription(body))
-        distributor.changed()
+        # Push before answering, as rtmgr does: submgr sends the E2 subscription request only after
+        # this returns, and the node's first indications must find the route already in place.
+        distributor.distribute()
         return Response(status_code=201)
 
     @app.delete("/ric/v1/handles/xapp-subscription-handle", status_code=204)

@@ -19,6 +19,7 @@ from ricproto.aper import (
     AperUnsupported,
     AperWriter,
     printable_octets,
+    real_content_int,
 )
 from ricproto.e2sm.identities import SNssai
 from ricproto.e2sm.kpm import (
@@ -150,6 +151,97 @@ def _enc_info(w: AperWriter, item: MeasurementInfoItem) -> None:
         _enc_label(w, label)
 
 
+# measRecord items as whole octets. An integer or real item that starts on an octet boundary ends on
+# one, so from the (aligned) length determinant on, a record is the concatenation of its items' octets
+# until a noValue item (3 bits, no alignment) shifts the next one. Those octets are memoised by value:
+# measurement values repeat (zeros, PRB counts, small counts). Equal values encode alike (0.0 and -0.0
+# both as a REAL without content octets), so a float key that compares equal is a correct hit.
+_REAL_ITEMS: dict[float, bytes] = {}
+_INT_ITEMS: dict[int, bytes] = {}
+_ITEMS_MAX = 16384
+
+
+def _real_item(v: float) -> bytes:
+    content, n = real_content_int(v)
+    # CHOICE extension bit 0, index 1 (real), 5 padding bits; the length octet; the content octets
+    item = (((0x20 << 8) | n) << (8 * n) | content).to_bytes(n + 2, "big")
+    if len(_REAL_ITEMS) >= _ITEMS_MAX:
+        _REAL_ITEMS.clear()
+    _REAL_ITEMS[v] = item
+    return item
+
+
+def _int_item(v: int) -> bytes:
+    if v < 0 or v > U32_MAX:
+        raise AperError(f"{v} outside 0..{U32_MAX}")
+    n = (v.bit_length() + 7) >> 3 or 1
+    # CHOICE extension bit 0, index 0 (integer), 2-bit octet count - 1, 3 padding bits; the octets
+    item = (((n - 1) << (8 * n + 3)) | v).to_bytes(n + 1, "big")
+    if len(_INT_ITEMS) >= _ITEMS_MAX:
+        _INT_ITEMS.clear()
+    _INT_ITEMS[v] = item
+    return item
+
+
+def _enc_record(w: AperWriter, rec: tuple) -> None:
+    """measRecord items after its length determinant (so starting on an octet boundary)."""
+    real_items, int_items = _REAL_ITEMS, _INT_ITEMS
+    aligned = True
+    parts: list[bytes] = []  # octets of aligned items not yet given to ``w``, which they follow
+    for v in rec:
+        tv = type(v)
+        if tv is float:
+            if aligned:
+                parts.append(real_items.get(v) or _real_item(v))
+                continue
+            w.real(v, 1, 3)  # CHOICE extension bit and index 1 (real)
+            aligned = True
+        elif tv is int:
+            if aligned:
+                parts.append(int_items.get(v) or _int_item(v))
+                continue
+            w.u32(v, 0, 3)  # CHOICE extension bit and index 0 (integer)
+            aligned = True
+        elif v is None:
+            if parts:
+                w.octets(b"".join(parts))
+                parts = []
+            w.bits(2, 3)  # CHOICE extension bit and index 2 (noValue, NULL: no content)
+            aligned = False
+        else:
+            raise AperUnsupported("record value")
+    if parts:
+        w.octets(b"".join(parts))
+
+
+# Encoded measInfoLists by the identity of their tuple: a subscription's measInfoList is the same
+# object in every report (the E2 agent builds it once per action), and coding its names and labels
+# again would cost more than the values. An entry holds the tuple itself, so its id cannot be reused
+# by another object while the entry lives; only all-tuple (immutable) lists are kept.
+_INFO_CACHE: dict[int, tuple[tuple[MeasurementInfoItem, ...], bytes, int, int]] = {}
+_INFO_CACHE_MAX = 1024
+
+
+def _enc_info_list(w: AperWriter, info: tuple[MeasurementInfoItem, ...]) -> None:
+    """measInfoList: its count (a 16-bit aligned number) then the items, replayed from the cache."""
+    hit = _INFO_CACHE.get(id(info))
+    if hit is None or hit[0] is not info:
+        if len(info) > MAX_LIST:
+            raise AperUnsupported("measInfoList size")
+        # The count aligns, so the list's bits do not depend on what precedes it: code it once alone.
+        lw = AperWriter()
+        lw.constrained(len(info), 1, MAX_LIST)
+        for item in info:
+            _enc_info(lw, item)
+        hit = (info, *lw.octets_and_tail())
+        if type(info) is tuple and all(type(item.label_info_list) is tuple for item in info):
+            if len(_INFO_CACHE) >= _INFO_CACHE_MAX:
+                _INFO_CACHE.clear()
+            _INFO_CACHE[id(info)] = hit
+    w.octets(hit[1])  # aligns, as the count would
+    w.bits(hit[2], hit[3])
+
+
 def _enc_f1(w: AperWriter, m: IndicationMessageFormat1) -> None:
     info = m.meas_info_list
     gp = m.granul_period
@@ -166,25 +258,11 @@ def _enc_f1(w: AperWriter, m: IndicationMessageFormat1) -> None:
             raise AperUnsupported("empty measRecord")
         w.bits(1 if d.incomplete_flag else 0, 2)
         w.length(len(rec))
-        for v in rec:
-            tv = type(v)
-            if tv is int:
-                w.u32(v, 0, 3)  # CHOICE extension bit and index 0 (integer)
-            elif tv is float:
-                w.bits(1, 3)
-                w.real(v)
-            elif v is None:
-                w.bits(2, 3)
-            else:
-                raise AperUnsupported("record value")
+        _enc_record(w, rec)
         if d.incomplete_flag:
             w.bits(0, 1)
     if info:
-        if len(info) > MAX_LIST:
-            raise AperUnsupported("measInfoList size")
-        w.constrained(len(info), 1, MAX_LIST)
-        for item in info:
-            _enc_info(w, item)
+        _enc_info_list(w, info)
     if gp is not None:
         w.constrained(_check_int(gp, 1, U32_MAX), 1, U32_MAX)
 
@@ -312,13 +390,14 @@ def _no_ext(r: AperReader) -> None:
 
 
 def _dec_label(r: AperReader) -> MeasurementLabel:
-    head = r.bits(23)  # extension bit, 21 presence bits, and the first field's first bit
-    if head == 1 << 21:  # only noLabel present, its ENUMERATED extension bit 0
-        return NO_LABEL
-    if head >> 22:
+    # Not 23 bits at once (to test for noLabel with its extension bit in one read): a label without
+    # fields can be the last 22 bits of the message.
+    present = r.bits(22)  # extension bit, 21 presence bits
+    if present >> 21:
         raise AperUnsupported("extension present")
-    r.rewind(1)
-    present = head >> 1
+    if present == 1 << 20:  # only noLabel present
+        _no_ext(r)
+        return NO_LABEL
     if not present:
         return _EMPTY_LABEL
     kwargs: dict = {}

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from e2sim.kpm_report import INTEGER_MEASUREMENTS, cell_indication_message, indication_header, slice_label
-from e2sim.ran.model import RanModel
+from e2sim.kpm_report import (
+    INTEGER_MEASUREMENTS,
+    CellReportLayout,
+    cell_indication_message,
+    indication_header,
+    kpm_value,
+    slice_label,
+)
+from e2sim.ran.model import CellReport, RanModel
 from e2sim.scenario import load_scenario
+from ricproto.e2error import E2CodecError
 from ricproto.e2sm import kpm
 from ricproto.ran_space import CellKpm, RanSpace
 
@@ -65,3 +73,50 @@ def test_selected_names_only() -> None:
         report, names=["RRU.PrbTotDl", "DRB.UEThpDl", "NotAMeasurement"], per_slice=False
     )
     assert [i.meas_type for i in msg.meas_info_list] == ["RRU.PrbTotDl", "DRB.UEThpDl"]
+
+
+def _message_from_values(
+    report: CellReport, names: list[str] | None, per_slice: bool
+) -> kpm.IndicationMessageFormat1:
+    """The message built value by value through ``kpm.cell_report`` (the layout must give the same)."""
+    selected = list(report.measurements) if names is None else list(names)
+    values: dict = {
+        name: kpm_value(name, report.measurements[name]) for name in selected if name in report.measurements
+    }
+    if per_slice:
+        for snssai, measurements in report.slices.items():
+            for name in selected:
+                if name in measurements:
+                    values[(name, slice_label(snssai))] = kpm_value(name, measurements[name])
+    return kpm.cell_report(values, granul_period=100)
+
+
+@pytest.mark.parametrize(
+    ("names", "per_slice"),
+    [
+        (None, True),
+        (None, False),
+        (["RRU.PrbUsedDl", "CQI", "RRU.PrbUsedDl", "No.Such", "DRB.UEThpDl"], True),  # a repeat, an unknown
+    ],
+)
+def test_layout_messages_equal_value_by_value_ones_and_share_the_meas_info(
+    names: list[str] | None, per_slice: bool
+) -> None:
+    m = RanModel(load_scenario("small"))
+    previous = None
+    for _ in range(2):
+        period = m.start_period()
+        m.run(0.1)
+        for report in m.cell_reports(period):
+            msg = cell_indication_message(report, names=names, granul_period_ms=100, per_slice=per_slice)
+            expected = _message_from_values(report, names, per_slice)
+            assert msg == expected
+            assert kpm.encode_indication_message(msg) == kpm.encode_indication_message_reference(expected)
+            if previous is not None:  # built once per report shape: the encoder replays its measInfoList
+                assert msg.meas_info_list is previous.meas_info_list
+            previous = msg
+
+
+def test_layout_needs_a_measurement() -> None:
+    with pytest.raises(E2CodecError, match="at least one measurement"):
+        CellReportLayout.of([])

@@ -239,3 +239,13 @@ def test_reports_and_inventory() -> None:
     assert m.ue_report(u.ue_id, p) == u
     layout = m.cell_layout(3)
     assert layout.nr_cell_ids[3] == m.cells[3].nr_cgi.nr_cell_id and len(layout.neighbours[3]) == 3
+
+
+def test_one_cell_report_equals_that_cell_in_all_reports() -> None:
+    model = RanModel(load_scenario("small"))
+    model.run(0.5)
+    period = model.start_period()
+    model.run(0.3)
+    everything = model.cell_reports(period)
+    assert [model.cell_report(i, period) for i in range(model.n_cells)] == everything
+    assert everything[0].measurements["RRU.PrbAvailDl"] > 0

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Callable
 
 import asn1tools
 import pytest
+from asn1tools.codecs.ber import decode_real as reference_decode_real
+from asn1tools.codecs.ber import encode_real as reference_encode_real
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ricproto.aper import AperError, AperReader, AperTruncated, AperUnsupported, AperWriter
+from ricproto.aper import (
+    AperError,
+    AperReader,
+    AperTruncated,
+    AperUnsupported,
+    AperWriter,
+    real_content,
+    real_from_content,
+)
 
 SPEC = asn1tools.compile_string(
     """
@@ -235,3 +247,84 @@ def test_error_hierarchy() -> None:
     for bad in (b"\x01\x80", b"\x01\x44", b"\x02\x01x"):  # exponent missing, unknown form, not a number
         with pytest.raises(AperError, match="bad REAL"):
             AperReader(bad).real()
+
+
+def _same_float(a: float, b: float) -> bool:
+    """Equal, including the sign of zero, with NaN equal to NaN."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+REAL_EDGES = [
+    0.0, -0.0, math.inf, -math.inf, math.nan, 1.0, -1.0, 0.5, 3.0, 255.0, 256.0, 65535.0,
+    2.0**53, 2.0**53 + 2,
+    0.1, -0.1, 1e300, -1e-300, 5e-324, -5e-324, 2.2250738585072014e-308, 2.225073858507201e-308,
+    1.7976931348623157e308, -1.7976931348623157e308, 2.0**127, 2.0**128, 2.0**-128, 2.0**-129, 2.0**-1074,
+    float(2**64 - 2**11), 123456789.0, -42.0,
+]
+
+
+def _check_real(value: float) -> None:
+    ours = real_content(value)
+    assert ours == bytes(reference_encode_real(value))
+    decoded = real_from_content(ours)
+    assert _same_float(decoded, reference_decode_real(bytearray(ours)))
+    assert _same_float(decoded, 0.0 if value == 0.0 else value)  # asn1tools writes -0.0 as plain zero
+
+
+@pytest.mark.parametrize("value", REAL_EDGES)
+def test_real_content_edges_match_asn1tools(value: float) -> None:
+    _check_real(value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.floats(),  # includes NaN, infinities, subnormals and both zeros
+        st.floats(width=32),
+        st.integers(-(2**63), 2**63).map(float),
+        st.integers(0, 2**64 - 1).map(lambda bits: struct.unpack("<d", bits.to_bytes(8, "little"))[0]),
+    )
+)
+def test_real_content_matches_asn1tools(value: float) -> None:
+    _check_real(value)
+
+
+@pytest.mark.parametrize(
+    ("content", "value"),
+    [
+        (b"\xa0\x01\x01", 16.0),  # base 16
+        (b"\x90\x02\x01", 64.0),  # base 8
+        (b"\x84\x00\x03", 6.0),  # scale factor 1
+        (b"\x82\x00\x00\x01\x05", 10.0),  # three exponent octets
+        (b"\x83\x01\xff\x01", 0.5),  # exponent length in its own octet
+        (b"\xc0\x00\x00\x07", -7.0),  # mantissa with a leading zero octet
+        (b"\x80\x00\x00", 0.0),
+        (b"\x83\x08\xf0\x00\x00\x00\x00\x00\x00\x00\x01", 0.0),  # far below the smallest float
+        (b"\x43", -0.0),
+        (b"\x01 42", 42.0),  # ISO 6093 NR1
+        (b"\x02-3,25", -3.25),  # NR2 with a decimal comma
+        (b"\x03+1.5E2", 150.0),  # NR3
+    ],
+)
+def test_real_from_other_x690_forms(content: bytes, value: float) -> None:
+    assert _same_float(real_from_content(content), value)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x80\x01",  # mantissa missing
+        b"\xb0\x00\x01",  # reserved base
+        b"\x83\x00\x01",  # zero-length exponent
+        b"\x81\x04\x00\x01",  # 2**1024: too large for a float
+        b"\x44",  # unknown special value
+        b"\x40\x00",  # special value with trailing octets
+        b"\x01inf",  # not ISO 6093
+        b"\x04 1",  # unknown decimal form
+    ],
+)
+def test_real_from_content_rejects(content: bytes) -> None:
+    with pytest.raises(AperError, match="bad REAL"):
+        real_from_content(content)

@@ -36,14 +36,17 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         assert wait_until(started, 40), proc.stderr.read() if proc.poll() is not None else "no stack"
         state = json.loads(state_file.read_text())
 
-        # `twinric status` from another process sees every E2 node of the small scenario (7 gNBs).
+        # `twinric status` from another process sees every E2 node of the small scenario (7 gNBs), the
+        # control xApp's subscription per node, and the loop turning: indications in, controls out.
         def status() -> dict:
             out = _twinric("status", "--json", "--run-dir", str(run_dir), env=env)
             return json.loads(out.stdout)
 
-        assert wait_until(lambda: status()["e2_nodes"] == 7, 30)
+        assert wait_until(lambda: (r := status())["e2_nodes"] == 7 and r["subscriptions"] == 7, 40), status()
+        assert wait_until(lambda: (r := status())["indications"] > 50 and r["controls"] > 0, 30), status()
         report = status()
         assert report["running"] is True and all(report["services"].values())
+        assert set(report["services"]) == {"appmgr", "e2term", "submgr", "a1mediator", "e2sim", "control"}
         assert report["errors"] == 0
 
         # appmgr (as rtmgr) learnt which e2term serves each node: the MEID map routes controls by %meid.
@@ -54,14 +57,15 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         assert mme and mme[0].split("|")[1] == e2term_rmr
         assert sorted(mme[0].split("|")[2].split()) == [f"gnb_001_001_{i:06x}" for i in range(1, 8)]
 
-        # The operator's A1 client reaches the mediator of this stack.
+        # `up` created the control xApp's A1 policy type; an operator's policy through `twinric a1`
+        # reaches the xApp and is enforced.
         a1 = state["urls"]["a1"]
-        schema = {"type": "object", "properties": {"limit": {"type": "number"}},
-                  "additionalProperties": False}
-        type_body = {"name": "t", "description": "d", "policy_type_id": 20999, "create_schema": schema}
-        assert httpx.put(f"{a1}/A1-P/v2/policytypes/20999", json=type_body, timeout=5).status_code == 201
-        out = _twinric("a1", "--url", a1, "types", env=env)
-        assert "20999" in out.stdout
+        assert "21010" in _twinric("a1", "--url", a1, "types", env=env).stdout
+        policy = tmp_path / "policy.json"
+        policy.write_text(json.dumps({"cell_load_limit": 0.8, "exploration": {"kind": "none"}}))
+        out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-1", str(policy), env=env)
+        assert out.returncode == 0, out.stderr
+        assert wait_until(lambda: status()["a1_policies_enforced"] == 1, 20), status()
 
         proc.send_signal(signal.SIGTERM)
         stdout, _ = proc.communicate(timeout=60)
@@ -70,7 +74,7 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     summary = json.loads(stdout.strip().splitlines()[-1])
-    assert summary["e2_nodes"] == 7
+    assert summary["e2_nodes"] == 7 and summary["subscriptions"] == 7 and summary["controls"] > 0
     assert summary["dead"] == []
     assert proc.returncode == 0
     assert not state_file.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import pytest
@@ -378,3 +379,52 @@ def test_hot_path_long_lists_use_two_octet_lengths() -> None:
         assert data == kpm.encode_indication_message_reference(msg)
         assert len(data) > 300
         assert fast.decode_indication_message(data) == msg
+
+
+def test_hot_path_decodes_an_empty_label_ending_the_message() -> None:
+    """A label without fields is 22 bits; as the last thing of a message it must not be read past."""
+    msg = kpm.IndicationMessageFormat1(
+        (kpm.MeasurementDataItem((None,)),),
+        (
+            kpm.MeasurementInfoItem(
+                "0", (kpm.MeasurementLabel(start_end_ind="start"), kpm.MeasurementLabel())
+            ),
+        ),
+    )
+    reference = kpm.encode_indication_message_reference(msg)
+    assert fast.encode_indication_message(msg) == reference
+    assert fast.decode_indication_message(reference) == msg
+
+
+def test_hot_path_records_around_novalue_and_repeated_values() -> None:
+    """Items after a noValue start unaligned (coded bit by bit), the others come from the per-value
+    memo; a second encoding (memo hits) and the first both give asn1tools' bytes."""
+    record = (0.0, -0.0, None, 2.5, 7, None, None, 3, 1.5, math.inf, -math.inf, math.nan, None, 2**32 - 1)
+    msg = kpm.IndicationMessageFormat1(
+        (kpm.MeasurementDataItem(record), kpm.MeasurementDataItem(record[::-1], True)),
+        tuple(kpm.MeasurementInfoItem(f"M{i}") for i in range(len(record))),
+        100,
+    )
+    reference = kpm.encode_indication_message_reference(msg)
+    assert fast.encode_indication_message(msg) == reference
+    assert fast.encode_indication_message(msg) == reference
+
+
+def test_hot_path_meas_info_lists_cached_by_identity_stay_exact() -> None:
+    """Fresh measInfoList tuples (some equal, some not, ids possibly reused after one is dropped) and
+    the same tuple again all encode as asn1tools does."""
+    labels = (
+        kpm.NO_LABEL,
+        kpm.MeasurementLabel(slice_id=SNssai(1, 5)),
+        kpm.MeasurementLabel(plmn_id=b"\x00\xf1\x10"),
+    )
+    kept = None
+    for n in range(12):
+        info = tuple(kpm.MeasurementInfoItem(f"A{n % 4}.{i}", (labels[(n + i) % 3],)) for i in range(3))
+        msg = kpm.IndicationMessageFormat1((kpm.MeasurementDataItem((1.25, None, n)),), info, 1000)
+        reference = kpm.encode_indication_message_reference(msg)
+        assert fast.encode_indication_message(msg) == reference
+        assert fast.encode_indication_message(msg) == reference
+        if n == 0:
+            kept = (msg, reference)
+    assert kept is not None and fast.encode_indication_message(kept[0]) == kept[1]

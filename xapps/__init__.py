@@ -1,0 +1,1 @@
+"""The RIC applications: ``common`` (what every xApp shares), ``control`` (behaviour policy)."""

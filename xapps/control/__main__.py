@@ -1,0 +1,5 @@
+import sys
+
+from xapps.control.xapp import main
+
+sys.exit(main())

@@ -1,0 +1,223 @@
+"""What the xApp knows of the RAN: the cell inventory from its config and the latest KPM per cell.
+
+Inventory (``controls.ran`` of the descriptor; ``twinric up`` writes it from the scenario)::
+
+    {"max_cells": 21, "n_neighbours": 3, "steer_count": 3, "quota_step": 10, "plmn": "00101",
+     "report_period_ms": 100,
+     "slices": [{"sst": 1, "sd": 1, "quota": {"min": 40, "max": 100, "dedicated": 0}}, ...],
+     "cells": [{"nr_cell_id": 1, "meid": "gnb_001_001_000001", "neighbours": [2, 4, 7]}, ...]}
+
+The cell order of ``cells`` is the observation's row order (as ``RanModel.cell_layout`` in the gym).
+KPM subscription layout, per E2 node: the node's k-th cell gets REPORT action ``2k+1`` (format 1,
+cell-level measurements, per-slice ones labelled by sliceID) and action ``2k+2`` (style 4 / format 4,
+per-UE RSRP), so an indication's RIC action id says which cell (and which kind) it reports.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ricproto.e2ap import RICindication
+from ricproto.e2error import E2CodecError
+from ricproto.e2sm import kpm
+from ricproto.e2sm.identities import NrCgi, SNssai, plmn_from_digits
+from ricproto.e2sm.ueid import UeId, UeIdGnb, UeIdGnbCuUp, UeIdGnbDu, UeIdNgEnbDu
+from ricproto.ran_space import CellKpm, CellLayout, RanSpace, SliceQuota, Snssai, UeKpm
+
+CELL_MEASUREMENTS = ("RRU.PrbTotDl", "DRB.UEThpDl", "RRC.ConnMean", "RRU.PrbAvailDl")
+SLICE_MEASUREMENTS = ("RRU.PrbUsedDl", "DRB.UEThpDl")
+UE_MEASUREMENTS = ("RSRP",)
+MAX_CELLS_PER_NODE = 8  # two actions per cell, 16 actions per E2AP subscription at most
+
+
+class InventoryError(ValueError):
+    """The ``controls.ran`` section is inconsistent."""
+
+
+@dataclass(frozen=True)
+class CellEntry:
+    index: int
+    nr_cell_id: int
+    meid: str
+    position: int  # among its node's cells
+
+
+@dataclass
+class RanInventory:
+    space: RanSpace
+    layout: CellLayout
+    cells: tuple[CellEntry, ...]
+    plmn: str
+    report_period_ms: int
+    default_quotas: tuple[SliceQuota, ...]
+    nodes: dict[str, tuple[CellEntry, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, ran: Mapping[str, Any]) -> RanInventory:
+        try:
+            slices = tuple(
+                Snssai(int(s["sst"]), None if s.get("sd") is None else int(s["sd"])) for s in ran["slices"]
+            )
+            quotas = tuple(
+                SliceQuota(int(q.get("min", 0)), int(q.get("max", 100)), int(q.get("dedicated", 0)))
+                for q in (s.get("quota", {}) for s in ran["slices"])
+            )
+            raw_cells = list(ran["cells"])
+            ids = [int(c["nr_cell_id"]) for c in raw_cells]
+            position_of = {nr: i for i, nr in enumerate(ids)}
+            neighbours = tuple(tuple(position_of[int(n)] for n in c.get("neighbours", [])) for c in raw_cells)
+            space = RanSpace(
+                max_cells=int(ran.get("max_cells", len(raw_cells))),
+                n_neighbours=int(ran.get("n_neighbours", 3)),
+                slices=slices,
+                steer_count=int(ran.get("steer_count", 3)),
+                quota_step=int(ran.get("quota_step", 10)),
+            )
+            layout = CellLayout(tuple(ids), neighbours)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InventoryError(f"controls.ran: {exc!r}") from None
+        if len(raw_cells) > space.max_cells:
+            raise InventoryError(f"{len(raw_cells)} cells but max_cells={space.max_cells}")
+        entries = []
+        per_node: dict[str, list[CellEntry]] = {}
+        for i, c in enumerate(raw_cells):
+            meid = str(c["meid"])
+            node = per_node.setdefault(meid, [])
+            entry = CellEntry(i, ids[i], meid, len(node))
+            node.append(entry)
+            entries.append(entry)
+        for meid, node in per_node.items():
+            if len(node) > MAX_CELLS_PER_NODE:
+                raise InventoryError(f"node {meid} has {len(node)} cells, at most {MAX_CELLS_PER_NODE}")
+        return cls(
+            space,
+            layout,
+            tuple(entries),
+            str(ran.get("plmn", "00101")),
+            int(ran.get("report_period_ms", 100)),
+            quotas,
+            {m: tuple(v) for m, v in per_node.items()},
+        )
+
+    def nr_cgi(self, cell_index: int) -> NrCgi:
+        return NrCgi(plmn_from_digits(self.plmn), self.cells[cell_index].nr_cell_id)
+
+    def cell_of_action(self, meid: str, action_id: int) -> tuple[CellEntry, bool] | None:
+        """(cell, is_ue_action) for an indication's RIC action id, None when it is not ours."""
+        node = self.nodes.get(meid)
+        if node is None or action_id < 1:
+            return None
+        position, ue_kind = divmod(action_id - 1, 2)
+        if position >= len(node):
+            return None
+        return node[position], ue_kind == 1
+
+    def action_definitions(self, meid: str) -> list[tuple[int, bytes]]:
+        """(RIC action id, E2SM-KPM action definition bytes) of the KPM subscription to ``meid``."""
+        out = []
+        for entry in self.nodes[meid]:
+            cgi = self.nr_cgi(entry.index)
+            infos = [kpm.MeasurementInfoItem(name, (kpm.NO_LABEL,)) for name in CELL_MEASUREMENTS]
+            for name in SLICE_MEASUREMENTS:
+                labels = tuple(kpm.MeasurementLabel(slice_id=SNssai(s.sst, s.sd)) for s in self.space.slices)
+                infos.append(kpm.MeasurementInfoItem(name, labels))
+            cell_def = kpm.ActionDefinition(
+                1, kpm.ActionDefinitionFormat1(tuple(infos), self.report_period_ms, cgi)
+            )
+            ue_def = kpm.ActionDefinition(
+                4,
+                kpm.ActionDefinitionFormat4(
+                    (kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("rSRP", "present")),),
+                    kpm.ActionDefinitionFormat1(
+                        tuple(kpm.MeasurementInfoItem(n, (kpm.NO_LABEL,)) for n in UE_MEASUREMENTS),
+                        self.report_period_ms,
+                        cgi,
+                    ),
+                ),
+            )
+            out.append((2 * entry.position + 1, kpm.encode_action_definition(cell_def)))
+            out.append((2 * entry.position + 2, kpm.encode_action_definition(ue_def)))
+        return out
+
+    def event_trigger(self) -> bytes:
+        return kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(self.report_period_ms))
+
+
+def ue_number(ue: UeId) -> int:
+    """A stable integer for a UE id (the RAN-side id the E2 node put into the report)."""
+    if isinstance(ue, UeIdGnb):
+        return ue.amf_ue_ngap_id
+    if isinstance(ue, UeIdGnbDu | UeIdGnbCuUp):
+        return ue.gnb_cu_ue_f1ap_id if isinstance(ue, UeIdGnbDu) else ue.gnb_cu_cp_ue_e1ap_id
+    if isinstance(ue, UeIdNgEnbDu):
+        return ue.ng_enb_cu_ue_w1ap_id
+    return hash(ue) & 0x7FFFFFFF
+
+
+@dataclass
+class CellState:
+    kpm: CellKpm | None = None
+    reported_at: float = 0.0  # monotonic seconds of the latest cell-level report
+    ues: tuple[UeKpm, ...] = ()
+    ue_ids: dict[int, UeId] = field(default_factory=dict)
+
+
+class RanView:
+    """Latest decoded KPM per cell, fed by RIC indications; thread-confined to the loop worker."""
+
+    def __init__(self, inventory: RanInventory) -> None:
+        self.inventory = inventory
+        self.cells = [CellState() for _ in inventory.cells]
+        self.quotas: list[list[SliceQuota]] = [list(inventory.default_quotas) for _ in inventory.cells]
+
+    def ingest(self, meid: str, ind: RICindication, now: float | None = None) -> CellEntry:
+        """Decode one indication into the view; returns the cell it reported. Raises E2CodecError."""
+        found = self.inventory.cell_of_action(meid, ind.ricActionID)
+        if found is None:
+            raise E2CodecError(
+                "RICindication",
+                f"action {ind.ricActionID} of {meid!r} is not a subscribed one",
+                "ricActionID",
+            )
+        entry, ue_kind = found
+        message = kpm.decode_indication_message(ind.ricIndicationMessage)
+        state = self.cells[entry.index]
+        if ue_kind:
+            if not isinstance(message, kpm.IndicationMessageFormat3):
+                raise E2CodecError("E2SM-KPM-IndicationMessage", "UE action must report format 3")
+            ues, ids = [], {}
+            for item in message.ue_meas_report_list:
+                values = item.meas_report.values_by_type()
+                rsrp = values.get("RSRP", [None])[-1]
+                number = ue_number(item.ue_id)
+                ids[number] = item.ue_id
+                ues.append(UeKpm(number, entry.nr_cell_id, float(rsrp) if rsrp is not None else -140.0, {}))
+            state.ues, state.ue_ids = tuple(ues), ids
+            return entry
+        if not isinstance(message, kpm.IndicationMessageFormat1):
+            raise E2CodecError("E2SM-KPM-IndicationMessage", "cell action must report format 1")
+        cell: dict[str, float] = {}
+        per_slice: dict[Snssai, dict[str, float]] = {}
+        for (name, label), values in message.values_by_label().items():
+            if not values or values[-1] is None or not isinstance(name, str):
+                continue
+            value = float(values[-1])
+            if label.slice_id is not None:
+                s = label.slice_id
+                per_slice.setdefault(Snssai(s.sst, s.sd), {})[name] = value
+            else:
+                cell[name] = value
+        state.kpm = CellKpm.from_measurements(cell, per_slice)
+        state.reported_at = time.monotonic() if now is None else now
+        return entry
+
+    def observation(self, since: float) -> np.ndarray:
+        """The observation with the cells that reported after ``since`` (the others are absent)."""
+        return self.inventory.space.observation(
+            [c.kpm if c.kpm is not None and c.reported_at > since else None for c in self.cells]
+        )
