@@ -7,7 +7,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc libc6-dev \
  && rm -rf /var/lib/apt/lists/*
 
-WORKDIR /opt/twinric
+WORKDIR /app
 COPY . .
 # torch==2.13.0+cpu comes from the index or wheel directory given at build time:
 #   docker build --build-arg PIP_FIND_LINKS=/path/or/url/with/torch-cpu-wheels .
@@ -16,6 +16,7 @@ ARG PIP_EXTRA_INDEX_URL=""
 RUN pip install --no-cache-dir -c constraints.txt . \
  && apt-get purge -y gcc libc6-dev && apt-get autoremove -y
 
+# xApp descriptors refer to files under /app (e.g. RMR_SEED_RT=/app/xapps/control/seed.rt).
 ENV PYTHONUNBUFFERED=1 TWINRIC_RMR=auto
 ENTRYPOINT ["twinric"]
 CMD ["doctor"]

@@ -71,6 +71,18 @@ class MdcJsonFormatter(logging.Formatter):
         return json.dumps(line, separators=(",", ":"), default=str)
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at emit time, so a replaced stderr (a test runner's
+    capture, a daemonised process) never leaves log lines pointed at a closed file."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def parse_level(name: str) -> int:
     """Turn a level name (any case) into a logging level; raise ValueError with the choices."""
     try:
@@ -85,7 +97,7 @@ def configure(component: str, level: str | int = "INFO", stream: TextIO | None =
     Replaces the root logger's handlers so that a process configured twice does not log twice.
     """
     levelno = parse_level(level) if isinstance(level, str) else level
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _CurrentStderrHandler()
     handler.setFormatter(MdcJsonFormatter(component, {"PID": os.getpid()}))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -48,3 +48,14 @@ def test_exception_text_is_kept() -> None:
 def test_unknown_level_is_rejected() -> None:
     with pytest.raises(ValueError, match="DEBUG, INFO"):
         mdclog.parse_level("chatty")
+
+
+def test_default_handler_follows_a_replaced_stderr(monkeypatch) -> None:
+    log = mdclog.configure("unit", "INFO")
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    log.info("one")
+    first.close()  # as a test runner closes its capture
+    monkeypatch.setattr("sys.stderr", second)
+    log.info("two")
+    assert json.loads(second.getvalue())["msg"] == "two"

@@ -73,8 +73,11 @@ def test_subscribe_notify_and_resubscribe(tmp_path, redis_url, redis_client, inv
             "RMRPort": xapp.rmr_port,
         }
         assert body["RANFunctionID"] == 2 and "SubscriptionId" not in body
-        stored = redis_client.hgetall(f"twinric:subscriptions:{INSTANCE}")
-        assert {k.decode() for k in stored} == set(nodes)
+        # The xApp stores each id after submgr's 201, so the last one may land just after the POST.
+        def stored() -> set[str]:
+            return {k.decode() for k in redis_client.hgetall(f"twinric:subscriptions:{INSTANCE}")}
+
+        assert wait_until(lambda: stored() == set(nodes), 5), stored()
         assert not xapp.ready()["checks"]["subscriptions"]["ok"]  # no E2 instance ids yet
 
         for n, meid in enumerate(nodes, start=1):  # submgr's asynchronous notifications
