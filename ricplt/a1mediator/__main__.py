@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 
 import uvicorn
 
@@ -16,6 +15,7 @@ from ricplt.a1mediator.metrics import A1Metrics
 from ricplt.a1mediator.notifier import StatusNotifier
 from ricplt.a1mediator.southbound import A1Southbound
 from ricplt.a1mediator.store import A1Store
+from ricplt.process_options import add_log_level_option, add_redis_option, add_rmr_options, open_rmr
 from ricproto import mdclog
 
 
@@ -23,15 +23,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ricplt.a1mediator", description=__doc__.splitlines()[0])
     parser.add_argument("--http-host", default="127.0.0.1", help="REST API address")
     parser.add_argument("--http-port", type=int, default=10000, help="A1-P REST port (OSC: 10000)")
-    parser.add_argument("--rmr-port", type=int, default=4562, help="RMR data port (OSC: 4562)")
-    parser.add_argument("--rtg-port", type=int, default=None,
-                        help="RMR route-manager port to accept route tables on (default: none)")
-    parser.add_argument("--seed-rt", default=os.environ.get("RMR_SEED_RT"),
-                        help="seed route table file (default: $RMR_SEED_RT)")
-    parser.add_argument("--src-id", default=os.environ.get("RMR_SRC_ID"),
-                        help="RMR source name peers reply to (default: $RMR_SRC_ID or the host name)")
-    parser.add_argument("--redis-url", default=os.environ.get("TWINRIC_REDIS_URL", "redis://127.0.0.1:6379/0"))
-    parser.add_argument("--log-level", default="INFO")
+    add_rmr_options(parser, rmr_port=4562, rmr_port_help="RMR data port (OSC: 4562)")
+    add_redis_option(parser)
+    add_log_level_option(parser)
     return parser.parse_args(argv)
 
 
@@ -39,12 +33,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     mdclog.configure("a1mediator", args.log_level)
     log = logging.getLogger("a1mediator")
-    from ricproto.rmr import RmrContext  # imported here so the REST and store modules never need RMR
-
     store = A1Store.from_url(args.redis_url)
     metrics = A1Metrics(store.count_enforced)
     notifier = StatusNotifier(metrics)
-    rmr = RmrContext(args.rmr_port, src_id=args.src_id, seed_rt=args.seed_rt, rtg_port=args.rtg_port)
+    rmr = open_rmr(args)
     southbound = A1Southbound(rmr, store, metrics, notifier)
     app = create_app(store, southbound, metrics, start_receiver=True)
     log.info("A1 mediator: REST on %s:%s, RMR on %s, Redis %s", args.http_host, args.http_port,

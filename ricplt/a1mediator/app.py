@@ -6,7 +6,6 @@ dependencies, so tests can run the app on a real Redis with any RMR port behind 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,15 +13,13 @@ from typing import Annotated, Any
 from urllib.parse import urlparse
 
 import jsonschema
-import redis
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ricplt.a1mediator.metrics import A1Metrics
 from ricplt.a1mediator.southbound import A1Southbound, enforce_status
 from ricplt.a1mediator.store import A1Store
+from ricplt.rest_errors import BadRequest, install_error_handlers, json_body
 from ricproto import a1
 
 log = logging.getLogger("a1mediator.rest")
@@ -30,14 +27,6 @@ log = logging.getLogger("a1mediator.rest")
 BASE = "/A1-P/v2"
 TYPE_KEYS_REQUIRED = frozenset({"name", "policy_type_id", "create_schema"})
 TYPE_KEYS_ALLOWED = TYPE_KEYS_REQUIRED | {"description"}
-
-
-class BadRequest(HTTPException):
-    """A 400 whose ``reason`` label is counted in the metrics before it is answered."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(status_code=400, detail=detail)
-        self.reason = reason
 
 
 def get_store(request: Request) -> A1Store:
@@ -52,16 +41,6 @@ def get_metrics(request: Request) -> A1Metrics:
     return request.app.state.metrics
 
 
-async def json_body(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        raise BadRequest("empty_body", "request body is empty; a JSON object is required")
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest("malformed_json", f"request body is not valid JSON: {exc}") from None
-
-
 def policy_type_id_param(policy_type_id: str) -> int:
     if not policy_type_id.isdigit() or not 1 <= int(policy_type_id) <= a1.MAX_POLICY_TYPE_ID:
         detail = f"policy_type_id must be an integer in 1..{a1.MAX_POLICY_TYPE_ID}, got {policy_type_id!r}"
@@ -73,7 +52,7 @@ Store = Annotated[A1Store, Depends(get_store)]
 Southbound = Annotated[A1Southbound, Depends(get_southbound)]
 Metrics = Annotated[A1Metrics, Depends(get_metrics)]
 TypeId = Annotated[int, Depends(policy_type_id_param)]
-Body = Annotated[Any, Depends(json_body)]
+Body = Annotated[Any, Depends(json_body("a JSON object"))]
 
 
 def _validate_type_body(type_id: int, body: Any) -> dict[str, Any]:
@@ -140,27 +119,7 @@ def create_app(
     app.state.southbound = southbound
     app.state.metrics = metrics
 
-    @app.exception_handler(BadRequest)
-    async def _bad_request(request: Request, exc: BadRequest) -> JSONResponse:
-        request.app.state.metrics.bad_request(exc.reason)
-        log.warning("400 %s %s: %s", request.method, request.url.path, exc.detail)
-        return JSONResponse({"detail": exc.detail, "reason": exc.reason}, status_code=400)
-
-    @app.exception_handler(redis.RedisError)
-    async def _store_down(request: Request, exc: redis.RedisError) -> JSONResponse:
-        # Nothing was accepted: the client may retry once the store is back.
-        request.app.state.metrics.failure("store_unavailable")
-        log.error("%s %s: Redis unavailable: %s", request.method, request.url.path, exc)
-        return JSONResponse(
-            {"detail": f"state store unavailable: {exc}", "reason": "store_unavailable"}, status_code=503
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        request.app.state.metrics.bad_request("invalid_request")
-        detail = "; ".join(f"{'/'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        log.warning("400 %s %s: %s", request.method, request.url.path, detail)
-        return JSONResponse({"detail": detail, "reason": "invalid_request"}, status_code=400)
+    install_error_handlers(app, log)
 
     @app.get(f"{BASE}/healthcheck")
     def healthcheck(store: Store) -> Response:

@@ -4,29 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import Counter, Gauge
 
+from ricplt.error_metrics import RestErrorMetrics
 from ricproto import metric_names
 
 COMPONENT = "a1mediator"
 
 
-class A1Metrics:
+class A1Metrics(RestErrorMetrics):
     def __init__(self, count_enforced: Callable[[], int] | None = None) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        # Shared name scraped by `twinric up`: every bad input and failure, by reason.
-        self.errors = Counter(
-            metric_names.ERRORS.removesuffix("_total"),
-            "Bad input and failures, by component and reason.",
-            ["component", "reason"],
-            registry=self.registry,
-        )
-        self.bad_requests = Counter(
-            "a1_bad_requests",
-            "Rejected northbound REST requests, by reason.",
-            ["reason"],
-            registry=self.registry,
-        )
+        super().__init__(COMPONENT, "a1_bad_requests", "Rejected northbound REST requests, by reason.")
         self.rmr_sent = Counter(
             "a1_rmr_policy_requests_sent",
             "A1_POLICY_REQ sends, by operation and result.",
@@ -65,13 +53,6 @@ class A1Metrics:
         if count_enforced is not None:
             self.enforced.set_function(lambda: float(count_enforced()))
 
-    def bad_request(self, reason: str) -> None:
-        self.bad_requests.labels(reason).inc()
-        self.errors.labels(COMPONENT, reason).inc()
-
     def bad_rmr(self, reason: str) -> None:
         self.rmr_bad.labels(reason).inc()
         self.errors.labels(COMPONENT, f"rmr_{reason}").inc()
-
-    def failure(self, reason: str) -> None:
-        self.errors.labels(COMPONENT, reason).inc()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 
 import uvicorn
 
@@ -17,6 +16,7 @@ from ricplt.appmgr.distribution import PlatformComponent, RmrRoutePusher, RouteD
 from ricplt.appmgr.e2_associations import E2NodeAssociations
 from ricplt.appmgr.metrics import AppmgrMetrics
 from ricplt.appmgr.registry import Registry
+from ricplt.process_options import add_log_level_option, add_redis_option, add_rmr_options, open_rmr
 from ricproto import mdclog
 
 
@@ -24,20 +24,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ricplt.appmgr", description=__doc__.splitlines()[0])
     parser.add_argument("--http-host", default="127.0.0.1")
     parser.add_argument("--http-port", type=int, default=8080, help="REST port (OSC appmgr: 8080)")
-    parser.add_argument(
-        "--rmr-port",
-        type=int,
-        default=4561,
-        help="RMR port of the route distributor (acks of pushed tables come back here)",
+    add_rmr_options(
+        parser,
+        rmr_port=4561,
+        rmr_port_help="RMR port of the route distributor (acks of pushed tables come back here)",
+        route_table=False,  # appmgr sends route tables, it does not accept them
+        src_id_default="127.0.0.1",
+        src_id_help="RMR source name route-manager acks are returned to (default 127.0.0.1)",
     )
-    parser.add_argument(
-        "--src-id",
-        default=os.environ.get("RMR_SRC_ID", "127.0.0.1"),
-        help="RMR source name route-manager acks are returned to (default 127.0.0.1)",
-    )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("TWINRIC_REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
+    add_redis_option(parser)
     parser.add_argument(
         "--platform",
         action="append",
@@ -53,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="do not follow the E2 node inventory in Redis for the MEID map (e2mgr's role locally)",
     )
-    parser.add_argument("--log-level", default="INFO")
+    add_log_level_option(parser)
     return parser.parse_args(argv)
 
 
@@ -61,11 +56,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     mdclog.configure("appmgr", args.log_level)
     log = logging.getLogger("appmgr")
-    from ricproto.rmr import RmrContext  # only the process entry point needs the transport
-
     registry = Registry.from_url(args.redis_url)
     metrics = AppmgrMetrics(lambda: len(registry.xapps()))
-    ctx = RmrContext(args.rmr_port, src_id=args.src_id)
+    ctx = open_rmr(args)
     distributor = RouteDistributor(
         registry,
         args.platform,

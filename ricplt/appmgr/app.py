@@ -8,30 +8,22 @@ current table and what each participant acknowledged.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import redis
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ricplt.appmgr.distribution import RouteDistributor
 from ricplt.appmgr.metrics import AppmgrMetrics
 from ricplt.appmgr.registration import RegistrationError, parse_deregister, parse_register
 from ricplt.appmgr.registry import Registry
+from ricplt.rest_errors import BadRequest, install_error_handlers, json_body
 from ricplt.routes import SubscriptionRoute
 
 log = logging.getLogger("appmgr.rest")
-
-
-class BadRequest(HTTPException):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(status_code=400, detail=detail)
-        self.reason = reason
 
 
 def get_registry(request: Request) -> Registry:
@@ -42,19 +34,9 @@ def get_distributor(request: Request) -> RouteDistributor:
     return request.app.state.distributor
 
 
-async def json_body(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        raise BadRequest("empty_body", "request body is empty; a JSON document is required")
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest("malformed_json", f"request body is not valid JSON: {exc}") from None
-
-
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 DistributorDep = Annotated[RouteDistributor, Depends(get_distributor)]
-Body = Annotated[Any, Depends(json_body)]
+Body = Annotated[Any, Depends(json_body("a JSON document"))]
 
 
 def _subscription(body: Any) -> SubscriptionRoute:
@@ -125,19 +107,7 @@ def create_app(
     app.state.distributor = distributor
     app.state.metrics = metrics
 
-    @app.exception_handler(BadRequest)
-    async def _bad_request(request: Request, exc: BadRequest) -> JSONResponse:
-        request.app.state.metrics.bad_request(exc.reason)
-        log.warning("400 %s %s: %s", request.method, request.url.path, exc.detail)
-        return JSONResponse({"detail": exc.detail, "reason": exc.reason}, status_code=400)
-
-    @app.exception_handler(redis.RedisError)
-    async def _store_down(request: Request, exc: redis.RedisError) -> JSONResponse:
-        request.app.state.metrics.failure("store_unavailable")
-        log.error("%s %s: Redis unavailable: %s", request.method, request.url.path, exc)
-        return JSONResponse(
-            {"detail": f"state store unavailable: {exc}", "reason": "store_unavailable"}, status_code=503
-        )
+    install_error_handlers(app, log)
 
     @app.get("/ric/v1/health/alive")
     def alive() -> Response:

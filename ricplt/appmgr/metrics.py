@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import Counter, Gauge
 
-from ricproto import metric_names
+from ricplt.error_metrics import RestErrorMetrics
 
 COMPONENT = "appmgr"
 
 
-class AppmgrMetrics:
+class AppmgrMetrics(RestErrorMetrics):
     def __init__(self, count_xapps: Callable[[], int] | None = None) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        self.errors = Counter(
-            metric_names.ERRORS.removesuffix("_total"),
-            "Bad input and failures, by component and reason.",
-            ["component", "reason"],
-            registry=self.registry,
-        )
-        self.bad_requests = Counter(
-            "appmgr_bad_requests",
-            "Rejected REST requests, by reason.",
-            ["reason"],
-            registry=self.registry,
-        )
+        super().__init__(COMPONENT, "appmgr_bad_requests", "Rejected REST requests, by reason.")
         self.registrations = Counter(
             "appmgr_registrations",
             "Accepted register/deregister calls, by action.",
@@ -41,10 +29,3 @@ class AppmgrMetrics:
         self.xapps = Gauge("appmgr_registered_xapps", "Registered xApp instances.", registry=self.registry)
         if count_xapps is not None:
             self.xapps.set_function(lambda: float(count_xapps()))
-
-    def bad_request(self, reason: str) -> None:
-        self.bad_requests.labels(reason).inc()
-        self.errors.labels(COMPONENT, reason).inc()
-
-    def failure(self, reason: str) -> None:
-        self.errors.labels(COMPONENT, reason).inc()

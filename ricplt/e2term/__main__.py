@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 
@@ -19,6 +18,7 @@ from ricplt.e2term.inventory import NodeInventory
 from ricplt.e2term.metrics import E2TermMetrics
 from ricplt.e2term.procedures import global_ric_id
 from ricplt.e2term.termination import E2Termination
+from ricplt.process_options import add_log_level_option, add_redis_option, add_rmr_options, open_rmr
 from ricproto import mdclog
 from ricproto.e2transport import E2TransportError, choose_transport
 
@@ -33,27 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="auto",
         help="SCTP (kernel support needed), length-framed TCP, or SCTP when available",
     )
-    parser.add_argument("--rmr-port", type=int, default=38000, help="RMR data port (OSC E2T: 38000)")
-    parser.add_argument(
-        "--rtg-port",
-        type=int,
-        default=None,
-        help="RMR route-manager port to accept route tables on (default: none)",
-    )
-    parser.add_argument(
-        "--seed-rt",
-        default=os.environ.get("RMR_SEED_RT"),
-        help="seed route table file (default: $RMR_SEED_RT)",
-    )
-    parser.add_argument(
-        "--src-id",
-        default=os.environ.get("RMR_SRC_ID"),
-        help="RMR source name peers reply to (default: $RMR_SRC_ID or the host name)",
-    )
+    add_rmr_options(parser, rmr_port=38000, rmr_port_help="RMR data port (OSC E2T: 38000)")
     parser.add_argument("--metrics-port", type=int, default=8088, help="Prometheus /metrics port")
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("TWINRIC_REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
+    add_redis_option(parser)
     parser.add_argument("--plmn", default="310411", help="GlobalRIC-ID PLMN, MCC+MNC (e2mgr default 310411)")
     parser.add_argument(
         "--ric-id",
@@ -61,20 +43,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0xAACCE,
         help="GlobalRIC-ID ric-ID, 20 bits (e2mgr default 0xAACCE)",
     )
-    parser.add_argument("--log-level", default="INFO")
+    add_log_level_option(parser)
     return parser.parse_args(argv)
 
 
 async def run(args: argparse.Namespace) -> None:
     log = logging.getLogger("e2term")
-    from ricproto.rmr import RmrContext
-
     transport = choose_transport(args.transport)
     ric = global_ric_id(args.plmn, args.ric_id)
     metrics = E2TermMetrics()
     start_http_server(args.metrics_port)
     client = aioredis.Redis.from_url(args.redis_url)
-    rmr = RmrContext(args.rmr_port, src_id=args.src_id, seed_rt=args.seed_rt, rtg_port=args.rtg_port)
+    rmr = open_rmr(args)
     termination = E2Termination(rmr, NodeInventory(client, rmr.src), metrics, ric, transport)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 
+from ricplt.error_metrics import errors_counter
 from ricproto import metric_names
 
 COMPONENT = "e2term"
@@ -22,12 +23,7 @@ class E2TermMetrics:
         self.controls = Counter(
             metric_names.E2_CONTROLS, "RIC control requests forwarded from RMR to E2 nodes", registry=registry
         )
-        self.errors = Counter(
-            metric_names.ERRORS,
-            "Bad input and failures, by component and reason",
-            ["component", "reason"],
-            registry=registry,
-        )
+        self.errors = errors_counter(registry)
 
     def error(self, reason: str) -> None:
         self.errors.labels(component=COMPONENT, reason=reason).inc()

@@ -12,7 +12,6 @@ Downlink: a thread takes messages from RMR and hands them to the event loop, whi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import threading
@@ -23,6 +22,7 @@ from ricplt.e2term import procedures
 from ricplt.e2term.inventory import NodeInventory
 from ricplt.e2term.metrics import E2TermMetrics
 from ricplt.e2term.uplink import uplink_route
+from ricplt.rmr_receiver import receive_until_stopped
 from ricproto import mtypes
 from ricproto.e2ap import (
     E2APMessage,
@@ -53,7 +53,6 @@ log = logging.getLogger("e2term")
 STREAM_GLOBAL = 0  # setup, reset, error indication, service update answers
 STREAM_FUNCTIONAL = 1  # subscription and control requests
 DOWNLINK = frozenset({mtypes.RIC_SUB_REQ, mtypes.RIC_SUB_DEL_REQ, mtypes.RIC_CONTROL_REQ})
-RECEIVE_POLL = 0.2
 
 
 class Association:
@@ -261,14 +260,11 @@ class E2Termination:
     def _receive_rmr(self) -> None:
         loop = self._loop
         assert loop is not None
-        while not self._stopping.is_set():
-            message = self.rmr.receive(RECEIVE_POLL)
-            if message is None:
-                if self.rmr.closed:
-                    return
-                continue
-            with contextlib.suppress(RuntimeError):  # loop closed while stopping
-                asyncio.run_coroutine_threadsafe(self._downlink(message), loop)
+
+        def hand_over(message: RmrMessage) -> None:
+            asyncio.run_coroutine_threadsafe(self._downlink(message), loop)
+
+        receive_until_stopped(self.rmr, self._stopping, hand_over)
 
     async def _downlink(self, message: RmrMessage) -> None:
         if message.mtype == mtypes.RIC_HEALTH_CHECK_REQ:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 
 import redis.asyncio as aioredis
 import uvicorn
 
+from ricplt.process_options import add_log_level_option, add_redis_option, add_rmr_options, open_rmr
 from ricplt.submgr.app import create_app
 from ricplt.submgr.e2_exchange import E2Exchange
 from ricplt.submgr.metrics import SubmgrMetrics
@@ -28,32 +28,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ricplt.submgr", description=__doc__.splitlines()[0])
     parser.add_argument("--http-host", default="127.0.0.1", help="REST API address")
     parser.add_argument("--http-port", type=int, default=8088, help="REST port (OSC submgr: 8088)")
-    parser.add_argument("--rmr-port", type=int, default=4560, help="RMR data port (OSC submgr: 4560)")
-    parser.add_argument(
-        "--rtg-port",
-        type=int,
-        default=None,
-        help="RMR route-manager port to accept route tables on (default: none)",
-    )
-    parser.add_argument(
-        "--seed-rt",
-        default=os.environ.get("RMR_SEED_RT"),
-        help="seed route table file (default: $RMR_SEED_RT)",
-    )
-    parser.add_argument(
-        "--src-id",
-        default=os.environ.get("RMR_SRC_ID"),
-        help="RMR source name peers reply to (default: $RMR_SRC_ID or the host name)",
-    )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("TWINRIC_REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
+    add_rmr_options(parser, rmr_port=4560, rmr_port_help="RMR data port (OSC submgr: 4560)")
+    add_redis_option(parser)
     parser.add_argument(
         "--rtmgr-url",
         default=None,
         help="route manager REST base URL for subscription routes (default: static routes)",
     )
-    parser.add_argument("--log-level", default="INFO")
+    add_log_level_option(parser)
     return parser.parse_args(argv)
 
 
@@ -63,11 +45,9 @@ def main(argv: list[str] | None = None) -> None:
     log = logging.getLogger("submgr")
     for chatty in ("httpx", "httpcore"):  # one line per notification/route request otherwise
         logging.getLogger(chatty).setLevel(max(logging.WARNING, log.getEffectiveLevel()))
-    from ricproto.rmr import RmrContext
-
     metrics = SubmgrMetrics()
     client = aioredis.Redis.from_url(args.redis_url)
-    rmr = RmrContext(args.rmr_port, src_id=args.src_id, seed_rt=args.seed_rt, rtg_port=args.rtg_port)
+    rmr = open_rmr(args)
     exchange = E2Exchange(rmr, metrics)
     routes: RouteHandles = RtmgrRouteHandles(args.rtmgr_url) if args.rtmgr_url else StaticRoutes()
     notifier = Notifier(metrics)

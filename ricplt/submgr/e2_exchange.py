@@ -8,13 +8,13 @@ A thread takes RMR messages and completes the waiting futures on the event loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import threading
 from dataclasses import dataclass
 from typing import Literal
 
+from ricplt.rmr_receiver import receive_until_stopped
 from ricplt.submgr.metrics import SubmgrMetrics
 from ricproto import mtypes
 from ricproto.e2ap import E2APMessage, E2CodecError, decode
@@ -31,7 +31,6 @@ ANSWERS: dict[int, Procedure] = {
     mtypes.RIC_SUB_DEL_FAILURE: "delete",
 }
 REQUESTS: dict[Procedure, int] = {"subscribe": mtypes.RIC_SUB_REQ, "delete": mtypes.RIC_SUB_DEL_REQ}
-RECEIVE_POLL = 0.2
 
 
 @dataclass(slots=True)
@@ -121,14 +120,9 @@ class E2Exchange:
     def _receive(self) -> None:
         loop = self._loop
         assert loop is not None
-        while not self._stopping.is_set():
-            message = self.rmr.receive(RECEIVE_POLL)
-            if message is None:
-                if self.rmr.closed:
-                    return
-                continue
-            with contextlib.suppress(RuntimeError):  # the loop is gone while stopping
-                loop.call_soon_threadsafe(self._deliver, message)
+        receive_until_stopped(
+            self.rmr, self._stopping, lambda message: loop.call_soon_threadsafe(self._deliver, message)
+        )
 
     def _deliver(self, message: RmrMessage) -> None:
         procedure = ANSWERS.get(message.mtype)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+from prometheus_client import REGISTRY, CollectorRegistry, Gauge
 
+from ricplt.error_metrics import errors_counter
 from ricproto import metric_names
 
 COMPONENT = "submgr"
@@ -17,12 +18,7 @@ class SubmgrMetrics:
             "E2 subscriptions (instances) admitted by their nodes",
             registry=registry,
         )
-        self.errors = Counter(
-            metric_names.ERRORS,
-            "Bad input and failures, by component and reason",
-            ["component", "reason"],
-            registry=registry,
-        )
+        self.errors = errors_counter(registry)
 
     def error(self, reason: str) -> None:
         self.errors.labels(component=COMPONENT, reason=reason).inc()

@@ -1,4 +1,4 @@
-"""A1 mediator test harness: the real app on real HTTP (uvicorn in a thread) over the session Redis.
+"""A1 mediator test harness: the real app on real HTTP (``serve_app``) over the session Redis.
 
 The RMR side is a recording double of the three RmrContext calls the mediator uses; the end-to-end
 tests (test_a1_e2e.py) run the mediator as a process with the real RMR transport instead.
@@ -7,22 +7,18 @@ tests (test_a1_e2e.py) run the mediator as a process with the real RMR transport
 from __future__ import annotations
 
 import queue
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
 import redis
-import uvicorn
 
 from ricplt.a1mediator.app import create_app
 from ricplt.a1mediator.metrics import A1Metrics
 from ricplt.a1mediator.notifier import StatusNotifier
 from ricplt.a1mediator.southbound import A1Southbound
 from ricplt.a1mediator.store import A1Store
-from twinric.ports import free_port
 
 
 @dataclass
@@ -66,34 +62,6 @@ class RecordingRmr:
             return None
 
 
-class ServerThread:
-    """uvicorn serving ``app`` on a free port of 127.0.0.1 in a daemon thread."""
-
-    def __init__(self, app) -> None:
-        self.port = free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @dataclass
 class Mediator:
     url: str
@@ -112,19 +80,13 @@ class Mediator:
 
 
 @pytest.fixture
-def mediator(redis_client: redis.Redis) -> Iterator[Mediator]:
+def mediator(redis_client: redis.Redis, serve_app) -> Iterator[Mediator]:
     store = A1Store(redis_client)
     metrics = A1Metrics(store.count_enforced)
     notifier = StatusNotifier(metrics, timeout=2.0)
     rmr = RecordingRmr()
     southbound = A1Southbound(rmr, store, metrics, notifier)
     app = create_app(store, southbound, metrics, start_receiver=True)
-    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=5) as http:
+    with serve_app(app) as server, httpx.Client(base_url=server.url, timeout=5) as http:
         yield Mediator(server.url, http, rmr, store, metrics, southbound)
     notifier.close()
-
-
-@pytest.fixture
-def serve_app() -> type[ServerThread]:
-    """``with serve_app(app) as server:`` runs any ASGI app on real HTTP (``server.url``)."""
-    return ServerThread

@@ -1,4 +1,4 @@
-"""appmgr test harness: the real app on real HTTP (uvicorn in a thread) over the session Redis.
+"""appmgr test harness: the real app on real HTTP (``serve_app``) over the session Redis.
 
 Route pushing goes through a recording pusher here; test_appmgr_e2e.py pushes over real RMR.
 """
@@ -6,20 +6,17 @@ Route pushing goes through a recording pusher here; test_appmgr_e2e.py pushes ov
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
 import redis
-import uvicorn
 
 from ricplt.appmgr.app import create_app
 from ricplt.appmgr.distribution import PlatformComponent, PushOutcome, RouteDistributor
 from ricplt.appmgr.metrics import AppmgrMetrics
 from ricplt.appmgr.registry import Registry
-from twinric.ports import free_port
 
 
 @dataclass
@@ -49,27 +46,6 @@ class RecordingPusher:
             return next((p for p in reversed(self.pushes) if p.endpoint == endpoint), None)
 
 
-class ServerThread:
-    def __init__(self, app) -> None:
-        self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 PLATFORM = [
     PlatformComponent.parse("submgr=127.0.0.1:4560/4600"),
     PlatformComponent.parse("e2term=127.0.0.1:38000/4601"),
@@ -90,14 +66,11 @@ class Appmgr:
 
 
 @pytest.fixture
-def appmgr(redis_client: redis.Redis) -> Iterator[Appmgr]:
+def appmgr(redis_client: redis.Redis, serve_app) -> Iterator[Appmgr]:
     registry = Registry(redis_client)
     metrics = AppmgrMetrics(lambda: len(registry.xapps()))
     pusher = RecordingPusher()
     distributor = RouteDistributor(registry, PLATFORM, pusher, metrics, ack_timeout=0.5, retry_interval=0.1)
     app = create_app(registry, distributor, metrics, start_distributor=True)
-    with (
-        ServerThread(app) as server,
-        httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=5) as http,
-    ):
+    with serve_app(app) as server, httpx.Client(base_url=server.url, timeout=5) as http:
         yield Appmgr(http, pusher, registry, metrics, distributor)
