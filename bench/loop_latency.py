@@ -1,28 +1,32 @@
 """Control-loop latency: a RIC indication's arrival in the control xApp -> its RC control leaving.
 
-Runs a local loop with real processes: e2sim (scenario ``medium``: 21 cells on 7 E2 nodes, reports
-every 100 ms, real time) -> e2term -> the control xApp (RMR, subscriptions through submgr) -> RC
-control back to the node, with real Redis, a PDP peer on RMR (answers cached for 60 s, as a PDP
-would allow) and a twin stand-in on HTTP that answers planning requests at once (so the planning
-figure is the xApp's own overhead of asking, not a planner's search time).
+Runs the stack exactly as ``twinric up --scenario medium`` builds it (``twinric.local_stack``: appmgr
+as rtmgr, e2term, submgr, the A1 mediator, e2sim at real time with 21 cells on 7 E2 nodes reporting
+every 100 ms, the control xApp; a private Redis), with what the box lacks added on top:
+
+* a PDP peer: an RMR endpoint registered with appmgr (rx TWINRIC_ACCESS_REQ), so rtmgr routes the
+  xApp's access requests to it; it permits with a 60 s TTL, as a PDP would allow;
+* a twin stand-in on HTTP that answers planning requests at once (so the planning figure is the
+  xApp's own overhead of asking, not a planner's search time);
+* the control xApp told of both through ``StackOptions.control_overrides`` (``twin_url``, PEP on),
+  a promoted MLP snapshot (numpy, 210-64-64-190) in Redis and an A1 policy through the mediator's
+  REST API: Boltzmann exploration, planning off (phase 1), then ``planner_budget_ms`` = 50 (phase 2).
 
 The xApp records, per step, the arrival time of the indication that completed the report round and
 the time its first control request left (``Transition.timestamps`` in the Redis stream); the bench
-reads those. Phase 1: a promoted MLP snapshot (numpy, 210-64-64-190) with Boltzmann exploration,
-planning off. Phase 2: the same with ``planner_budget_ms`` = 50 (planning on).
+reads those.
 
-    .venv/bin/python bench/loop_latency.py [--seconds 20] [--warmup 10] [--scenario medium]
+    .venv/bin/python bench/loop_latency.py [--seconds 20] [--warmup 10] [--scenario medium] [--log-level INFO]
 
-The last line printed is one JSON object: loop_p50_ms, loop_p99_ms, loop_p99_ms_planning (+ counts).
-A plot goes to bench/out/loop_latency.png. (``twinric up`` does not start the control xApp yet, so
-the bench starts the same processes itself.)
+The last line printed is one JSON object: loop_p50_ms, loop_p99_ms, loop_p99_ms_planning (+ the
+planning p50, decision_p50_ms/decision_p99_ms = indication -> decision taken, counts). A plot goes to
+bench/out/loop_latency.png; the processes' logs stay in the printed run directory.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import threading
@@ -30,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import redis
 import uvicorn
@@ -40,67 +45,40 @@ from rich.progress import Progress
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from e2sim.ran.model import RanModel  # noqa: E402
-from e2sim.scenario import load_scenario  # noqa: E402
-from ricproto import a1, access, mtypes  # noqa: E402
+from ricproto import access, mtypes  # noqa: E402
 from ricproto.policy_snapshot import encode_snapshot, random_snapshot, snapshot_key, version_key  # noqa: E402
 from ricproto.rmr import RmrContext  # noqa: E402
 from ricproto.transition import decode_transition, stream_key  # noqa: E402
-from twinric.ports import free_port, wait_for_port  # noqa: E402
-from twinric.processes import ManagedProcess, wait_until  # noqa: E402
+from twinric.local_stack import (  # noqa: E402
+    HOST,
+    PLATFORM_ROLES,
+    XAPP_ROLES,
+    StackOptions,
+    available_xapps,
+    build_services,
+    control_policy_type,
+    ran_controls,
+    urls,
+)
+from twinric.ports import allocate_ports, free_port, wait_for_port  # noqa: E402
+from twinric.processes import wait_until  # noqa: E402
 from twinric.redis_server import PrivateRedis  # noqa: E402
-from xapps.control.control_policy import policy_type_id  # noqa: E402
+from twinric.stack import Stack  # noqa: E402
+from twinric.up_cmd import create_policy_type  # noqa: E402
 
-INSTANCE = "control-bench"
+PDP_NAME = "bench-pdp"
+POLICY_INSTANCE = "bench"
 console = Console(stderr=True)
 
 
-def ran_controls(scenario: str, n_neighbours: int = 3) -> dict[str, Any]:
-    """``controls.ran`` of the control xApp for an e2sim scenario (cells, nodes, neighbours, slices)."""
-    sc = load_scenario(scenario)
-    model = RanModel(sc)
-    layout = model.cell_layout(n_neighbours)
-    meid = {i: node.ran_name for node in model.nodes for i in node.cell_indices}
-    return {
-        "max_cells": len(model.cells),
-        "n_neighbours": n_neighbours,
-        "plmn": sc.topology.plmn,
-        "report_period_ms": 100,
-        "slices": [
-            {
-                "sst": s.snssai.sst,
-                "sd": s.snssai.sd,
-                "quota": {"min": s.min_ratio, "max": s.max_ratio, "dedicated": s.dedicated_ratio},
-            }
-            for s in sc.slices
-        ],
-        "cells": [
-            {
-                "nr_cell_id": c.nr_cgi.nr_cell_id,
-                "meid": meid[c.index],
-                "neighbours": [layout.nr_cell_ids[j] for j in layout.neighbours[c.index]],
-            }
-            for c in model.cells
-        ],
-    }
+class PdpPeer:
+    """A PDP on RMR that permits everything (TTL 60 s); registered with appmgr like an xApp would be."""
 
-
-def routes(path: Path, table: list[tuple[int, int, str]]) -> Path:
-    path.write_text("newrt|start\n" + "".join(f"mse|{m}|{s}|{e}\n" for m, s, e in table) + "newrt|end\n")
-    return path
-
-
-class Peer:
-    """PDP (PERMIT, ttl 60 s) and A1 sender on one RMR endpoint."""
-
-    def __init__(self, rt: Path) -> None:
-        self.port = free_port()
-        self.rt = rt
-        rt.write_text("newrt|start\nnewrt|end\n")
-        self.ctx = RmrContext(
-            self.port, src_id="127.0.0.1", bind_host="127.0.0.1", seed_rt=str(rt), route_client=False
-        )
-        self.answers: list[dict] = []
+    def __init__(self) -> None:
+        self.rtg_port = free_port()
+        self.ctx = RmrContext(free_port(), src_id=HOST, bind_host=HOST, seed_rt="", rtg_port=self.rtg_port)
+        self.endpoint = f"{HOST}:{self.ctx.port}"
+        self.answered = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -108,21 +86,42 @@ class Peer:
     def _run(self) -> None:
         while not self._stop.is_set():
             m = self.ctx.receive(0.2)
-            if m is None:
+            if m is None or m.mtype != mtypes.TWINRIC_ACCESS_REQ:
                 continue
-            if m.mtype == mtypes.TWINRIC_ACCESS_REQ:
-                req = access.decode_request(m.payload)
-                resp = access.AccessResponse(req.request_id, access.Decision.PERMIT, "bench", 60.0)
-                self.ctx.rts(m, access.encode_response(resp), mtypes.TWINRIC_ACCESS_RESP)
-            elif m.mtype == mtypes.A1_POLICY_RESP:
-                self.answers.append(json.loads(m.payload))
+            req = access.decode_request(m.payload)
+            resp = access.AccessResponse(req.request_id, access.Decision.PERMIT, "bench", 60.0)
+            self.ctx.rts(m, access.encode_response(resp), mtypes.TWINRIC_ACCESS_RESP)
+            self.answered += 1
 
-    def policy(self, instance: str, payload: dict, operation: str = "CREATE") -> None:
-        n = len(self.answers)
-        req = a1.A1PolicyRequest(a1.A1Operation(operation), policy_type_id(), instance, payload)
-        self.ctx.send(mtypes.A1_POLICY_REQ, a1.encode_policy_request(req), sub_id=policy_type_id())
-        if not wait_until(lambda: len(self.answers) > n, 5) or self.answers[-1]["status"] != "OK":
-            raise RuntimeError(f"A1 policy not enforced: {self.answers[-1:]}")
+    def register(self, appmgr_url: str) -> None:
+        """Register so rtmgr routes the xApp's access requests here (and pushes tables to ``rtg_port``)."""
+        descriptor = {
+            "name": PDP_NAME,
+            "version": "0.0.0",
+            "messaging": {
+                "ports": [
+                    {
+                        "name": "rmrdata",
+                        "port": self.ctx.port,
+                        "rxMessages": ["TWINRIC_ACCESS_REQ"],
+                        "txMessages": ["TWINRIC_ACCESS_RESP"],
+                    },
+                    {"name": "rmrroute", "port": self.rtg_port},
+                ]
+            },
+        }
+        body = {
+            "appName": PDP_NAME,
+            "appVersion": "0.0.0",
+            "configPath": "",
+            "appInstanceName": PDP_NAME,
+            "httpEndpoint": "",
+            "rmrEndpoint": self.endpoint,
+            "config": json.dumps(descriptor),
+        }
+        resp = httpx.post(f"{appmgr_url}/ric/v1/register", json=body, timeout=5)
+        if resp.status_code != 201:
+            raise RuntimeError(f"appmgr refused the PDP peer: {resp.status_code} {resp.text}")
 
     def close(self) -> None:
         self._stop.set()
@@ -130,7 +129,9 @@ class Peer:
         self.ctx.close()
 
 
-class InstantPlanner:
+class InstantTwin:
+    """The twin sidecar's HTTP API, answering at once: plan -> a fixed action, predict -> zero loads."""
+
     def __init__(self, action: int, max_cells: int) -> None:
         self.port = free_port()
         app = FastAPI()
@@ -143,227 +144,163 @@ class InstantPlanner:
         def predict(body: dict[str, Any]) -> dict[str, Any]:
             return {"predicted_load": [0.0] * max_cells}
 
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
+        self.server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=self.port, log_level="warning"))
         threading.Thread(target=self.server.run, daemon=True).start()
-        wait_for_port(self.port, timeout=10)
+        if not wait_for_port(self.port, timeout=10):
+            raise RuntimeError("the twin stand-in did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
 
     def stop(self) -> None:
         self.server.should_exit = True
 
 
-def latencies_ms(client: redis.Redis, start_id: str = "-") -> tuple[list[float], str, int]:
-    entries = client.xrange(stream_key(INSTANCE), min=start_id)
-    out = []
+def latencies_ms(client: redis.Redis, stream: str, start_id: str) -> tuple[list[float], list[float], int]:
+    """(indication -> control leaving, indication -> decision taken) per step that sent a control, in ms;
+    and the number of steps."""
+    entries = client.xrange(stream, min=start_id)
+    loop, decision = [], []
     for _, fields in entries:
-        t = decode_transition(fields[b"t"])
-        if t.timestamps.control_sent_ns:
-            out.append((t.timestamps.control_sent_ns - t.timestamps.indication_ns) / 1e6)
-    last = entries[-1][0].decode() if entries else start_id
-    return out, last, len(entries)
+        ts = decode_transition(fields[b"t"]).timestamps
+        if ts.control_sent_ns:
+            loop.append((ts.control_sent_ns - ts.indication_ns) / 1e6)
+            decision.append((ts.decided_ns - ts.indication_ns) / 1e6)
+    return loop, decision, len(entries)
 
 
-def run_phase(client: redis.Redis, seconds: float, label: str) -> tuple[list[float], int]:
-    start = (
-        client.xinfo_stream(stream_key(INSTANCE))["last-generated-id"]
-        if client.exists(stream_key(INSTANCE))
-        else "0-0"
-    )
+Phase = tuple[list[float], list[float], int]
+
+
+def run_phase(client: redis.Redis, stream: str, seconds: float, label: str) -> Phase:
+    start = client.xinfo_stream(stream)["last-generated-id"]
     start = start.decode() if isinstance(start, bytes) else start
+    wait(seconds, label)
+    time.sleep(0.5)  # the last step's transition is written when the next round completes
+    return latencies_ms(client, stream, f"({start}")
+
+
+def wait(seconds: float, label: str) -> None:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(label, total=seconds)
         t0 = time.monotonic()
         while (elapsed := time.monotonic() - t0) < seconds:
-            time.sleep(0.5)
+            time.sleep(0.25)
             progress.update(task, completed=min(elapsed, seconds))
-    time.sleep(0.5)
-    values, _, steps = latencies_ms(client, f"({start}")
-    return values, steps
+
+
+def wait_for_routes(appmgr_url: str, prefixes: list[str], timeout: float = 30) -> None:
+    """Until rtmgr's table routes A1 requests to the xApp and its access requests to the PDP peer
+    (a policy PUT before that is not delivered: the mediator has no route yet)."""
+
+    def routed() -> bool:
+        table = httpx.get(f"{appmgr_url}/ric/v1/routes", timeout=2).json()["table"]
+        return all(any(line.startswith(p) for line in table.splitlines()) for p in prefixes)
+
+    if not wait_until(routed, timeout):
+        raise RuntimeError(f"appmgr never routed {prefixes}")
+
+
+def put_policy(a1_url: str, control_http: int, payload: dict[str, Any]) -> None:
+    """An operator's A1 policy through the mediator; returns once the xApp acts on it."""
+    type_id = control_policy_type()["policy_type_id"]
+    resp = httpx.put(
+        f"{a1_url}/A1-P/v2/policytypes/{type_id}/policies/{POLICY_INSTANCE}", json=payload, timeout=5
+    )
+    if resp.status_code != 202:
+        raise RuntimeError(f"A1 policy refused: {resp.status_code} {resp.text}")
+
+    def applied() -> bool:
+        detail = httpx.get(f"http://{HOST}:{control_http}/ric/v1/health/ready", timeout=2).json()
+        settings = detail.get("settings", {})
+        return detail.get("a1_instance") == POLICY_INSTANCE and all(
+            settings.get(k) == v for k, v in payload.items() if not isinstance(v, dict)
+        )
+
+    if not wait_until(applied, 20):
+        raise RuntimeError(f"the control xApp did not apply A1 policy {payload}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="wall seconds per phase")
-    parser.add_argument("--warmup", type=float, default=10.0, help="seconds before measuring")
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds after the PDP's first answer")
     parser.add_argument("--scenario", default="medium")
+    parser.add_argument("--log-level", default="INFO", help="of the stack's processes (twinric up's default)")
     args = parser.parse_args()
-    py = sys.executable
-    tmp = Path(tempfile.mkdtemp(prefix="loop-latency-"))
-    ran = ran_controls(args.scenario)
-    n_cells, n_slices = len(ran["cells"]), len(ran["slices"])
-    n_feat = 4 + 2 * n_slices
-    n_actions = 1 + n_cells * 3 + n_cells * n_slices * 2
-    procs: list[ManagedProcess] = []
+    if "control" not in available_xapps():
+        raise SystemExit("the control xApp is not installed")
+    run_dir = Path(tempfile.mkdtemp(prefix="loop-latency-"))
+    roles = PLATFORM_ROLES + XAPP_ROLES
+    ports = allocate_ports(roles, free=True)
     server = PrivateRedis().start()
     client = redis.Redis.from_url(server.url)
-    peer = Peer(tmp / "peer.rt")
-    planner = InstantPlanner(1 + n_cells * 3 + 1, n_cells)  # a quota step down of cell 0, slice 0
+    pdp: PdpPeer | None = None
+    twin: InstantTwin | None = None
+    stack: Stack | None = None
     try:
-        e2_port, e2t_rmr, e2t_metrics, sub_http, sub_rmr, x_http, x_rmr = (free_port() for _ in range(7))
-        x_ep, sub_ep, e2t_ep = f"127.0.0.1:{x_rmr}", f"127.0.0.1:{sub_rmr}", f"127.0.0.1:{e2t_rmr}"
-        descriptor = json.loads((ROOT / "xapps/control/config-file.json").read_text())
-        descriptor["controls"].update(
-            {
-                "xapp_instance": INSTANCE,
-                "rmr_port": x_rmr,
-                "http_port": x_http,
-                "redis_url": server.url,
-                "submgr_url": f"http://127.0.0.1:{sub_http}",
-                "twin_url": f"http://127.0.0.1:{planner.port}",
-                "register": False,
-                "ran": ran,
-                "snapshot_poll_s": 0.2,
-            }
+        pdp = PdpPeer()
+        ran = ran_controls(args.scenario)  # what `up` writes into the xApp's descriptor
+        n_cells, n_slices = len(ran["cells"]), len(ran["slices"])
+        n_feat, n_actions = 4 + 2 * n_slices, 1 + n_cells * 3 + n_cells * n_slices * 2
+        twin = InstantTwin(1 + n_cells * 3 + 1, n_cells)  # plans a quota step down of cell 0, slice 0
+        options = StackOptions(
+            scenario=args.scenario,
+            log_level=args.log_level,
+            control_overrides={"twin_url": twin.url, "pep": {"enabled": True}, "snapshot_poll_s": 0.2},
         )
-        (tmp / "x.json").write_text(json.dumps(descriptor))
-        x_rt = routes(
-            tmp / "x.rt",
-            [(mtypes.RIC_CONTROL_REQ, -1, e2t_ep)]
-            + [
-                (m, -1, f"127.0.0.1:{peer.port}")
-                for m in (mtypes.TWINRIC_ACCESS_REQ, mtypes.A1_POLICY_RESP, mtypes.A1_POLICY_QUERY)
-            ],
+        stack = Stack(build_services(ports, server.url, options, run_dir), run_dir)
+        descriptor = json.loads((run_dir / "control-config.json").read_text())
+        instance = str(descriptor["controls"].get("xapp_instance") or descriptor["name"])
+        stream = stream_key(instance)
+        console.print(
+            f"[bold]loop latency[/]: twinric up --scenario {args.scenario} ({n_cells} cells) "
+            f"+ PDP peer + twin stand-in; logs in {run_dir}"
         )
-        peer.ctx.load_routes(routes(peer.rt, [(mtypes.A1_POLICY_REQ, policy_type_id(), x_ep)]).read_text())
-        e2t_rt = routes(
-            tmp / "e2t.rt",
-            [
-                (mtypes.RIC_SUB_RESP, -1, sub_ep),
-                (mtypes.RIC_SUB_FAILURE, -1, sub_ep),
-                (mtypes.RIC_SUB_DEL_RESP, -1, sub_ep),
-                (mtypes.RIC_SUB_DEL_FAILURE, -1, sub_ep),
-                (mtypes.RIC_INDICATION, -1, x_ep),
-                (mtypes.RIC_CONTROL_ACK, -1, x_ep),
-                (mtypes.RIC_CONTROL_FAILURE, -1, x_ep),
-            ],
-        )
-        sub_rt = routes(
-            tmp / "sub.rt", [(mtypes.RIC_SUB_REQ, -1, e2t_ep), (mtypes.RIC_SUB_DEL_REQ, -1, e2t_ep)]
-        )
-        env = {**os.environ, "TWINRIC_RMR": "python", "RMR_SRC_ID": "127.0.0.1", "RMR_RTG_SVC": "-1"}
-        console.print(f"[bold]loop latency[/]: scenario {args.scenario}, {n_cells} cells, logs in {tmp}")
-        procs.append(
-            ManagedProcess(
-                "e2term",
+        with console.status("starting the stack"):
+            stack.start(extra_state={"urls": urls(ports), "redis_url": server.url, "scenario": args.scenario})
+            create_policy_type(urls(ports)["a1"], control_policy_type())
+            pdp.register(urls(ports)["appmgr"])
+            wait_for_routes(
+                urls(ports)["appmgr"],
                 [
-                    py,
-                    "-m",
-                    "ricplt.e2term",
-                    "--e2-host",
-                    "127.0.0.1",
-                    "--e2-port",
-                    str(e2_port),
-                    "--transport",
-                    "tcp",
-                    "--rmr-port",
-                    str(e2t_rmr),
-                    "--metrics-port",
-                    str(e2t_metrics),
-                    "--redis-url",
-                    server.url,
-                    "--seed-rt",
-                    str(e2t_rt),
-                    "--src-id",
-                    "127.0.0.1",
-                    "--log-level",
-                    "WARNING",
+                    f"mse|{mtypes.A1_POLICY_REQ}|{control_policy_type()['policy_type_id']}|",
+                    f"mse|{mtypes.TWINRIC_ACCESS_REQ},",
                 ],
-                log_path=tmp / "e2term.log",
-            ).start()
-        )
-        procs.append(
-            ManagedProcess(
-                "submgr",
-                [
-                    py,
-                    "-m",
-                    "ricplt.submgr",
-                    "--http-host",
-                    "127.0.0.1",
-                    "--http-port",
-                    str(sub_http),
-                    "--rmr-port",
-                    str(sub_rmr),
-                    "--redis-url",
-                    server.url,
-                    "--seed-rt",
-                    str(sub_rt),
-                    "--src-id",
-                    "127.0.0.1",
-                    "--log-level",
-                    "WARNING",
-                ],
-                log_path=tmp / "submgr.log",
-            ).start()
-        )
-        procs.append(
-            ManagedProcess(
-                "control",
-                [py, "-m", "xapps.control"],
-                env={
-                    **env,
-                    "CONFIG_FILE": str(tmp / "x.json"),
-                    "RMR_SEED_RT": str(x_rt),
-                    "TWINRIC_HTTP_HOST": "127.0.0.1",
-                    "TWINRIC_CLIENT_HOST": "127.0.0.1",
-                    "TWINRIC_LOG_LEVEL": "WARNING",
-                },
-                log_path=tmp / "control.log",
-            ).start()
-        )
-        for port in (e2_port, sub_http, x_http):
-            if not wait_for_port(port, timeout=30):
-                raise RuntimeError(f"a component did not start; see {tmp}")
-        procs.append(
-            ManagedProcess(
-                "e2sim",
-                [
-                    py,
-                    "-m",
-                    "e2sim",
-                    "--scenario",
-                    args.scenario,
-                    "--e2t",
-                    f"127.0.0.1:{e2_port}",
-                    "--transport",
-                    "tcp",
-                    "--realtime",
-                ],
-                log_path=tmp / "e2sim.log",
-            ).start()
-        )
-
-        snap = random_snapshot("bench-1", [n_cells * n_feat, 64, 64, n_actions], seed=1)
-        client.set(snapshot_key(INSTANCE), encode_snapshot(snap))
-        client.set(version_key(INSTANCE), snap.version)
-        base = {"exploration": {"kind": "boltzmann", "temperature": 1.0}, "cell_load_limit": 0.95}
-        time.sleep(1.0)
-        peer.policy("bench", {**base, "planner_budget_ms": 0})
-        if not wait_until(lambda: client.exists(stream_key(INSTANCE)), 30):
-            raise RuntimeError(f"no transitions: the loop did not start; see {tmp}")
-        with Progress(console=console, transient=True) as progress:  # every node subscribed, PDP cache warm
-            task = progress.add_task("warm-up", total=args.warmup)
-            for i in range(int(args.warmup * 2)):
-                time.sleep(0.5)
-                progress.update(task, completed=(i + 1) / 2)
-        off, steps_off = run_phase(client, args.seconds, "planning off")
-        peer.policy("bench", {**base, "planner_budget_ms": 50}, "UPDATE")
-        time.sleep(1.0)
-        on, steps_on = run_phase(client, args.seconds, "planning on ")
+            )
+            snap = random_snapshot("bench-1", [n_cells * n_feat, 64, 64, n_actions], seed=1)
+            client.set(snapshot_key(instance), encode_snapshot(snap))
+            client.set(version_key(instance), snap.version)
+            base = {"exploration": {"kind": "boltzmann", "temperature": 1.0}, "cell_load_limit": 0.95}
+            put_policy(urls(ports)["a1"], ports["control-http"], {**base, "planner_budget_ms": 0})
+            if not wait_until(lambda: pdp.answered > 0 and client.exists(stream), 60):
+                raise RuntimeError(f"no permitted control yet (PDP answers {pdp.answered}); see {run_dir}")
+        wait(args.warmup, "warm-up")  # every node subscribed, the PDP cache warm
+        off, off_decision, steps_off = run_phase(client, stream, args.seconds, "planning off")
+        put_policy(urls(ports)["a1"], ports["control-http"], {**base, "planner_budget_ms": 50})
+        time.sleep(0.5)
+        on, _, steps_on = run_phase(client, stream, args.seconds, "planning on ")
+        if stack.dead():
+            raise RuntimeError(f"stopped during the run: {stack.dead()}; see {run_dir}")
     finally:
-        for p in reversed(procs):
-            p.stop()
-        peer.close()
-        planner.stop()
+        if stack is not None:
+            stack.stop()
+        if pdp is not None:
+            pdp.close()
+        if twin is not None:
+            twin.stop()
         server.stop()
     if len(off) < 10 or len(on) < 10:
-        raise SystemExit(f"too few controls measured (off {len(off)}, on {len(on)}); see {tmp}")
+        raise SystemExit(f"too few controls measured (off {len(off)}, on {len(on)}); see {run_dir}")
     result = {
         "loop_p50_ms": round(float(np.percentile(off, 50)), 3),
         "loop_p99_ms": round(float(np.percentile(off, 99)), 3),
         "loop_p50_ms_planning": round(float(np.percentile(on, 50)), 3),
         "loop_p99_ms_planning": round(float(np.percentile(on, 99)), 3),
+        "loop_max_ms": round(float(np.max(off)), 3),
+        "decision_p50_ms": round(float(np.percentile(off_decision, 50)), 3),  # indication -> decided
+        "decision_p99_ms": round(float(np.percentile(off_decision, 99)), 3),
         "controls_measured": len(off),
         "controls_measured_planning": len(on),
         "steps": steps_off,
@@ -393,7 +330,7 @@ def plot(off: list[float], on: list[float], path: Path) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("indication arrival -> control leaving (ms)")
     ax.set_ylabel("CDF")
-    ax.set_title("control xApp loop latency")
+    ax.set_title("control xApp loop latency (twinric up --scenario medium)")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,10 @@ class StackOptions:
     speed: float = 1.0
     seed: int | None = None
     log_level: str = "INFO"
+    # Merged over the control xApp's ``controls`` after ``twinric up``'s own settings (a nested object
+    # is merged key by key): how a bench or a lab adds what the box lacks, e.g. ``{"twin_url": URL,
+    # "pep": {"enabled": True}}`` with its own twin and PDP. None (``twinric up``) changes nothing.
+    control_overrides: Mapping[str, Any] | None = None
 
 
 def available_xapps() -> list[str]:
@@ -68,20 +73,38 @@ def ran_controls(scenario: str, n_neighbours: int = 3, report_period_ms: int = 1
     }
 
 
-def control_xapp_config(scenario: str, run_dir: Path) -> Path:
-    """The control xApp's descriptor with this run's RAN inventory; written into the run directory."""
+def control_xapp_config(scenario: str, run_dir: Path, overrides: Mapping[str, Any] | None = None,
+                        rtg_port: int | None = None) -> Path:
+    """The control xApp's descriptor with this run's RAN inventory; written into the run directory.
+
+    ``overrides`` (see ``StackOptions.control_overrides``) is merged over ``controls`` last;
+    ``rtg_port`` replaces the ``rmrroute`` port, which appmgr reads from the registered descriptor to
+    know where to push route tables (the xApp listens where ``RMR_RTG_SVC`` says, not on 4561)."""
     import xapps.control
 
     descriptor = json.loads((Path(xapps.control.__file__).parent / "config-file.json").read_text())
+    if rtg_port is not None:
+        for port in descriptor.get("messaging", {}).get("ports", []):
+            if "route" in str(port.get("name", "")):
+                port["port"] = rtg_port
     controls = descriptor["controls"]
     controls["ran"] = {**controls.get("ran", {}), **ran_controls(scenario)}
     # There is no PDP xApp in the box yet: with the PEP on, an unreachable PDP would deny every control.
     controls.setdefault("pep", {})["enabled"] = False
     controls["twin_url"] = None  # nor a twin sidecar: the xApp runs its degraded modes
+    _merge(controls, overrides or {})
     path = run_dir / "control-config.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(descriptor, indent=1))
     return path
+
+
+def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = json.loads(json.dumps(value, default=dict))  # a plain, JSON-able copy
 
 
 def control_policy_type() -> dict[str, Any]:
@@ -142,7 +165,8 @@ def _control_service(ports: dict[str, int], redis_url: str, options: StackOption
     seed.write_text(f"newrt|start\nmse|12040|-1|{HOST}:{p['e2term-rmr']}\nmse|20011|-1|{a1}\n"
                     f"mse|20012|-1|{a1}\nnewrt|end\n")
     env = {
-        "CONFIG_FILE": str(control_xapp_config(options.scenario, run_dir)),
+        "CONFIG_FILE": str(control_xapp_config(options.scenario, run_dir, options.control_overrides,
+                                               rtg_port=p["control-rtg"])),
         "TWINRIC_RMR_PORT": str(p["control-rmr"]),
         "TWINRIC_HTTP_PORT": str(p["control-http"]),
         "TWINRIC_HTTP_HOST": HOST,

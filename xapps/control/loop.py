@@ -156,14 +156,21 @@ class ControlLoop:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        idle_timeout = min(self.period_s / 2, 0.05)
+        inbox, pending_ues = self._inbox, self.view.pending_ue_reports
         while not self._stop.is_set():
+            # UE reports wait for an idle moment between rounds (a steer decodes its cell's at once):
+            # decoding them while a round's cell reports arrive would delay its decision
+            between_rounds = pending_ues and self._round_first is None
             try:
-                item = self._inbox.get(timeout=min(self.period_s / 2, 0.05))
+                item = inbox.get_nowait() if between_rounds else inbox.get(timeout=idle_timeout)
             except queue.Empty:
                 item = None
             try:
                 if item is not None:
                     self._handle(item)
+                elif between_rounds:
+                    self._decode_ue_report(next(iter(pending_ues)))
                 self._check_round_timer()
                 self._expire_controls()
             except Exception:  # the loop must survive anything a message can provoke
@@ -200,6 +207,13 @@ class ControlLoop:
         if self._reported >= self._expected:
             self._decide(arrived)
 
+    def _decode_ue_report(self, index: int) -> None:
+        try:
+            self.view.decode_ue_report(index)
+        except E2CodecError as exc:
+            self.metrics.error("bad_indication")
+            log.error("UE report of cell %d dropped: %s", index, exc)
+
     def _check_round_timer(self) -> None:
         if self._round_first is not None and time.monotonic() - self._round_first > 1.5 * self.period_s:
             self._decide(time.monotonic())
@@ -235,11 +249,6 @@ class ControlLoop:
         decision = self.behavior.decide(
             obs, settings, snapshot, policy_obs=policy_obs, predicted_load=predicted, planned_action=planned
         )
-        self._actions.labels(source=ActionSource.Name(decision.source).lower()).inc()
-        if decision.intervened:
-            rule = decision.intervention_reason.split(":", 1)[0] or "shield"
-            self._interventions.labels(rule=rule).inc()
-            log.info("shield muted action %d: %s", decision.proposed, decision.intervention_reason)
         decided_ns = time.time_ns()
         step = _Step(
             obs,
@@ -258,8 +267,14 @@ class ControlLoop:
         # the loop latency: from the indication that completed the round to the control leaving
         end_ns = step.sent_ns or decided_ns
         latency = max(0, end_ns - step.indication_ns) / 1e9
+        # everything below is off the latency path: the control has left
         self._latency.labels(planning="on" if planned is not None else "off").observe(latency)
-        # the previous step's transition is completed after the control left: off the latency path
+        self._actions.labels(source=ActionSource.Name(decision.source).lower()).inc()
+        if decision.intervened:
+            rule = decision.intervention_reason.split(":", 1)[0] or "shield"
+            self._interventions.labels(rule=rule).inc()
+            log.info("shield muted action %d: %s", decision.proposed, decision.intervention_reason)
+        # the previous step's transition is completed after the control left
         if previous is not None:
             self._finish(previous, obs, step.indication_ns)
         self._pending_step = step
@@ -274,6 +289,8 @@ class ControlLoop:
     def _act(self, step: _Step) -> None:
         space = self.view.inventory.space
         action = space.decode(step.decision.action)
+        if isinstance(action, SteerUes) and action.cell_index < len(self.view.cells):
+            self._decode_ue_report(action.cell_index)  # whom to steer: the cell's latest UE report
         requests = self.builder.build(action)
         for req in requests:
             if self.pep is not None:

@@ -32,6 +32,7 @@ from ricproto.ran_space import CellKpm, CellLayout, RanSpace, SliceQuota, Snssai
 CELL_MEASUREMENTS = ("RRU.PrbTotDl", "DRB.UEThpDl", "RRC.ConnMean", "RRU.PrbAvailDl")
 SLICE_MEASUREMENTS = ("RRU.PrbUsedDl", "DRB.UEThpDl")
 UE_MEASUREMENTS = ("RSRP",)
+F1_NAME = "E2SM-KPM-IndicationMessage-Format1"
 MAX_CELLS_PER_NODE = 8  # two actions per cell, 16 actions per E2AP subscription at most
 
 
@@ -159,24 +160,70 @@ def ue_number(ue: UeId) -> int:
     return hash(ue) & 0x7FFFFFFF
 
 
+def latest_values(
+    message: kpm.IndicationMessageFormat1,
+) -> list[tuple[tuple[kpm.MeasurementType, kpm.MeasurementLabel], kpm.RecordValue]]:
+    """((measType, label), value of the last measData item) for each pair of the measInfoList.
+
+    What ``values_by_label()[pair][-1]`` gives, with the same checks, without collecting the values
+    of every granule: a report carries one measData item per granularity period, the view keeps the
+    latest."""
+    keys = [(i.meas_type, label) for i in message.meas_info_list for label in i.label_info_list]
+    if len(set(keys)) != len(keys):
+        raise E2CodecError(F1_NAME, "a (measType, label) pair appears twice", "measInfoList")
+    return _latest(message, keys)
+
+
+def latest_value_of_type(message: kpm.IndicationMessageFormat1, meas_type: str) -> kpm.RecordValue:
+    """``values_by_type()[meas_type][-1]`` (None when absent or when no granule was reported), with the
+    same checks; for reports with one label per measurement type (as the per-UE ones)."""
+    infos = message.meas_info_list
+    if any(len(i.label_info_list) != 1 for i in infos):
+        raise E2CodecError(F1_NAME, "items with several labels: use values_by_label()", "measInfoList")
+    types = [i.meas_type for i in infos]
+    if len(set(types)) != len(types):  # one label each: a repeated pair is a repeated type
+        raise E2CodecError(F1_NAME, "a measType appears twice: use values_by_label()", "measInfoList")
+    for (name, _), value in _latest(message, [(i.meas_type, i.label_info_list[0]) for i in infos]):
+        if name == meas_type:
+            return value
+    return None
+
+
+def _latest(message: kpm.IndicationMessageFormat1, keys: list) -> list:
+    for n, d in enumerate(message.meas_data):
+        if len(d.meas_record) != len(keys):
+            raise E2CodecError(
+                F1_NAME, "measRecord length differs from the measInfoList labels", f"measData[{n}]"
+            )
+    if not message.meas_data:
+        return []
+    return list(zip(keys, message.meas_data[-1].meas_record, strict=True))
+
+
 @dataclass
 class CellState:
     kpm: CellKpm | None = None
     reported_at: float = 0.0  # monotonic seconds of the latest cell-level report
-    ues: tuple[UeKpm, ...] = ()
+    ues: tuple[UeKpm, ...] = ()  # as of the latest decoded UE-level report
     ue_ids: dict[int, UeId] = field(default_factory=dict)
+    ue_report: bytes | None = None  # the latest UE-level report (E2SM-KPM message), not decoded yet
 
 
 class RanView:
-    """Latest decoded KPM per cell, fed by RIC indications; thread-confined to the loop worker."""
+    """Latest KPM per cell, fed by RIC indications; thread-confined to the loop worker."""
 
     def __init__(self, inventory: RanInventory) -> None:
         self.inventory = inventory
         self.cells = [CellState() for _ in inventory.cells]
         self.quotas: list[list[SliceQuota]] = [list(inventory.default_quotas) for _ in inventory.cells]
+        self.pending_ue_reports: set[int] = set()  # cells with a UE-level report not decoded yet
 
     def ingest(self, meid: str, ind: RICindication, now: float | None = None) -> CellEntry:
-        """Decode one indication into the view; returns the cell it reported. Raises E2CodecError."""
+        """Decode one indication into the view; returns the cell it reported. Raises E2CodecError.
+
+        A UE-level report is only kept (its bytes): it matters only when steering from its cell, so
+        it is decoded then, or by the loop between rounds (``decode_ue_report``), never ahead of the
+        cell-level reports a decision waits for."""
         found = self.inventory.cell_of_action(meid, ind.ricActionID)
         if found is None:
             raise E2CodecError(
@@ -185,36 +232,54 @@ class RanView:
                 "ricActionID",
             )
         entry, ue_kind = found
-        message = kpm.decode_indication_message(ind.ricIndicationMessage)
         state = self.cells[entry.index]
         if ue_kind:
-            if not isinstance(message, kpm.IndicationMessageFormat3):
-                raise E2CodecError("E2SM-KPM-IndicationMessage", "UE action must report format 3")
-            ues, ids = [], {}
-            for item in message.ue_meas_report_list:
-                values = item.meas_report.values_by_type()
-                rsrp = values.get("RSRP", [None])[-1]
-                number = ue_number(item.ue_id)
-                ids[number] = item.ue_id
-                ues.append(UeKpm(number, entry.nr_cell_id, float(rsrp) if rsrp is not None else -140.0, {}))
-            state.ues, state.ue_ids = tuple(ues), ids
+            state.ue_report = ind.ricIndicationMessage
+            self.pending_ue_reports.add(entry.index)
             return entry
+        message = kpm.decode_indication_message(ind.ricIndicationMessage)
         if not isinstance(message, kpm.IndicationMessageFormat1):
             raise E2CodecError("E2SM-KPM-IndicationMessage", "cell action must report format 1")
         cell: dict[str, float] = {}
         per_slice: dict[Snssai, dict[str, float]] = {}
-        for (name, label), values in message.values_by_label().items():
-            if not values or values[-1] is None or not isinstance(name, str):
+        for (name, label), value in latest_values(message):
+            if value is None or not isinstance(name, str):
                 continue
-            value = float(values[-1])
             if label.slice_id is not None:
                 s = label.slice_id
-                per_slice.setdefault(Snssai(s.sst, s.sd), {})[name] = value
+                per_slice.setdefault(Snssai(s.sst, s.sd), {})[name] = float(value)
             else:
-                cell[name] = value
+                cell[name] = float(value)
         state.kpm = CellKpm.from_measurements(cell, per_slice)
         state.reported_at = time.monotonic() if now is None else now
         return entry
+
+    def decode_ue_report(self, index: int) -> bool:
+        """Decode cell ``index``'s latest UE-level report if one is waiting (True if one was).
+
+        Raises E2CodecError for a bad report, which is then dropped: the cell keeps its previous UEs."""
+        state = self.cells[index]
+        self.pending_ue_reports.discard(index)
+        data, state.ue_report = state.ue_report, None
+        if data is None:
+            return False
+        message = kpm.decode_indication_message(data)
+        if not isinstance(message, kpm.IndicationMessageFormat3):
+            raise E2CodecError("E2SM-KPM-IndicationMessage", "UE action must report format 3")
+        nr_cell_id = self.inventory.cells[index].nr_cell_id
+        ues, ids = [], {}
+        for item in message.ue_meas_report_list:
+            rsrp = latest_value_of_type(item.meas_report, "RSRP")
+            number = ue_number(item.ue_id)
+            ids[number] = item.ue_id
+            ues.append(UeKpm(number, nr_cell_id, float(rsrp) if rsrp is not None else -140.0, {}))
+        state.ues, state.ue_ids = tuple(ues), ids
+        return True
+
+    def decode_ue_reports(self) -> None:
+        """Decode every waiting UE-level report (tests, and callers that need all of them now)."""
+        for index in sorted(self.pending_ue_reports):
+            self.decode_ue_report(index)
 
     def observation(self, since: float) -> np.ndarray:
         """The observation with the cells that reported after ``since`` (the others are absent)."""

@@ -87,6 +87,7 @@ class ControlBuilder:
             if action.neighbour_rank >= len(neighbours):
                 return []
             dst = inv.cells[neighbours[action.neighbour_rank]]
+            self.view.decode_ue_report(src.index)  # a no-op unless a UE report is waiting
             state = self.view.cells[src.index]
             now = time.monotonic()
             self._steered = {u: t for u, t in self._steered.items() if now - t < self.hold_s}

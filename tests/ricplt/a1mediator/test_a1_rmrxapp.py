@@ -29,7 +29,9 @@ def lines(path: Path) -> list[dict]:
     """The handler's request lines (its stdout also carries ricxappframe's mdclog lines)."""
     if not path.exists():
         return []
-    parsed = [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+    # Only whole lines: the handler may be half-way through writing the last one.
+    complete = [line for line in path.read_text().splitlines(keepends=True) if line.endswith("\n")]
+    parsed = [json.loads(line) for line in complete if line.startswith("{")]
     return [p for p in parsed if "operation" in p]
 
 

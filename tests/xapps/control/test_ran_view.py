@@ -9,8 +9,9 @@ from kpm_messages import cell_indication, ue_indication
 from ricproto import e2ap
 from ricproto.e2error import E2CodecError
 from ricproto.e2sm import kpm
+from ricproto.e2sm.identities import SNssai
 from ricproto.ran_space import CellKpm
-from xapps.control.ran_view import RanView
+from xapps.control.ran_view import RanView, latest_value_of_type, latest_values
 from xapps.control.subscription_request import kpm_subscription
 
 
@@ -36,8 +37,28 @@ def test_ue_report_gives_steering_candidates(inventory):
     cell = inventory.cells[0]
     view.ingest(cell.meid, e2ap.decode(ue_indication(2 * cell.position + 2, {5: -90.0, 6: -110.0})))
     state = view.cells[0]
+    assert state.ues == () and view.pending_ue_reports == {0}  # kept, decoded when needed
+    assert view.decode_ue_report(0) is True
     assert sorted(u.ue_id for u in state.ues) == [5, 6]
     assert {u.rsrp_dbm for u in state.ues} == {-90.0, -110.0}
+    assert view.pending_ue_reports == set() and view.decode_ue_report(0) is False
+
+
+def test_only_the_latest_ue_report_is_decoded_and_a_bad_one_keeps_the_previous_ues(inventory):
+    view = RanView(inventory)
+    cell = inventory.cells[0]
+    ue_action = 2 * cell.position + 2
+    view.ingest(cell.meid, e2ap.decode(ue_indication(ue_action, {5: -90.0})))
+    view.ingest(cell.meid, e2ap.decode(ue_indication(ue_action, {7: -95.0, 8: -99.0})))
+    view.decode_ue_reports()
+    assert sorted(u.ue_id for u in view.cells[0].ues) == [7, 8]
+    # a format-1 message where the UE action must report format 3
+    wrong = e2ap.decode(cell_indication(ue_action, 60.0, 5000.0, 20.0, inventory.space.slices))
+    view.ingest(cell.meid, wrong)
+    with pytest.raises(E2CodecError, match="format 3"):
+        view.decode_ue_report(0)
+    assert sorted(u.ue_id for u in view.cells[0].ues) == [7, 8]
+    assert view.pending_ue_reports == set()
 
 
 def test_unknown_action_or_wrong_format_is_a_codec_error(inventory):
@@ -66,3 +87,42 @@ def test_subscription_body_has_one_cell_and_one_ue_action_per_cell(inventory):
     assert fmt.cell_global_id.nr_cell_identity == inventory.cells[0].nr_cell_id
     ue_def = kpm.decode_action_definition(bytes(detail.ActionToBeSetupList[1].ActionDefinition))
     assert ue_def.ric_style_type == 4
+
+
+def _f1(records, infos):
+    return kpm.IndicationMessageFormat1(
+        tuple(kpm.MeasurementDataItem(tuple(r)) for r in records), tuple(infos), 100
+    )
+
+
+def test_latest_values_are_the_last_granule_of_values_by_label():
+    sl = kpm.MeasurementLabel(slice_id=SNssai(1, 1))
+    infos = [
+        kpm.MeasurementInfoItem("RRU.PrbTotDl", (kpm.NO_LABEL,)),
+        kpm.MeasurementInfoItem("RRU.PrbUsedDl", (sl, kpm.MeasurementLabel(slice_id=SNssai(2, 2)))),
+    ]
+    message = _f1([(1, 2.5, None), (3, None, 4.0), (5, 6.5, 7.0)], infos)
+    expected = [(key, values[-1]) for key, values in message.values_by_label().items()]
+    assert latest_values(message) == expected == [
+        (("RRU.PrbTotDl", kpm.NO_LABEL), 5),
+        (("RRU.PrbUsedDl", sl), 6.5),
+        (("RRU.PrbUsedDl", kpm.MeasurementLabel(slice_id=SNssai(2, 2))), 7.0),
+    ]
+    assert latest_values(_f1([], infos)) == []
+    with pytest.raises(E2CodecError, match="measData\\[1\\]"):
+        latest_values(_f1([(1, 2.0, 3.0), (1, 2.0)], infos))
+    with pytest.raises(E2CodecError, match="twice"):
+        latest_values(_f1([(1, 2.0)], [infos[0], infos[0]]))
+
+
+def test_latest_value_of_type_matches_values_by_type():
+    infos = [kpm.MeasurementInfoItem(name, (kpm.NO_LABEL,)) for name in ("RSRP", "CQI")]
+    message = _f1([(-100.0, 3), (-95.5, 9)], infos)
+    assert latest_value_of_type(message, "RSRP") == message.values_by_type()["RSRP"][-1] == -95.5
+    assert latest_value_of_type(message, "CQI") == 9
+    assert latest_value_of_type(message, "SINR") is None
+    two_labels = kpm.MeasurementInfoItem("RSRP", (kpm.NO_LABEL, kpm.MeasurementLabel(slice_id=SNssai(1, 1))))
+    with pytest.raises(E2CodecError, match="several labels"):
+        latest_value_of_type(_f1([(1.0, 2.0)], [two_labels]), "RSRP")
+    with pytest.raises(E2CodecError, match="twice"):
+        latest_value_of_type(_f1([(1.0, 2.0)], [infos[0], infos[0]]), "RSRP")
