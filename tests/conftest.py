@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,16 @@ from twinric.ports import free_port
 from twinric.redis_server import INSTALL_HINT, PrivateRedis, RedisUnavailable, ping
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A run stopped with SIGTERM (a CI timeout, `timeout`) unwinds like Ctrl-C: fixtures stop the
+    # processes they started instead of leaving them running.
+    signal.signal(signal.SIGTERM, _interrupt)
 SHARED = REPO.parent / "shared"
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import atexit
+import ctypes
+import functools
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
 import weakref
 from collections.abc import Mapping, Sequence
@@ -44,9 +48,12 @@ class ManagedProcess:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log_file = open(self.log_path, "ab")  # closed in stop()
         out = self._log_file if self._log_file else subprocess.DEVNULL
+        # Only from the main thread: Linux sends the death signal when the *thread* that forked exits.
+        main = threading.current_thread() is threading.main_thread()
+        tie = functools.partial(_die_with_parent, os.getpid()) if main else None
         self.popen = subprocess.Popen(
             self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=tie,
         )
         _LIVE.add(self)
         return self
@@ -90,6 +97,16 @@ class ManagedProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the child, before exec: get SIGTERM if the orchestrator dies, even by SIGKILL, so a killed
+    `twinric up` or test run leaves no platform processes behind (Linux prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _signal_group(pid: int, sig: int) -> None:

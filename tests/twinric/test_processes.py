@@ -56,3 +56,22 @@ def test_sigterm_is_tried_before_sigkill(tmp_path) -> None:
     code = proc.stop(timeout=5)
     assert code == 3
     assert marker.exists()
+
+
+def test_children_die_with_a_killed_orchestrator(tmp_path) -> None:
+    """A `twinric up` (or a test run) killed by SIGKILL must not leave its platform processes running."""
+    pidfile = tmp_path / "child.pid"
+    orchestrator = (
+        "import sys, time\n"
+        "from twinric.processes import ManagedProcess\n"
+        "p = ManagedProcess('sleeper', [sys.executable, '-c', 'import time; time.sleep(600)']).start()\n"
+        f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n"
+        "time.sleep(600)\n"
+    )
+    parent = ManagedProcess("orchestrator", [sys.executable, "-c", orchestrator]).start()
+    assert wait_until(lambda: pidfile.exists() and pidfile.read_text(), 20)
+    child = int(pidfile.read_text())
+    assert _alive(child)
+    os.kill(parent.pid, 9)
+    assert wait_until(lambda: not _alive(child), 10)
+    parent.stop()

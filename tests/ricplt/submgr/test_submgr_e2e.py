@@ -86,6 +86,7 @@ def ricbox(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterato
     notifications, rtmgr = HttpRecorder(), HttpRecorder(status=201)
     e2term_rmr, submgr_rmr = free_port(), free_port()
     e2term = submgr = None
+    box: Ricbox | None = None
     try:
         submgr_ep, xapp_ep = f"127.0.0.1:{submgr_rmr}", f"127.0.0.1:{xapp.port}"
         e2term = start_e2term(
@@ -110,11 +111,12 @@ def ricbox(tmp_path: Path, redis_url: str, redis_client: redis.Redis) -> Iterato
             rmr_port=submgr_rmr,
             rtmgr_url=rtmgr.url,
         )
-        yield Ricbox(e2term, submgr, xapp, notifications, rtmgr)
+        box = Ricbox(e2term, submgr, xapp, notifications, rtmgr)
+        yield box
     finally:
-        for process in (submgr, e2term):
-            if process is not None:
-                process.process.stop()
+        # A test may replace box.submgr (a restart): stop whichever processes it ended with too.
+        for process in {id(p): p for p in (submgr, box.submgr if box else None, e2term) if p}.values():
+            process.process.stop()
         xapp.close()
         notifications.close()
         rtmgr.close()
