@@ -116,6 +116,24 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
+def pid_alive(pid: int | None) -> bool:
+    """True while process ``pid`` runs; a zombie (exited, not yet reaped) counts as gone."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # The state follows the parenthesised command name, which may itself hold spaces.
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:  # no procfs (or the process just went): kill(0) said it existed
+        return True
+
+
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool:
     """Poll ``predicate()`` until it is truthy or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ricproto import metric_names as mn
 from twinric.ports import wait_for_port
-from twinric.processes import ManagedProcess
+from twinric.processes import ManagedProcess, pid_alive
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def read_status(run_dir: Path) -> dict:
         return {"running": False, "run_dir": str(run_dir)}
     state = json.loads(path.read_text())
     services = [Service(**{k: v for k, v in s.items() if k != "pid"}) for s in state["services"]]
-    alive = {s["name"]: _pid_alive(s["pid"]) for s in state["services"]}
+    alive = {s["name"]: pid_alive(s["pid"]) for s in state["services"]}
     return {
         "running": any(alive.values()),
         "run_dir": str(run_dir),
@@ -164,15 +164,3 @@ def read_status(run_dir: Path) -> dict:
         "services": alive,
         **asdict(summarize(_scrape_all(services))),
     }
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

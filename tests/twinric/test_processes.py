@@ -4,16 +4,7 @@ import os
 import sys
 import time
 
-from twinric.processes import ManagedProcess, wait_until
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().split()[2] != "Z"
+from twinric.processes import ManagedProcess, pid_alive, wait_until
 
 
 def test_stop_kills_the_whole_group_including_grandchildren(tmp_path) -> None:
@@ -29,10 +20,10 @@ def test_stop_kills_the_whole_group_including_grandchildren(tmp_path) -> None:
     proc = ManagedProcess("tree", [sys.executable, "-c", script], log_path=tmp_path / "tree.log").start()
     assert wait_until(lambda: pidfile.exists() and pidfile.read_text(), 10)
     grandchild = int(pidfile.read_text())
-    assert _alive(grandchild)
+    assert pid_alive(grandchild)
     proc.stop(timeout=2)
     assert not proc.alive()
-    assert wait_until(lambda: not _alive(grandchild), 5)
+    assert wait_until(lambda: not pid_alive(grandchild), 5)
 
 
 def test_output_goes_to_the_log(tmp_path) -> None:
@@ -71,7 +62,7 @@ def test_children_die_with_a_killed_orchestrator(tmp_path) -> None:
     parent = ManagedProcess("orchestrator", [sys.executable, "-c", orchestrator]).start()
     assert wait_until(lambda: pidfile.exists() and pidfile.read_text(), 20)
     child = int(pidfile.read_text())
-    assert _alive(child)
+    assert pid_alive(child)
     os.kill(parent.pid, 9)
-    assert wait_until(lambda: not _alive(child), 10)
+    assert wait_until(lambda: not pid_alive(child), 10)
     parent.stop()

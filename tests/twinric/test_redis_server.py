@@ -1,29 +1,17 @@
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
 import redis
 
 from twinric.ports import port_is_free
+from twinric.processes import pid_alive
 from twinric.redis_server import PrivateRedis, RedisUnavailable, ping
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); ask ps for its state.
-    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout
-    return bool(state.strip()) and not state.strip().startswith("Z")
 
 
 def test_private_redis_really_starts_and_stops() -> None:
     server = PrivateRedis().start()
     pid = server.process.pid
-    assert pid is not None and _pid_alive(pid)
+    assert pid is not None and pid_alive(pid)
     assert not port_is_free(server.port)
     client = redis.Redis.from_url(server.url)
     client.set("twinric:probe", b"42")
@@ -34,7 +22,7 @@ def test_private_redis_really_starts_and_stops() -> None:
     assert data_dir.is_dir()
 
     server.stop()
-    assert not _pid_alive(pid)
+    assert not pid_alive(pid)
     assert port_is_free(server.port)
     assert not ping(server.url, 0.2)
     assert not data_dir.exists()
@@ -44,7 +32,7 @@ def test_context_manager_stops_on_error() -> None:
     with pytest.raises(RuntimeError, match="boom"), PrivateRedis() as server:
         pid = server.process.pid
         raise RuntimeError("boom")
-    assert not _pid_alive(pid)
+    assert not pid_alive(pid)
 
 
 def test_missing_binary_says_how_to_install(tmp_path, monkeypatch) -> None:

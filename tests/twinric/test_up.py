@@ -12,7 +12,7 @@ import time
 import httpx
 
 from twinric.ports import LOCAL_PORT_PLAN, port_is_free
-from twinric.processes import wait_until
+from twinric.processes import pid_alive, wait_until
 
 
 def _twinric(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -79,18 +79,11 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
     assert proc.returncode == 0
     assert not state_file.exists()
     for svc in state["services"]:
-        assert wait_until(lambda pid=svc["pid"]: not _alive(pid), 10), svc["name"]
+        assert wait_until(lambda pid=svc["pid"]: not pid_alive(pid), 10), svc["name"]
     time.sleep(0.2)
     assert port_is_free(int(state["urls"]["e2term_e2"].rsplit(":", 1)[1]))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().split()[2] != "Z"
 
 
 def test_up_refuses_busy_planned_ports(redis_url: str) -> None:
