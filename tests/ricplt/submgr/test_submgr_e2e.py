@@ -165,7 +165,8 @@ def test_subscription_indication_merge_and_delete(
     assert (indication.sub_id, indication.meid, indication.payload) == (number, node.ran_name, pdu)
 
     listing = httpx.get(f"{ricbox.submgr.url}/ric/v1/subscriptions").json()
-    assert [(s["SubscriptionId"], s["Meid"], s["Status"]) for s in listing] == [(number, node.ran_name, "active")]
+    listed = [(s["SubscriptionId"], s["Meid"], s["Status"]) for s in listing]
+    assert listed == [(number, node.ran_name, "active")]
     assert listing[0]["ClientEndpoint"] == [f"127.0.0.1:{ricbox.xapp.port}"]
     assert metric(ricbox.submgr.http_port, "twinric_subscriptions_active") == 1
 
