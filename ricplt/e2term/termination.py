@@ -251,7 +251,8 @@ class E2Termination:
             [f.ranFunctionID for f in request.ranFunctionsAdded],
         )
         await self._record(
-            self.inventory.connected(name, association.conn.kind, association.peer, request.ranFunctionsAdded)
+            self.inventory.connected(name, association.conn.kind, association.peer, request.ranFunctionsAdded,
+                                     request.globalE2nodeID)
         )
 
     async def _relay(self, name: str, pdu: bytes, mtype: int, sub_id: int, indication: bool) -> None:
