@@ -35,6 +35,7 @@ import httpx
 from ricproto.service_resolver import LISTEN_ENV, MAP_ENV, ServiceMap, format_listen_ports
 from twinric.box_service_map import (
     DBAAS_SERVICE,
+    XAPP_NAMESPACE,
     XappPort,
     add_xapp,
     map_path,
@@ -42,6 +43,7 @@ from twinric.box_service_map import (
     xapp_service_name,
 )
 from twinric.ports import free_port
+from twinric.processes import pid_alive
 
 DEFAULT_PORTS: tuple[tuple[str, int], ...] = (("rmrdata", 4560), ("rmrroute", 4561), ("http", 8080))
 DEFAULT_REGISTER_AFTER = 15.0  # ricxappframe's own registration gives up after about 10 s
@@ -121,6 +123,19 @@ def data_port(ports: list[XappPort]) -> XappPort | None:
     return exact or next((p for p in ports if p.is_rmr and "route" not in p.name), None)
 
 
+def _services_of(xapp: str, service_map: ServiceMap) -> list[str]:
+    prefix = f"service-{XAPP_NAMESPACE}-{xapp}-"
+    return [name for name in service_map.services
+            if name.startswith(prefix) and "-" not in name[len(prefix):]]
+
+
+def _owner_alive(pid_file: Path) -> bool:
+    try:
+        return pid_alive(int(pid_file.read_text().strip()))
+    except (OSError, ValueError):
+        return False
+
+
 def kubernetes_service_env(xapp: str, ports: list[XappPort]) -> dict[str, str]:
     """The variables Kubernetes gives a pod for each Service of its namespace (here the xApp's own),
     with the Service's DNS name where the cluster would put its ClusterIP."""
@@ -193,6 +208,7 @@ class XappRun:
         self.process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
         self._seed = box.run_dir / f"xapp-{launch.name}-seed.rt"
+        self._owner = box.run_dir / f"xapp-{launch.name}.pid"  # which `xapp run` holds the name
 
     # ---- environment -----------------------------------------------------------------------------
 
@@ -229,13 +245,22 @@ class XappRun:
 
     def start(self) -> XappRun:
         name = self.launch.name
-        current = ServiceMap.load(map_path(self.box.run_dir))
-        if {xapp_service_name(name, "rmr"), xapp_service_name(name, "http")} & set(current.services):
-            raise XappRunError(f"an xApp named {name!r} is already running in this box")
+        if _services_of(name, ServiceMap.load(map_path(self.box.run_dir))):
+            if _owner_alive(self._owner):
+                raise XappRunError(f"an xApp named {name!r} is already running in this box")
+            self.say(f"removing what a previous run of {name} left behind")
+            with ServiceMap.editing(map_path(self.box.run_dir)) as service_map:
+                for service in _services_of(name, service_map):
+                    service_map.remove(service)
+        self._owner.write_text(str(os.getpid()))
         self._seed.write_text(seed_route_table())
         add_xapp(self.box.run_dir, name, self.ports)
         self._deregister(quiet=True)  # a stale registration of an earlier run of this name
-        self.process = subprocess.Popen(self.launch.command, env=self.environment())
+        try:
+            self.process = subprocess.Popen(self.launch.command, env=self.environment())
+        except OSError as exc:
+            self.cleanup()
+            raise XappRunError(f"cannot start {self.launch.command[0]!r}: {exc}") from exc
         self.say(f"started {name} (pid {self.process.pid}): " + ", ".join(
             f"{p.name} {p.pod_port} -> 127.0.0.1:{p.box_port}" for p in self.ports))
         threading.Thread(target=self._registration, name="xapp-registration", daemon=True).start()
@@ -272,6 +297,7 @@ class XappRun:
         self._deregister(quiet=True)
         remove_xapp(self.box.run_dir, self.launch.name, self.ports)
         self._seed.unlink(missing_ok=True)
+        self._owner.unlink(missing_ok=True)
 
     # ---- registration ----------------------------------------------------------------------------
 

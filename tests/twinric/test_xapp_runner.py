@@ -185,7 +185,19 @@ def test_platform_map_and_xapp_entries(tmp_path: Path) -> None:
 
 def test_a_name_runs_once_per_box(box: BoxInfo) -> None:
     add_xapp(box.run_dir, "twice", [XappPort("rmrdata", 4560, 5000)])
+    (box.run_dir / "xapp-twice.pid").write_text(str(os.getpid()))  # a live `xapp run` holds the name
     with pytest.raises(XappRunError, match="already running"):
         XappRun(XappLaunch(["true"], "twice"), box).start()
     with pytest.raises(XappRunError, match="no command"):
         XappRun(XappLaunch([], "empty"), box)
+
+
+def test_what_a_killed_run_left_is_taken_over_and_a_bad_command_cleans_up(box: BoxInfo) -> None:
+    add_xapp(box.run_dir, "crashed", [XappPort("rmrdata", 4560, 5000), XappPort("http", 8080, 5001)])
+    (box.run_dir / "xapp-crashed.pid").write_text("999999999")  # no such process
+    said: list[str] = []
+    with pytest.raises(XappRunError, match="cannot start '/no/such/xapp'"):
+        XappRun(XappLaunch(["/no/such/xapp"], "crashed"), box, say=said.append).start()
+    assert any("previous run of crashed" in line for line in said)
+    assert not any("crashed" in name for name in ServiceMap.load(box.run_dir / "service-map.json").services)
+    assert not (box.run_dir / "xapp-crashed.pid").exists()
