@@ -201,3 +201,16 @@ def test_what_a_killed_run_left_is_taken_over_and_a_bad_command_cleans_up(box: B
     assert any("previous run of crashed" in line for line in said)
     assert not any("crashed" in name for name in ServiceMap.load(box.run_dir / "service-map.json").services)
     assert not (box.run_dir / "xapp-crashed.pid").exists()
+
+
+def test_a_bad_descriptor_is_refused_with_its_reason(tmp_path: Path) -> None:
+    from twinric.xapp_runner import load_descriptor
+
+    broken = tmp_path / "config-file.json"
+    broken.write_text("{not json")
+    with pytest.raises(XappRunError, match=r"cannot read descriptor .*config-file.json"):
+        load_descriptor(broken)
+    broken.write_text("[1, 2]")
+    with pytest.raises(XappRunError, match="not a JSON object"):
+        load_descriptor(broken)
+    assert load_descriptor(None) == {}
