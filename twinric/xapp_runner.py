@@ -297,6 +297,7 @@ class XappRun:
         self._deregister(quiet=True)
         remove_xapp(self.box.run_dir, self.launch.name, self.ports)
         self._seed.unlink(missing_ok=True)
+        self._seed.with_name(self._seed.name + ".stash").unlink(missing_ok=True)  # RMR's copy of its tables
         self._owner.unlink(missing_ok=True)
 
     # ---- registration ----------------------------------------------------------------------------
