@@ -10,8 +10,11 @@ What is generated (see ``osc.md`` section 4):
 * platform routes: subscription requests from submgr to E2 termination by ``%meid``, their answers
   from E2 termination back to submgr, E2 setup and service update between E2 termination and e2mgr,
   A1 responses and queries to the A1 mediator;
-* per xApp with any tx/rx: RIC_SUB_REQ/RIC_SUB_DEL_REQ to submgr, RIC_CONTROL_REQ by ``%meid``,
-  RIC_CONTROL_ACK/FAILURE back to the xApp;
+* per xApp with any tx/rx: RIC_SUB_REQ/RIC_SUB_DEL_REQ to submgr, RIC_CONTROL_REQ by ``%meid``. rtmgr
+  also writes ``RIC_CONTROL_ACK/FAILURE`` with sub_id -1 once per xApp, which RMR reduces to the last
+  one: answers that are nobody's subscription land at an arbitrary xApp. Those records are left out
+  here: the E2 termination returns each control answer to the xApp that sent the request (see
+  ``ricplt.e2term.control_requesters``), so no xApp gets answers to controls it did not send;
 * per declared policy type: ``mse|20010|<type>|<xApp>`` (several xApps of one type all get it);
 * per other rx name: from the xApps that declare it in tx (sender-qualified), else from anyone;
 * per subscription: submgr's answers and E2 termination's indications/control outcomes keyed by the
@@ -231,8 +234,6 @@ def generate_route_table(
             b.add(mtypes.RIC_SUB_DEL_REQ, platform.submgr, senders=[ep])
             if platform.e2term:
                 b.add(mtypes.RIC_CONTROL_REQ, MEID_ROUTE, senders=[ep])
-                b.add(mtypes.RIC_CONTROL_ACK, ep, senders=platform.e2term)
-                b.add(mtypes.RIC_CONTROL_FAILURE, ep, senders=platform.e2term)
         for policy_type in xapp.policies:
             b.add(mtypes.A1_POLICY_REQ, ep, sub_id=policy_type)
         for name in xapp.rx:

@@ -22,11 +22,13 @@ TimeToWaitName = Literal[
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class _Model(BaseModel):
+    # Unknown fields are ignored, as OSC's submgr (go-swagger) ignores them: xApps written against other
+    # versions of the API send extra fields, and refusing them breaks those xApps for nothing.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
-class ClientEndpoint(_Strict):
+class ClientEndpoint(_Model):
     Host: Annotated[str, Field(min_length=1)]
     HTTPPort: Annotated[int, Field(ge=0, le=65535)] | None = None
     RMRPort: Annotated[int, Field(ge=0, le=65535)]
@@ -39,7 +41,7 @@ class ClientEndpoint(_Strict):
         return f"http://{self.Host}:{self.HTTPPort}/ric/v1/subscriptions/response"
 
 
-class SubsequentAction(_Strict):
+class SubsequentAction(_Model):
     SubsequentActionType: Literal["continue", "wait"]
     TimeToWait: TimeToWaitName
 
@@ -48,20 +50,20 @@ class SubsequentAction(_Strict):
 _SubsequentAction = SubsequentAction
 
 
-class ActionToBeSetup(_Strict):
+class ActionToBeSetup(_Model):
     ActionID: Annotated[int, Field(ge=0, le=255)]
     ActionType: Literal["report", "insert", "policy"]
     ActionDefinition: list[Byte] | None = None
     SubsequentAction: _SubsequentAction | None = None
 
 
-class SubscriptionDetail(_Strict):
+class SubscriptionDetail(_Model):
     XappEventInstanceId: Annotated[int, Field(ge=0, le=65535)]
     EventTriggers: Annotated[list[Byte], Field(min_length=1)]
     ActionToBeSetupList: Annotated[list[ActionToBeSetup], Field(min_length=1)]
 
 
-class E2SubscriptionDirectives(_Strict):
+class E2SubscriptionDirectives(_Model):
     E2TimeoutTimerValue: Annotated[int, Field(ge=1, le=10)] | None = None
     E2RetryCount: Annotated[int, Field(ge=0, le=10)] | None = None
     RMRRoutingNeeded: bool | None = None
@@ -71,7 +73,7 @@ _ClientEndpoint = ClientEndpoint
 _E2SubscriptionDirectives = E2SubscriptionDirectives
 
 
-class SubscriptionParams(_Strict):
+class SubscriptionParams(_Model):
     """``POST /ric/v1/subscriptions`` body: one E2 node (``Meid``), one RAN function."""
 
     SubscriptionId: str | None = None
@@ -87,7 +89,7 @@ class SubscriptionParams(_Strict):
         return hashlib.md5(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-class SubscriptionInstance(_Strict):
+class SubscriptionInstance(_Model):
     XappEventInstanceId: int
     E2EventInstanceId: int
     ErrorCause: str | None = None
@@ -95,7 +97,7 @@ class SubscriptionInstance(_Strict):
     TimeoutType: Literal["E2-Timeout", "RTMGR-Timeout", "DBAAS-Timeout"] | None = None
 
 
-class SubscriptionResponse(_Strict):
+class SubscriptionResponse(_Model):
     """The 201 answer and, with the E2 instance ids filled in, the asynchronous notification."""
 
     SubscriptionId: str

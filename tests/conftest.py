@@ -25,6 +25,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # A run stopped with SIGTERM (a CI timeout, `timeout`) unwinds like Ctrl-C: fixtures stop the
     # processes they started instead of leaving them running.
     signal.signal(signal.SIGTERM, _interrupt)
+    # ricxappframe's generated R-NIB protobuf modules use a deprecated descriptor API: noise, not ours.
+    config.addinivalue_line("filterwarnings", "ignore:Call to deprecated create function:DeprecationWarning")
 SHARED = REPO.parent / "shared"
 
 

@@ -13,6 +13,7 @@ from ricproto import mdclog
 from twinric.a1_cmd import a1_app
 from twinric.rmr_cmd import rmr_app
 from twinric.up_cmd import status, up
+from twinric.xapp_cmd import xapp_app
 
 app = typer.Typer(
     name="twinric",
@@ -25,6 +26,7 @@ app.add_typer(a1_app, name="a1")
 app.command()(up)
 app.command()(status)
 app.add_typer(rmr_app, name="rmr")
+app.add_typer(xapp_app, name="xapp")
 
 
 @app.callback()

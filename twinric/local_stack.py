@@ -23,6 +23,7 @@ PLATFORM_ROLES = [
     "e2term-e2", "e2term-rmr", "e2term-rtg", "e2term-metrics",
     "submgr-http", "submgr-rmr", "submgr-rtg",
     "a1-http", "a1-rmr", "a1-rtg",
+    "e2mgr-http", "e2mgr-rmr", "e2mgr-rtg", "absent-http",
 ]
 XAPP_ROLES = ["control-http", "control-rmr", "control-rtg"]
 
@@ -127,7 +128,8 @@ def build_services(ports: dict[str, int], redis_url: str, options: StackOptions,
             "--redis-url", redis_url, "--src-id", HOST,
             "--platform", f"e2term={e2term_rmr}/{p['e2term-rtg']}",
             "--platform", f"submgr={HOST}:{p['submgr-rmr']}/{p['submgr-rtg']}",
-            "--platform", f"a1mediator={HOST}:{p['a1-rmr']}/{p['a1-rtg']}", *log,
+            "--platform", f"a1mediator={HOST}:{p['a1-rmr']}/{p['a1-rtg']}",
+            "--platform", f"e2mgr={HOST}:{p['e2mgr-rmr']}/{p['e2mgr-rtg']}", *log,
         ], ready_port=p["appmgr-http"], metrics_port=p["appmgr-http"]),
         Service("e2term", [
             py, "-m", "ricplt.e2term", "--e2-port", str(p["e2term-e2"]), "--rmr-port", str(p["e2term-rmr"]),
@@ -144,6 +146,13 @@ def build_services(ports: dict[str, int], redis_url: str, options: StackOptions,
             py, "-m", "ricplt.a1mediator", "--http-port", str(p["a1-http"]), "--rmr-port", str(p["a1-rmr"]),
             "--rtg-port", str(p["a1-rtg"]), "--redis-url", redis_url, "--src-id", HOST, *log,
         ], ready_port=p["a1-http"], metrics_port=p["a1-http"]),
+        # e2mgr's view for xApps (R-NIB, RAN_CONNECTED, its read-only REST) and the answer for what is absent
+        Service("e2mgr", [
+            py, "-m", "ricplt.e2mgr", "--http-port", str(p["e2mgr-http"]), "--rmr-port", str(p["e2mgr-rmr"]),
+            "--rtg-port", str(p["e2mgr-rtg"]), "--redis-url", redis_url, "--src-id", HOST, *log,
+        ], ready_port=p["e2mgr-http"], metrics_port=p["e2mgr-http"]),
+        Service("absent", [py, "-m", "ricplt.absent", "--http-port", str(p["absent-http"]), *log],
+                ready_port=p["absent-http"], metrics_port=p["absent-http"]),
     ]
     e2sim = [py, "-m", "e2sim", "--scenario", options.scenario, "--e2t", f"{HOST}:{p['e2term-e2']}",
              "--transport", "tcp", "--speed", str(options.speed)]
@@ -188,9 +197,12 @@ def _control_service(ports: dict[str, int], redis_url: str, options: StackOption
 
 def urls(ports: dict[str, int]) -> dict[str, str]:
     """Where an operator reaches the stack (printed by ``up`` and ``status``)."""
-    return {
+    out = {
         "a1": f"http://{HOST}:{ports['a1-http']}",
         "submgr": f"http://{HOST}:{ports['submgr-http']}",
         "appmgr": f"http://{HOST}:{ports['appmgr-http']}",
         "e2term_e2": f"{HOST}:{ports['e2term-e2']}",
     }
+    if "e2mgr-http" in ports:
+        out["e2mgr"] = f"http://{HOST}:{ports['e2mgr-http']}"
+    return out

@@ -22,6 +22,10 @@ LOCAL_PORT_PLAN: dict[str, int] = {
     "a1-http": 10000,
     "appmgr-rmr": 4561,
     "appmgr-http": 8089,
+    "e2mgr-http": 3800,
+    "e2mgr-rmr": 3801,
+    "e2mgr-rtg": 3802,
+    "absent-http": 8099,  # answers for platform components the box does not run
     "control-rmr": 4570,
     "control-rtg": 4571,
     "control-http": 8080,

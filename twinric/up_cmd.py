@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import signal
+import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from twinric.box_service_map import box_environment, write_platform_map
 from twinric.local_stack import (
     PLATFORM_ROLES,
     XAPP_ROLES,
@@ -26,7 +29,7 @@ from twinric.local_stack import (
 )
 from twinric.ports import allocate_ports, port_is_free
 from twinric.redis_server import PrivateRedis, RedisUnavailable, configured_url, ping
-from twinric.stack import LoopSummary, Stack, StackFailed, default_run_dir, read_status
+from twinric.stack import LoopSummary, Service, Stack, StackFailed, default_run_dir, read_status
 
 console = Console(stderr=True)
 
@@ -44,6 +47,9 @@ def up(
     run_dir: Annotated[Path | None, typer.Option(help="logs and state (default ~/.cache/twinric/run)")]
     = None,
     log_level: Annotated[str, typer.Option(help="log level of the started processes")] = "INFO",
+    xapp: Annotated[list[str] | None, typer.Option(
+        "--xapp", help="also run your own xApp: the arguments of `twinric xapp run` as one string, e.g. "
+                       "--xapp '--descriptor config-file.json -- python my_xapp.py'; repeatable")] = None,
 ) -> None:
     """Run the closed loop locally: Redis, the RIC platform stand-ins, e2sim and every xApp that exists."""
     run_dir = run_dir or default_run_dir()
@@ -69,7 +75,11 @@ def up(
         redis_url = private.url
 
     options = StackOptions(scenario=scenario, speed=speed, seed=seed, log_level=log_level)
-    stack = Stack(build_services(ports, redis_url, options, run_dir), run_dir)
+    # Every process resolves the platform's Kubernetes names through the box's service map.
+    write_platform_map(run_dir, ports, redis_url)
+    services = [replace(s, env={**s.env, **box_environment(run_dir)})
+                for s in build_services(ports, redis_url, options, run_dir)]
+    stack = Stack(services + xapp_services(xapp or [], run_dir), run_dir)
     stopping = {"flag": False}
 
     def request_stop(*_: object) -> None:
@@ -100,8 +110,10 @@ def up(
                 rates["controls"] = (summary.controls - last[1].controls) / dt
                 last = (now, summary)
                 live.update(_table(stack, summary, rates))
-                if stack.dead():
-                    console.print(f"[red]stopped unexpectedly: {', '.join(stack.dead())}[/red]")
+                # An xApp of --xapp may end (its exit is in its log); the box keeps running.
+                platform_dead = [name for name in stack.dead() if not name.startswith("xapp-")]
+                if platform_dead:
+                    console.print(f"[red]stopped unexpectedly: {', '.join(platform_dead)}[/red]")
                     exit_code = 1
                     break
         summary = stack.summary()
@@ -111,13 +123,22 @@ def up(
         console.print(f"[red]{exc}[/red]")
         exit_code = 1
     finally:
-        dead = stack.dead()
+        dead = [name for name in stack.dead() if not name.startswith("xapp-")]
         stack.stop()
         if private:
             private.stop()
     if as_json:
         print(json.dumps({**asdict(summary), "dead": dead, "run_dir": str(run_dir)}))
     raise typer.Exit(exit_code)
+
+
+def xapp_services(specs: list[str], run_dir: Path) -> list[Service]:
+    """``twinric xapp run`` for each ``--xapp`` (started last, once the box is up)."""
+    return [
+        Service(f"xapp-{i}", [sys.executable, "-m", "twinric", "xapp", "run", "--run-dir", str(run_dir),
+                              *shlex.split(spec)])
+        for i, spec in enumerate(specs, start=1)
+    ]
 
 
 def create_policy_type(a1_url: str, policy_type: dict) -> None:
@@ -148,7 +169,13 @@ def _table(stack: Stack, summary: LoopSummary, rates: dict[str, float]) -> Table
     table.add_column("what")
     table.add_column("value", justify="right")
     for name, proc in stack.processes.items():
-        table.add_row(f"process {name}", "[green]up[/green]" if proc.alive() else "[red]down[/red]")
+        if proc.alive():
+            state = "[green]up[/green]"
+        elif name.startswith("xapp-"):
+            state = f"exited ({proc.returncode()})"
+        else:
+            state = "[red]down[/red]"
+        table.add_row(f"process {name}", state)
     table.add_row("E2 nodes connected", str(summary.e2_nodes))
     table.add_row("subscriptions", str(summary.subscriptions))
     table.add_row("indications (/s)", f"{summary.indications} ({rates['indications']:.1f}/s)")

@@ -16,7 +16,16 @@ from typing import Any, Literal
 
 import redis.asyncio as aioredis
 
-from ricproto.e2ap import RANfunctionIDItem, RANfunctionItem
+from ricproto.e2ap import (
+    ENB_ID_BITS,
+    ENB_ID_CHOICE_BITS,
+    GlobalE2nodeEnGnbID,
+    GlobalE2nodeGnbID,
+    GlobalE2nodeID,
+    GlobalE2nodeNgEnbID,
+    RANfunctionIDItem,
+    RANfunctionItem,
+)
 
 NODES_KEY = "twinric:e2:nodes"
 NODE_KEY_PREFIX = "twinric:e2:node:"
@@ -46,6 +55,40 @@ class RanFunctionRecord:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class NodeIdentity:
+    """The GlobalE2node-ID as e2mgr keeps it: node type (``GNB``/``ENB``), its kind (R-NIB ``GnbType`` or
+    ``EnbType`` name), PLMN as hex of its three octets, node id as the BIT STRING's binary digits."""
+
+    nodeType: str
+    nodeKind: str
+    plmnId: str
+    nbId: str
+
+    @classmethod
+    def of(cls, node: GlobalE2nodeID) -> NodeIdentity:
+        if isinstance(node, GlobalE2nodeGnbID):
+            gnb = node.global_gNB_ID
+            return cls("GNB", "GNB", gnb.plmn_id.hex().upper(), _bits(gnb.gnb_id.value, gnb.gnb_id.length))
+        if isinstance(node, GlobalE2nodeEnGnbID):
+            en = node.global_en_gNB_ID
+            return cls("GNB", "EN_GNB", en.pLMN_Identity.hex().upper(),
+                       _bits(en.gNB_ID.value, en.gNB_ID.length))
+        if isinstance(node, GlobalE2nodeNgEnbID):
+            ng = node.global_ng_eNB_ID
+            kind = {0: "MACRO_NG_ENB", 1: "SHORT_MACRO_NG_ENB", 2: "LONG_MACRO_NG_ENB"}[ng.enb_id_kind.value]
+            return cls("ENB", kind, ng.plmn_id.hex().upper(),
+                       _bits(ng.enb_id, ENB_ID_CHOICE_BITS[ng.enb_id_kind]))
+        enb = node.global_eNB_ID
+        kinds = {0: "MACRO_ENB", 1: "HOME_ENB", 2: "SHORT_MACRO_ENB", 3: "LONG_MACRO_ENB"}
+        return cls("ENB", kinds[enb.eNB_ID_kind.value], enb.pLMN_Identity.hex().upper(),
+                   _bits(enb.eNB_ID, ENB_ID_BITS[enb.eNB_ID_kind]))
+
+
+def _bits(value: int, length: int) -> str:
+    return format(value, f"0{length}b")
+
+
 @dataclass(slots=True)
 class E2NodeRecord:
     ranName: str
@@ -56,6 +99,7 @@ class E2NodeRecord:
     connectedAt: float
     lostAt: float | None = None
     ranFunctions: list[RanFunctionRecord] = field(default_factory=list)
+    identity: NodeIdentity | None = None  # from E2 setup (None in records of older runs)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -64,7 +108,8 @@ class E2NodeRecord:
     def from_json(cls, text: str | bytes) -> E2NodeRecord:
         data: dict[str, Any] = json.loads(text)
         functions = [RanFunctionRecord(**f) for f in data.pop("ranFunctions", [])]
-        return cls(**data, ranFunctions=functions)
+        identity = data.pop("identity", None)
+        return cls(**data, ranFunctions=functions, identity=NodeIdentity(**identity) if identity else None)
 
     def apply_service_update(
         self,
@@ -101,7 +146,8 @@ class NodeInventory:
         return await read_node(self.client, ran_name)
 
     async def connected(
-        self, ran_name: str, transport: str, peer: str, functions: list[RANfunctionItem]
+        self, ran_name: str, transport: str, peer: str, functions: list[RANfunctionItem],
+        node: GlobalE2nodeID | None = None,
     ) -> E2NodeRecord:
         record = E2NodeRecord(
             ranName=ran_name,
@@ -112,6 +158,7 @@ class NodeInventory:
             connectedAt=time.time(),
             lostAt=None,
             ranFunctions=sorted((RanFunctionRecord.of(f) for f in functions), key=lambda f: f.ranFunctionID),
+            identity=NodeIdentity.of(node) if node is not None else None,
         )
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.set(node_key(ran_name), record.to_json())

@@ -6,7 +6,9 @@ configuration update and reset itself, relays the messages of ``uplink.RELAYED``
 answers a PDU it cannot decode with an ErrorIndication (the association stays up).
 
 Downlink: a thread takes messages from RMR and hands them to the event loop, which writes 12010,
-12020 and 12040 payloads verbatim on stream 1 of the association named by the meid.
+12020 and 12040 payloads verbatim on stream 1 of the association named by the meid. The sender of each
+control request is remembered so that its acknowledgement or failure goes back to that xApp alone
+(``control_requesters``); an answer whose sender is unknown is routed as OSC's E2T sends it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 
 from ricplt.e2term import procedures
+from ricplt.e2term.control_requesters import ControlRequesters
 from ricplt.e2term.inventory import NodeInventory
 from ricplt.e2term.metrics import E2TermMetrics
-from ricplt.e2term.uplink import uplink_route
+from ricplt.e2term.uplink import UplinkRoute, uplink_route
 from ricplt.rmr_receiver import receive_until_stopped
 from ricproto import mtypes
 from ricproto.e2ap import (
@@ -31,6 +34,9 @@ from ricproto.e2ap import (
     E2setupRequest,
     GlobalRICID,
     ResetRequest,
+    RICcontrolAcknowledge,
+    RICcontrolFailure,
+    RICcontrolRequest,
     RICindication,
     RICserviceUpdate,
     decode,
@@ -79,6 +85,7 @@ class E2Termination:
         self.ric = ric
         self.transport: TransportKind = transport
         self.associations: dict[str, Association] = {}
+        self.control_requesters = ControlRequesters()
         self._server: E2Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = threading.Event()
@@ -181,6 +188,10 @@ class E2Termination:
             log.warning("%s from %s before E2 setup: ignored", type(message).__name__, association.peer)
             return
         route = uplink_route(message)
+        if isinstance(message, RICcontrolAcknowledge | RICcontrolFailure) and route is not None:
+            requester = self.control_requesters.take(name, message)
+            if requester is not None and await self._answer_requester(requester, name, pdu, route):
+                return
         if route is not None:
             await self._relay(name, pdu, route.mtype, route.sub_id, isinstance(message, RICindication))
         elif isinstance(message, RICserviceUpdate):
@@ -240,7 +251,8 @@ class E2Termination:
             [f.ranFunctionID for f in request.ranFunctionsAdded],
         )
         await self._record(
-            self.inventory.connected(name, association.conn.kind, association.peer, request.ranFunctionsAdded)
+            self.inventory.connected(name, association.conn.kind, association.peer, request.ranFunctionsAdded,
+                                     request.globalE2nodeID)
         )
 
     async def _relay(self, name: str, pdu: bytes, mtype: int, sub_id: int, indication: bool) -> None:
@@ -254,6 +266,24 @@ class E2Termination:
             log.warning("RMR send of %d (sub_id %d, meid %s) failed: state %d", mtype, sub_id, name, state)
         elif indication:
             self.metrics.indications.inc()
+
+    async def _answer_requester(self, request: RmrMessage, name: str, pdu: bytes, route: UplinkRoute) -> bool:
+        """Return a control answer to the xApp that sent the request (RMR return-to-sender: xid and
+        call-id travel back, so an ``rmr_call`` gets it as its reply); False if that fails."""
+        answer = RmrMessage(
+            route.mtype, pdu, route.sub_id, name, request.xid, request.src, request.srcip,
+            call_id=request.call_id, flags=request.flags, version=request.version, conn=request.conn,
+        )
+        try:
+            state = await asyncio.get_running_loop().run_in_executor(
+                self._sender, self.rmr.rts_msg, answer)
+        except RuntimeError:  # the sender is shut down: we are stopping
+            return True
+        if state != RMR_OK:
+            log.warning("control answer for %s could not go back to %s (state %d): routing it instead",
+                        name, request.src, state)
+            return False
+        return True
 
     # ---- downlink ------------------------------------------------------------------------------
 
@@ -279,6 +309,8 @@ class E2Termination:
             self.metrics.error("unknown-meid")
             log.warning("RMR %d for unknown or disconnected E2 node %r: dropped", message.mtype, message.meid)
             return
+        if message.mtype == mtypes.RIC_CONTROL_REQ:
+            self._remember_requester(message)
         try:
             await association.conn.send_pdu(message.payload, STREAM_FUNCTIONAL)
         except (E2TransportError, OSError) as exc:
@@ -287,3 +319,11 @@ class E2Termination:
             return
         if message.mtype == mtypes.RIC_CONTROL_REQ:
             self.metrics.controls.inc()
+
+    def _remember_requester(self, message: RmrMessage) -> None:
+        try:
+            request = decode(message.payload)
+        except E2CodecError:
+            return  # forwarded as is: the node answers it with an error indication
+        if isinstance(request, RICcontrolRequest):
+            self.control_requesters.remember(message.meid, request, message)

@@ -1,9 +1,11 @@
 """The submgr REST API (OSC xapp-frame ``xapp_rest_api.yaml`` paths) as a FastAPI app.
 
 ``POST /ric/v1/subscriptions`` 201 ``{"SubscriptionId", "SubscriptionInstances": null}``; 400
-``{"error": <reason>}`` for bodies that are not JSON or do not fit the schema; 503 ``{"error": "No E2
-connection for ranName <x>"}``. ``GET /ric/v1/subscriptions`` lists, ``DELETE .../{id}`` answers 204
-(404 if unknown). ``/metrics`` serves the Prometheus metrics.
+``{"error": <reason>}`` for bodies that are not JSON or do not fit the schema (unknown fields are
+ignored, as upstream); 503 ``{"error": "No E2 connection for ranName <x>"}``. ``GET
+/ric/v1/subscriptions`` lists the E2 subscriptions (``SubscriptionData``: integer ``SubscriptionId`` =
+E2 instance id), ``DELETE .../{id}`` answers 204, for an unknown id too (OSC's submgr does, and xApps
+rely on it to shut down). ``/metrics`` serves the Prometheus metrics.
 """
 
 from __future__ import annotations
@@ -102,15 +104,15 @@ def create_app(
 
     @app.get("/ric/v1/subscriptions")
     async def list_subscriptions() -> JSONResponse:
-        return JSONResponse([record.listing() for record in await service.store.all()])
+        return JSONResponse([entry for record in await service.store.all() for entry in record.listing()])
 
     @app.delete("/ric/v1/subscriptions/{subscription_id}")
     async def unsubscribe(subscription_id: str) -> Response:
         try:
             await service.delete(subscription_id)
         except SubscriptionNotFound:
-            metrics.error("unknown-subscription")
-            return JSONResponse({"error": f"no subscription {subscription_id}"}, status_code=404)
+            log.info("DELETE of unknown subscription %s: nothing to delete (204, as OSC's submgr)",
+                     subscription_id)
         return Response(status_code=204)
 
     @app.get("/ric/v1/health/alive")

@@ -102,16 +102,21 @@ class SubscriptionRecord:
         instances = [E2Instance(**i) for i in data.pop("instances", [])]
         return cls(**data, instances=instances)
 
-    def listing(self) -> dict[str, Any]:
-        """The GET /ric/v1/subscriptions entry (OSC's SubscriptionData plus the overall status)."""
-        endpoint = self.params["ClientEndpoint"]
-        return {
-            "SubscriptionId": self.SubscriptionId,
-            "Meid": self.meid,
-            "ClientEndpoint": [f"{endpoint['Host']}:{endpoint.get('HTTPPort')}"],
-            "SubscriptionInstances": [i.notification().model_dump(exclude_none=True) for i in self.instances],
-            "Status": self.status,
-        }
+    def listing(self) -> list[dict[str, Any]]:
+        """The GET /ric/v1/subscriptions entries: one ``SubscriptionData`` per E2 subscription that has
+        not failed, as OSC's submgr lists them (``SubscriptionId`` is the integer E2 instance id,
+        ``ClientEndpoint`` the xApp's RMR endpoint), plus ``Status`` of the instance."""
+        endpoint = self.request.ClientEndpoint.rmr_endpoint()
+        return [
+            {
+                "SubscriptionId": i.E2EventInstanceId,
+                "Meid": self.meid,
+                "ClientEndpoint": [endpoint],
+                "Status": i.state,
+            }
+            for i in self.instances
+            if i.state != "failed"
+        ]
 
 
 class SubscriptionStore:

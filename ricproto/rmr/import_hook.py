@@ -1,4 +1,5 @@
-"""Makes ``import ricxappframe...`` use the Python RMR when the C library is absent or not wanted.
+"""Makes ``import ricxappframe...`` use the Python RMR (and E2AP) when the C libraries are absent or not
+wanted.
 
 ``ricxappframe.rmr.rmrclib.rmrclib`` loads ``librmr_si.so`` at import time, and every part of the
 framework imports ``ricxappframe.rmr.rmr`` on top of it. A meta-path finder placed first on
@@ -10,6 +11,10 @@ Backend choice, made at the first such import: ``TWINRIC_RMR=python`` (always Py
 (never: the real wrapper loads or fails as usual), ``auto`` or unset (Python unless
 ``librmr_si.so`` loads). The finder is installed at interpreter start by ``twinric_rmr.pth`` in
 site-packages (see ``install()``); this module must stay cheap to import.
+
+``ricxappframe.e2ap`` wraps a second C library, ``libriclibe2ap.so``, loaded by
+``ricxappframe.e2ap.asn1clib.asn1clib``; that module is answered by ``ricproto.xappframe_e2ap`` the same
+way, chosen by ``TWINRIC_E2AP`` (``python``, ``c``, or ``auto``: Python unless the library loads).
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ REPLACEMENTS = {
     "ricxappframe.rmr.rmr": "ricproto.rmr.xappframe_backend",
     "ricxappframe.rmr.rmrclib.rmrclib": "ricproto.rmr.xappframe_clib",
 }
+E2AP_ENV = "TWINRIC_E2AP"
+E2AP_C_LIBRARY = "libriclibe2ap.so"
+E2AP_REPLACEMENTS = {"ricxappframe.e2ap.asn1clib.asn1clib": "ricproto.xappframe_e2ap"}
 PTH_NAME = "twinric_rmr.pth"
 PTH_LINE = (
     "import sys; exec('try:\\n import ricproto.rmr.import_hook as h\\nexcept ImportError:\\n pass\\n"
@@ -31,30 +39,40 @@ PTH_LINE = (
 )
 
 _choice: str | None = None
+_e2ap_choice: str | None = None
 
 
-def c_library_loads() -> bool:
+def c_library_loads(name: str = C_LIBRARY) -> bool:
     import ctypes
 
     try:
-        ctypes.CDLL(C_LIBRARY, mode=ctypes.RTLD_GLOBAL)
+        ctypes.CDLL(name, mode=ctypes.RTLD_GLOBAL)
     except OSError:
         return False
     return True
+
+
+def _choose(env: str, library: str) -> str:
+    wanted = os.environ.get(env, "auto").strip().lower()
+    if wanted in ("python", "c"):
+        return wanted
+    return "c" if c_library_loads(library) else "python"
 
 
 def backend() -> str:
     """``python`` or ``c``: which RMR ricxappframe gets in this process (decided once)."""
     global _choice
     if _choice is None:
-        wanted = os.environ.get(ENV, "auto").strip().lower()
-        if wanted == "python":
-            _choice = "python"
-        elif wanted == "c":
-            _choice = "c"
-        else:
-            _choice = "c" if c_library_loads() else "python"
+        _choice = _choose(ENV, C_LIBRARY)
     return _choice
+
+
+def e2ap_backend() -> str:
+    """``python`` or ``c``: which E2AP library ``ricxappframe.e2ap`` gets in this process (decided once)."""
+    global _e2ap_choice
+    if _e2ap_choice is None:
+        _e2ap_choice = _choose(E2AP_ENV, E2AP_C_LIBRARY)
+    return _e2ap_choice
 
 
 class _AliasLoader:
@@ -78,22 +96,30 @@ class _AliasLoader:
 
 
 class RicxappframeRmrFinder:
-    """Meta-path finder for the two ricxappframe modules that would load the C library."""
+    """Meta-path finder for the ricxappframe modules that would load a C library (RMR, E2AP)."""
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
         replacement = REPLACEMENTS.get(fullname)
-        if replacement is None or backend() != "python":
-            return None
-        return ModuleSpec(fullname, _AliasLoader(replacement))
+        if replacement is not None and backend() == "python":
+            return ModuleSpec(fullname, _AliasLoader(replacement))
+        replacement = E2AP_REPLACEMENTS.get(fullname)
+        if replacement is not None and e2ap_backend() == "python":
+            return ModuleSpec(fullname, _AliasLoader(replacement))
+        return None
 
     def invalidate_caches(self) -> None:
         pass
 
 
 def install() -> None:
-    """Put the finder first on ``sys.meta_path`` (idempotent)."""
+    """Put the finder first on ``sys.meta_path`` (idempotent); in a process ``twinric up`` or ``twinric
+    xapp run`` started, also the box's service names (``ricproto.service_resolver``)."""
     if not any(isinstance(f, RicxappframeRmrFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, RicxappframeRmrFinder())
+    if os.environ.get("TWINRIC_SERVICE_MAP") or os.environ.get("TWINRIC_LISTEN_PORTS"):
+        from ricproto import service_resolver
+
+        service_resolver.install_from_environment()
 
 
 def write_pth(site_packages: str) -> str:

@@ -34,8 +34,22 @@ def test_parses_the_pascal_case_body() -> None:
 def test_snake_case_keys_from_xapp_subscribe_are_rejected() -> None:
     body = dict(BODY)
     body["client_endpoint"] = body.pop("ClientEndpoint")
-    with pytest.raises(ValidationError, match="client_endpoint"):
+    with pytest.raises(ValidationError, match="ClientEndpoint"):  # the required field is missing
         SubscriptionParams.model_validate(body)
+
+
+def test_unknown_fields_are_ignored_as_osc_submgr_does() -> None:
+    import copy
+
+    body = copy.deepcopy(BODY)
+    body["XappName"] = "third-party"
+    body["ClientEndpoint"]["ServiceName"] = "old-style"
+    body["SubscriptionDetails"][0]["RequestorId"] = 7
+    body["SubscriptionDetails"][0]["ActionToBeSetupList"][0]["Comment"] = "kept out"
+    params = SubscriptionParams.model_validate(body)
+    assert params == SubscriptionParams.model_validate(BODY)
+    assert params.content_key() == SubscriptionParams.model_validate(BODY).content_key()
+    assert "XappName" not in params.model_dump()
 
 
 @pytest.mark.parametrize(("path", "value"), [

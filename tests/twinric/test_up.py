@@ -46,7 +46,8 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         assert wait_until(lambda: (r := status())["indications"] > 50 and r["controls"] > 0, 30), status()
         report = status()
         assert report["running"] is True and all(report["services"].values())
-        assert set(report["services"]) == {"appmgr", "e2term", "submgr", "a1mediator", "e2sim", "control"}
+        assert set(report["services"]) == {
+            "appmgr", "e2term", "submgr", "a1mediator", "e2mgr", "absent", "e2sim", "control"}
         assert report["errors"] == 0
 
         # appmgr (as rtmgr) learnt which e2term serves each node: the MEID map routes controls by %meid.

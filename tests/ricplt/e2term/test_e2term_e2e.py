@@ -175,11 +175,20 @@ def test_indication_and_control_round_trip(e2term: E2TermProcess, node: E2NodeDo
         sender.send_until_ok(mtypes.RIC_CONTROL_REQ, encode(control), node.ran_name)
         assert node.wait_for(RICcontrolRequest) == control
         assert node.raw_inbox[-1] == encode(control)  # verbatim
-        ack = xapp.expect(mtypes.RIC_CONTROL_ACK)
+        # The answer goes back to the xApp that sent the request, not along the route other xApps share.
+        ack = sender.expect(mtypes.RIC_CONTROL_ACK)
         assert (ack.sub_id, ack.meid) == (9, node.ran_name)
         decoded = decode(ack.payload)
         assert isinstance(decoded, RICcontrolAcknowledge)
         assert decoded.ricControlOutcome == b"applied:handover ue 5"
+        with pytest.raises(AssertionError):
+            xapp.expect(mtypes.RIC_CONTROL_ACK, timeout=0.5)
+        # An answer whose request e2term never relayed has no known sender: it is routed by sub_id,
+        # as OSC's E2T sends it (here to the route's xApp).
+        node.send(RICcontrolAcknowledge(RICrequestID(21, 10), 3, ricControlOutcome=b"late"), stream=1)
+        routed = xapp.expect(mtypes.RIC_CONTROL_ACK)
+        assert (routed.sub_id, routed.meid) == (10, node.ran_name)
+        assert decode(routed.payload).ricControlOutcome == b"late"
     finally:
         sender.ctx.close()
     assert metric(e2term.metrics_port, "twinric_e2_indications_total") == 1

@@ -198,4 +198,4 @@ def test_kpm_to_an_rmrxapp_rc_control_applied_and_e2sim_restart_survived(ricbox,
     finally:
         restarted.stop()
     listed = httpx.get(f"{endpoints['submgr']}/ric/v1/subscriptions", timeout=5).json()
-    assert any(str(s.get("SubscriptionId")) == subscription_id for s in listed)
+    assert any(s.get("SubscriptionId") == instance for s in listed)

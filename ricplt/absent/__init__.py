@@ -1,0 +1,1 @@
+"""Answers for the OSC platform components that twinric's box does not run."""
