@@ -24,7 +24,7 @@ from ricproto import mdclog, mtypes
 from ricproto.transition import DEFAULT_MAXLEN, FIELD, TransitionCodecError, decode_transition, stream_key
 from xapps.common.a1_handler import A1PolicyHandler
 from xapps.common.config import ENV as CONFIG_ENV
-from xapps.common.config import ConfigError, ConfigWatcher, config_path, controls, load_config
+from xapps.common.config import ConfigError, ConfigWatcher, config_path, controls, load_config, redis_url
 from xapps.common.health import HealthState
 from xapps.common.http_api import HttpServer, create_app
 from xapps.common.metrics import XappMetrics
@@ -53,17 +53,6 @@ SWITCH_INTERVAL_S = 0.0005
 def _env(name: str, default: Any) -> Any:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
-
-
-def redis_url(ctl: dict[str, Any]) -> str:
-    explicit = os.environ.get("TWINRIC_REDIS_URL") or ctl.get("redis_url")
-    if explicit:
-        return str(explicit)
-    host = os.environ.get("DBAAS_SERVICE_HOST")
-    if host:
-        port = os.environ.get("DBAAS_SERVICE_PORT", "6379").split(",")[0]
-        return f"redis://{host.split(',')[0]}:{port}/0"
-    return "redis://127.0.0.1:6379/0"
 
 
 class ControlXapp:
