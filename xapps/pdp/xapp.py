@@ -169,6 +169,8 @@ class PdpXapp:
                     sbuf, new_payload=answer, new_mtype=mtypes.A1_POLICY_RESP, retries=3
                 ):
                     self._send_plain(mtypes.A1_POLICY_RESP, answer)
+            elif mtype in (mtypes.RIC_CONTROL_ACK, mtypes.RIC_CONTROL_FAILURE):
+                pass  # rtmgr routes control outcomes to every xApp that uses RMR; the PDP sends none
             else:
                 self.metrics.error("unexpected_mtype")
         except Exception:  # a message must never take the dispatch thread down
@@ -219,6 +221,7 @@ class PdpXapp:
             "trust_subjects": len(self.trust.subjects()),
             "xapp_keys": self.keys.names(),
             "revocations": len(self.revocations.sent),
+            "refused_instances": dict(self.a1.last_error),
             "decision_log_pending": self.decision_log.pending,
         }
 
