@@ -18,6 +18,7 @@ Exit codes: 0 done, 1 refused/denied where that is the answer asked for, 2 canno
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from pathlib import Path
@@ -40,6 +41,11 @@ pdp_app.add_typer(policy_app, name="policy")
 pdp_app.add_typer(trust_app, name="trust")
 
 DEFAULT_PDP_URL = f"http://127.0.0.1:{LOCAL_PORT_PLAN['pdp-http']}"
+
+
+@pdp_app.callback()
+def _quiet_http() -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request is noise here
 
 
 def _state(run_dir: Path | None) -> dict[str, Any]:

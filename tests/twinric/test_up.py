@@ -46,8 +46,19 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         assert wait_until(lambda: (r := status())["indications"] > 50 and r["controls"] > 0, 30), status()
         report = status()
         assert report["running"] is True and all(report["services"].values())
-        assert set(report["services"]) == {"appmgr", "e2term", "submgr", "a1mediator", "e2sim", "control"}
+        assert set(report["services"]) == {
+            "appmgr", "e2term", "submgr", "a1mediator", "e2sim", "pdp", "control"}
         assert report["errors"] == 0
+
+        # zero trust: the default policy is in force, the control xApp's controls were permitted by the
+        # PDP (signed, with grants e2term accepted), every decision is in the log
+        assert report["pdp"]["policy_version"].startswith("twinric-default-1@"), report
+        assert report["pdp"]["decisions"] > 0
+        out = _twinric("pdp", "log", "--run-dir", str(run_dir), "--json", "--limit", "500", env=env)
+        decisions = [json.loads(line) for line in out.stdout.splitlines()]
+        assert any(d["result"] == "PERMIT" and d["request"]["subject"] == "xapp:twinric-control"
+                   for d in decisions), out.stdout[-2000:]
+        assert [d["seq"] for d in decisions] == sorted(d["seq"] for d in decisions)
 
         # appmgr (as rtmgr) learnt which e2term serves each node: the MEID map routes controls by %meid.
         routes = httpx.get(f"{state['urls']['appmgr']}/ric/v1/routes", timeout=5).json()["table"]
@@ -65,7 +76,7 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         policy.write_text(json.dumps({"cell_load_limit": 0.8, "exploration": {"kind": "none"}}))
         out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-1", str(policy), env=env)
         assert out.returncode == 0, out.stderr
-        assert wait_until(lambda: status()["a1_policies_enforced"] == 1, 20), status()
+        assert wait_until(lambda: status()["a1_policies_enforced"] == 2, 20), status()  # + the zero-trust one
 
         proc.send_signal(signal.SIGTERM)
         stdout, _ = proc.communicate(timeout=60)
