@@ -23,6 +23,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 NAMESPACE = "twinric-trust"
@@ -71,9 +72,9 @@ class TrustRecord:
     explanation: str | None = None
     ttl_s: float | None = None
 
-    @property
+    @cached_property
     def timestamp(self) -> float:
-        """``ts`` as Unix seconds."""
+        """``ts`` as Unix seconds (parsed once: a reader checks staleness on every decision)."""
         return datetime.fromisoformat(self.ts).timestamp()
 
     def age_s(self, now: float) -> float:

@@ -14,6 +14,7 @@ The context goes to cedarpy as JSON text, which it parses faster than a dict it 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ class ResourceRef:
         return f"ue:{self.ue}" if self.ue else None
 
 
+@functools.lru_cache(maxsize=65536)  # a loop keeps acting on the same few resources
 def parse_resource(resource: str) -> ResourceRef:
     meid = ue = None
     last_kind, last_id = "", resource

@@ -8,10 +8,12 @@ action, resource, context, request id, channel), ``result``, ``reason`` and its 
 PERMIT that carried a RAN grant.
 
 Deciding never waits for I/O: ``record`` appends to a queue in decision order and one writer thread
-drains it in batches (``XADD MAXLEN ~`` in a pipeline, one file write per batch), so both sinks hold
-the records in ``seq`` order. While Redis is down the writer keeps the batch and retries (the file
-still gets every record at once); past ``max_pending`` the oldest unwritten records are dropped from
-the Redis side and counted. The JSON-lines file rotates by size (``logging.handlers``).
+drains it every ``interval_s`` in batches (``XADD MAXLEN ~`` in a pipeline, one file write per batch),
+so both sinks hold the records in ``seq`` order. The writer wakes on a timer, not per record, so under
+load it takes the interpreter lock a few times per second instead of once per decision. While Redis
+is down the writer keeps the batch and retries (the file still gets every record at once); past
+``max_pending`` the oldest unwritten records are dropped from the Redis side and counted. The
+JSON-lines file rotates by size (``logging.handlers``).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class DecisionLog:
         backups: int = 5,
         max_pending: int = 200_000,
         batch: int = 1000,
+        interval_s: float = 0.05,
     ) -> None:
         self.redis = client
         self.metrics = metrics
@@ -92,6 +95,7 @@ class DecisionLog:
         self.maxlen = maxlen
         self.max_pending = max_pending
         self.batch = batch
+        self.interval_s = interval_s
         self._queue: deque[DecisionRecord] = deque()
         self._unsent: deque[str] = deque()  # JSON not yet in Redis, in order
         self._wake = threading.Condition()
@@ -119,9 +123,6 @@ class DecisionLog:
     def record(self, rec: DecisionRecord) -> None:
         """Queue one decision (called in decision order, under the decider's lock)."""
         self._queue.append(rec)
-        if len(self._queue) == 1:
-            with self._wake:
-                self._wake.notify()
 
     # --- writing --------------------------------------------------------------------------------
     def start(self) -> DecisionLog:
@@ -132,8 +133,7 @@ class DecisionLog:
     def _run(self) -> None:
         while not self._stop.is_set():
             with self._wake:
-                if not self._queue and not self._unsent:
-                    self._wake.wait(0.2)
+                self._wake.wait(self.interval_s)
             self.drain()
             if self._unsent and not self.redis_ok:
                 self._stop.wait(0.5)  # Redis down: retry twice a second

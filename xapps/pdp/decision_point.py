@@ -31,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import cedarpy
 
@@ -93,6 +94,7 @@ class PolicyDecisionPoint:
         self._decisions = metrics.counter(
             "twinric_pdp_decisions", "PDP decisions by result and reason code", ("decision", "code")
         )
+        self._decision_children: dict[tuple[str, str], Any] = {}  # labels() once per (decision, code)
 
     # --- policy and revocation (from A1 and the revocation watch) ----------------------------------
     def set_policy(self, policy: ZeroTrustPolicy | None) -> None:
@@ -124,14 +126,23 @@ class PolicyDecisionPoint:
                 items.append(_Item(None, rid, "malformed", f"malformed request: {exc}"))
                 continue
             items.append(_Item(req, req.request_id))
-        self._run(items, channel, authenticate=True)
+        self._run(items, channel, authenticate=True, grants=True)
         return [access.encode_response(i.response) if i.response is not None else None for i in items]
 
     def decide_requests(
-        self, requests: Sequence[access.AccessRequest], channel: str = "rest", *, authenticate: bool = True
+        self,
+        requests: Sequence[access.AccessRequest],
+        channel: str = "rest",
+        *,
+        authenticate: bool = True,
+        grants: bool | None = None,
     ) -> list[access.AccessResponse]:
+        """Decide decoded requests. ``authenticate=False`` skips identity and freshness (a dry run, or
+        a request authenticated elsewhere); ``grants`` (default: as ``authenticate``) issues RAN grants
+        and cacheable TTLs, which a dry run never gets."""
         items = [_Item(r, r.request_id) for r in requests]
-        self._run(items, channel, authenticate=authenticate)
+        grants = authenticate if grants is None else grants
+        self._run(items, channel, authenticate=authenticate, grants=grants)
         return [
             i.response or access.AccessResponse(i.request_id or "-", access.Decision.DENY, i.reason)
             for i in items
@@ -140,11 +151,11 @@ class PolicyDecisionPoint:
     def decide_malformed(self, request_id: str, reason: str, channel: str) -> access.AccessResponse:
         """Record (and answer) a request that was refused before it could be decoded (REST)."""
         item = _Item(None, request_id, "malformed", f"malformed request: {reason}")
-        self._run([item], channel, authenticate=True)
+        self._run([item], channel, authenticate=True, grants=True)
         return item.response or access.AccessResponse(request_id or "-", access.Decision.DENY, item.reason)
 
     # --- the pipeline ---------------------------------------------------------------------------------
-    def _run(self, items: list[_Item], channel: str, *, authenticate: bool) -> None:
+    def _run(self, items: list[_Item], channel: str, *, authenticate: bool, grants: bool) -> None:
         policy = self.policy
         now = self.clock()
         now_ms = int(now * 1000)
@@ -156,7 +167,7 @@ class PolicyDecisionPoint:
                 pending.append(item)
         if pending and policy is not None:
             self._evaluate(pending, policy)
-        self._conclude(items, policy, channel, now, authenticate)
+        self._conclude(items, policy, channel, now, grants)
 
     def _screen(
         self, item: _Item, policy: ZeroTrustPolicy | None, now: float, now_ms: int, authenticate: bool
@@ -253,6 +264,7 @@ class PolicyDecisionPoint:
     ) -> None:
         version = policy.version if policy else ""
         now_ms = int(now * 1000)
+        stamp = iso(now)
         with self._lock:
             for item in items:
                 self._seq += 1
@@ -291,7 +303,7 @@ class PolicyDecisionPoint:
                     DecisionRecord(
                         decision_id=decision_id,
                         seq=self._seq,
-                        ts=iso(now),
+                        ts=stamp,
                         request={
                             "request_id": item.request_id,
                             "subject": req.subject if req else None,
@@ -310,7 +322,11 @@ class PolicyDecisionPoint:
                     )
                 )
                 self.by_code[item.code] += 1
-                self._decisions.labels(decision=str(decision).lower(), code=item.code).inc()
+                child = self._decision_children.get((decision, item.code))
+                if child is None:
+                    child = self._decisions.labels(decision=str(decision).lower(), code=item.code)
+                    self._decision_children[(decision, item.code)] = child
+                child.inc()
                 if item.code == "malformed":
                     self.metrics.error("malformed_request")
 

@@ -133,6 +133,11 @@ class PdpXapp:
             port=self.http_port,
         )
         self._inbox: queue.SimpleQueue[tuple[bytes, Any]] = queue.SimpleQueue()
+        self._batch_sizes = self.metrics.histogram(
+            "twinric_pdp_batch_size",
+            "Requests decided together (one Cedar call)",
+            (1, 2, 4, 8, 16, 32, 64, 128, 256),
+        )
         self._stopping = threading.Event()
         self._rate = 0.0
         self.xapp: Any = None
@@ -192,6 +197,7 @@ class PdpXapp:
                     batch.append(inbox.get_nowait())
                 except queue.Empty:
                     break
+            self._batch_sizes.observe(len(batch))
             try:
                 answers = self.pdp.decide_payloads([payload for payload, _ in batch], "rmr")
             except Exception:
