@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ricproto import access, identity, trust
+from ricproto import access, identity
 from xapps.common.metrics import XappMetrics
 from xapps.pdp.decision_log import DecisionLog
 from xapps.pdp.decision_point import PolicyDecisionPoint
@@ -21,19 +21,7 @@ HERE = str(Path(__file__).resolve().parent)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-XAPP = "twinric-control"
-SUBJECT = f"xapp:{XAPP}"
-MEID = "gnb_001_001_000001"
-CELL = f"e2node:{MEID}/cell:32769"
-
-
-def set_trust(
-    client, subject: str, score: float, *, ttl_s: float | None = None, ts: str | None = None
-) -> None:
-    client.set(
-        trust.key(subject), trust.encode_record(trust.make_record(subject, score, "test", ttl_s=ttl_s, ts=ts))
-    )
-    client.publish(trust.UPDATES_CHANNEL, subject)
+from pdp_fixtures import CELL, MEID, SUBJECT, XAPP, set_trust  # noqa: E402
 
 
 @dataclass

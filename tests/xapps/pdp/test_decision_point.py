@@ -7,7 +7,7 @@ import json
 import time
 from dataclasses import replace
 
-from conftest import CELL, MEID, SUBJECT, set_trust
+from pdp_fixtures import CELL, MEID, SUBJECT, set_trust
 
 from ricproto import access, grant, identity
 from twinric.processes import wait_until

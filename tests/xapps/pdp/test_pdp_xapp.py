@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import CELL, MEID, SUBJECT, XAPP, set_trust
+from pdp_fixtures import CELL, MEID, SUBJECT, XAPP, set_trust
 from pdp_process import RmrPeer, start_pdp
 
 from ricproto import access, identity, mtypes

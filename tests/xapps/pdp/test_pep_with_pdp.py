@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 
-from conftest import CELL, MEID, SUBJECT, set_trust
+from pdp_fixtures import CELL, MEID, SUBJECT, set_trust
 from pdp_process import RmrPeer, start_pdp
 
 from ricproto import mtypes
