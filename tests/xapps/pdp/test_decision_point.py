@@ -157,3 +157,11 @@ def test_grants_are_reused_until_a_revocation(pdp):
     assert c.permitted and c.grant != a.grant
     quota = pdp.ask(pdp.signed("rc.slice_quota", f"e2node:{MEID}/cell:32769/slice:1-1", rid="q"))
     assert quota.permitted and quota.grant != c.grant  # another action, another grant
+
+
+def test_an_unreadable_trust_record_counts_as_missing(pdp):
+    pdp.client.set(f"{{twinric-trust}},{SUBJECT}", b"{not a record")
+    pdp.client.publish("twinric-trust:updates", SUBJECT)
+    assert wait_until(lambda: pdp.trust.get(SUBJECT) is None, 5)
+    assert code(pdp.ask(pdp.signed(rid="u"))) == "trust_missing"
+    assert pdp.point.metrics.error_count("trust_record_invalid") >= 1
