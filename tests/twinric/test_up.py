@@ -78,6 +78,17 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         assert out.returncode == 0, out.stderr
         assert wait_until(lambda: status()["a1_policies_enforced"] == 2, 20), status()  # + the zero-trust one
 
+        # the operator distrusts the control xApp: the PDP revokes, the PEP drops its cached permits,
+        # and no control reaches the RAN any more
+        out = _twinric("pdp", "trust", "set", "xapp:twinric-control", "0.1", "--run-dir", str(run_dir),
+                       env=env)
+        assert out.returncode == 0, out.stderr
+        assert wait_until(lambda: status()["pdp"]["deny_reasons"].get("forbidden", 0) > 0, 20), status()
+        time.sleep(1.0)  # controls already in flight
+        frozen = status()["controls"]
+        time.sleep(2.0)
+        assert status()["controls"] == frozen
+
         proc.send_signal(signal.SIGTERM)
         stdout, _ = proc.communicate(timeout=60)
     finally:

@@ -34,7 +34,7 @@ class PepDecision:
     decision_id: str = ""
 
 
-_NO_GRANT = (b"", 0)  # (grant bytes, expires at, monotonic s)
+_NO_GRANT = (b"", 0.0)  # (grant bytes, when it expires in time.monotonic() seconds)
 
 
 class _Waiter:

@@ -46,7 +46,8 @@ class RevocationWatch:
         self.clock = clock
         self._lock = threading.Lock()
         self._live: dict[str, tuple[float, float]] = {}  # subject -> (highest threshold, permits live until)
-        self.sent: list[access.AccessRevocation] = []
+        self.sent: list[access.AccessRevocation] = []  # the last 100
+        self.total = 0
         self._count = metrics.counter("twinric_pdp_revocations", "Revocations sent to the PEPs", ("reason",))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -102,6 +103,7 @@ class RevocationWatch:
             self.metrics.error("revocation_not_sent")
         self.sent.append(rev)
         del self.sent[:-100]
+        self.total += 1
         self._count.labels(reason=kind).inc()
         log.warning("revoked %s: %s (%s)", subject, reason, "sent" if sent else "NOT sent: no route")
         return rev

@@ -226,7 +226,7 @@ class PdpXapp:
             "policy_instance": policy.instance_id if policy else None,
             "trust_subjects": len(self.trust.subjects()),
             "xapp_keys": self.keys.names(),
-            "revocations": len(self.revocations.sent),
+            "revocations": self.revocations.total,
             "refused_instances": dict(self.a1.last_error),
             "decision_log_pending": self.decision_log.pending,
         }
