@@ -336,8 +336,6 @@ def revocation_covers(revoked: str, subject: str, resource: str) -> bool:
     """Does a revocation of ``revoked`` touch a permit of ``subject`` on ``resource``?
 
     The subject itself, or the thing acted on: ``e2node:X`` covers every resource under
-    ``e2node:X/...``; a UE covers resources that name it.
+    ``e2node:X/...``; a UE covers resources that name it (a path segment of the resource).
     """
-    if revoked == subject or revoked == resource:
-        return True
-    return resource.startswith(revoked + "/") or f"/{revoked}" in resource
+    return revoked == subject or revoked in resource.split("/")

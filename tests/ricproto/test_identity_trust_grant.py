@@ -80,6 +80,9 @@ def test_revocations_round_trip_and_verify():
         access.decode_revocation(b'{"revocation_id":"v","subject":"s","issued":-5}')
     assert access.revocation_covers("e2node:g", "xapp:a", "e2node:g/cell:1")
     assert access.revocation_covers("xapp:a", "xapp:a", "e2node:h/cell:1")
+    assert access.revocation_covers("ue:5", "xapp:a", "e2node:h/ue:5") and not access.revocation_covers(
+        "ue:5", "xapp:a", "e2node:h/ue:55"
+    )
     assert not access.revocation_covers("e2node:g", "xapp:a", "e2node:gg/cell:1")
     assert access.salvage_request_id(b'{"request_id":"q","subject":3}') == "q"
     assert access.salvage_request_id(b"[1]") is None

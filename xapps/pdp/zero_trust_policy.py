@@ -71,8 +71,9 @@ class ZeroTrustPolicy:
         return self.thresholds.get(resource_class, self.thresholds["default"])
 
     def min_trust_milli(self, resource_class: str) -> int:
-        """The class's threshold in thousandths, as the Cedar context carries it (rounded up)."""
-        return -int(-self.threshold(resource_class) * 1000 // 1)
+        """The class's threshold in thousandths, as the Cedar context carries it; rounded like the trust
+        scores are (``trust_view.trust_milli``), so a score equal to the threshold passes it."""
+        return round(self.threshold(resource_class) * 1000)
 
     def describe(self) -> dict[str, Any]:
         return {

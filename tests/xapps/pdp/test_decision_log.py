@@ -32,7 +32,7 @@ def test_the_file_rotates_by_size_and_keeps_every_record_in_order(tmp_path):
     for batch in range(10):  # a batch is written whole into one file: rotation happens between batches
         for i in range(20 * batch + 1, 20 * batch + 21):
             log.record(rec(i))
-        assert log.flush()
+        assert log.flush(30)
     log.stop()
     files = sorted(
         tmp_path.glob("decisions.jsonl*"), key=lambda p: -int(p.suffix[1:]) if p.suffix[1:].isdigit() else 0

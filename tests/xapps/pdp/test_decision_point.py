@@ -127,7 +127,7 @@ def test_every_decision_is_logged_in_order_with_its_inputs(pdp, tmp_path):
     payloads = [pdp.signed(rid=f"r{i}") for i in range(20)] + [b"{bad"]
     answers = pdp.point.decide_payloads(payloads)
     ids = [access.decode_response(a).decision_id for a in answers if a is not None]
-    assert pdp.log.flush()
+    assert pdp.log.flush(30)
     stream = [json.loads(f[b"d"]) for _, f in pdp.client.xrange("twinric:pdp:decisions")]
     lines = [json.loads(line) for line in (tmp_path / "decisions.jsonl").read_text().splitlines()]
     assert stream == lines and len(stream) == 21
@@ -165,3 +165,13 @@ def test_an_unreadable_trust_record_counts_as_missing(pdp):
     assert wait_until(lambda: pdp.trust.get(SUBJECT) is None, 5)
     assert code(pdp.ask(pdp.signed(rid="u"))) == "trust_missing"
     assert pdp.point.metrics.error_count("trust_record_invalid") >= 1
+
+
+def test_a_score_equal_to_the_threshold_passes(pdp):
+    body = default_policy_body()
+    body["trust_thresholds"] = {"default": 0.57, "cell": 0.057 * 10}  # 0.5700000000000001
+    pdp.point.set_policy(parse_policy(body, "edge"))
+    set_trust(pdp.client, SUBJECT, 0.57)
+    set_trust(pdp.client, f"e2node:{MEID}", 0.57)
+    assert wait_until(lambda: pdp.trust.get(f"e2node:{MEID}").score == 0.57, 5)
+    assert pdp.ask(pdp.signed(rid="eq")).permitted
