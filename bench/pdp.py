@@ -218,6 +218,14 @@ def main() -> None:
                 progress,
                 "Ed25519 verify",
             )
+            batched = [
+                access.encode_request(r)
+                for r in sign_all(request_pool(n_lat // 2, rng), keys, progress, "signing")
+            ]
+            t_batch = time.perf_counter()
+            for i in range(0, len(batched), 64):
+                point.decide_payloads(batched[i : i + 64], "bench")
+            batch_per_s = len(batched) / (time.perf_counter() - t_batch)
             dlog.flush(30)
 
             # --- the PDP xApp as a process, over RMR ---------------------------------------------------
@@ -350,6 +358,7 @@ def main() -> None:
         "pdp_with_signature_check_p99_us": pct(full_us, 99),
         "overhead_ratio_with_signature_check": round(pct(full_us, 50) / cedar_p50, 3),
         "ed25519_verify_p50_us": pct(verify_us, 50),
+        "in_process_batch64_decisions_per_s": round(batch_per_s, 1),
         "rmr_permitted": permits,
         "rmr_requests": len(rmr_us),
         "cedar_allowed_of_first_200": int(allowed),
