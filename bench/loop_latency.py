@@ -4,11 +4,12 @@ Runs the stack exactly as ``twinric up --scenario medium`` builds it (``twinric.
 as rtmgr, e2term, submgr, the A1 mediator, e2sim at real time with 21 cells on 7 E2 nodes reporting
 every 100 ms, the control xApp; a private Redis), with what the box lacks added on top:
 
-* a PDP peer: an RMR endpoint registered with appmgr (rx TWINRIC_ACCESS_REQ), so rtmgr routes the
-  xApp's access requests to it; it permits with a 60 s TTL, as a PDP would allow;
+* the zero-trust PDP xApp as ``twinric up`` runs it (the default policy over A1, the operator's default
+  trust, the control xApp's PEP signing its requests, e2term forwarding only granted controls), so
+  the figures include asking the PDP on a cache miss and signing each control's grant proof;
 * a twin stand-in on HTTP that answers planning requests at once (so the planning figure is the
   xApp's own overhead of asking, not a planner's search time);
-* the control xApp told of both through ``StackOptions.control_overrides`` (``twin_url``, PEP on),
+* the control xApp told of the twin through ``StackOptions.control_overrides`` (``twin_url``),
   a promoted MLP snapshot (numpy, 210-64-64-190) in Redis and an A1 policy through the mediator's
   REST API: Boltzmann exploration, planning off (phase 1), then ``planner_budget_ms`` = 50 (phase 2).
 
@@ -45,10 +46,10 @@ from rich.progress import Progress
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ricproto import access, mtypes  # noqa: E402
+from ricproto import mtypes  # noqa: E402
 from ricproto.policy_snapshot import encode_snapshot, random_snapshot, snapshot_key, version_key  # noqa: E402
-from ricproto.rmr import RmrContext  # noqa: E402
 from ricproto.transition import decode_transition, stream_key  # noqa: E402
+from twinric import pdp_cmd, pdp_stack  # noqa: E402
 from twinric.local_stack import (  # noqa: E402
     HOST,
     PLATFORM_ROLES,
@@ -66,67 +67,8 @@ from twinric.redis_server import PrivateRedis  # noqa: E402
 from twinric.stack import Stack  # noqa: E402
 from twinric.up_cmd import create_policy_type  # noqa: E402
 
-PDP_NAME = "bench-pdp"
 POLICY_INSTANCE = "bench"
 console = Console(stderr=True)
-
-
-class PdpPeer:
-    """A PDP on RMR that permits everything (TTL 60 s); registered with appmgr like an xApp would be."""
-
-    def __init__(self) -> None:
-        self.rtg_port = free_port()
-        self.ctx = RmrContext(free_port(), src_id=HOST, bind_host=HOST, seed_rt="", rtg_port=self.rtg_port)
-        self.endpoint = f"{HOST}:{self.ctx.port}"
-        self.answered = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            m = self.ctx.receive(0.2)
-            if m is None or m.mtype != mtypes.TWINRIC_ACCESS_REQ:
-                continue
-            req = access.decode_request(m.payload)
-            resp = access.AccessResponse(req.request_id, access.Decision.PERMIT, "bench", 60.0)
-            self.ctx.rts(m, access.encode_response(resp), mtypes.TWINRIC_ACCESS_RESP)
-            self.answered += 1
-
-    def register(self, appmgr_url: str) -> None:
-        """Register so rtmgr routes the xApp's access requests here (and pushes tables to ``rtg_port``)."""
-        descriptor = {
-            "name": PDP_NAME,
-            "version": "0.0.0",
-            "messaging": {
-                "ports": [
-                    {
-                        "name": "rmrdata",
-                        "port": self.ctx.port,
-                        "rxMessages": ["TWINRIC_ACCESS_REQ"],
-                        "txMessages": ["TWINRIC_ACCESS_RESP"],
-                    },
-                    {"name": "rmrroute", "port": self.rtg_port},
-                ]
-            },
-        }
-        body = {
-            "appName": PDP_NAME,
-            "appVersion": "0.0.0",
-            "configPath": "",
-            "appInstanceName": PDP_NAME,
-            "httpEndpoint": "",
-            "rmrEndpoint": self.endpoint,
-            "config": json.dumps(descriptor),
-        }
-        resp = httpx.post(f"{appmgr_url}/ric/v1/register", json=body, timeout=5)
-        if resp.status_code != 201:
-            raise RuntimeError(f"appmgr refused the PDP peer: {resp.status_code} {resp.text}")
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.ctx.close()
 
 
 class InstantTwin:
@@ -191,7 +133,7 @@ def wait(seconds: float, label: str) -> None:
 
 
 def wait_for_routes(appmgr_url: str, prefixes: list[str], timeout: float = 30) -> None:
-    """Until rtmgr's table routes A1 requests to the xApp and its access requests to the PDP peer
+    """Until rtmgr's table routes A1 requests to the xApp and its access requests to the PDP
     (a policy PUT before that is not delivered: the mediator has no route yet)."""
 
     def routed() -> bool:
@@ -236,11 +178,9 @@ def main() -> None:
     ports = allocate_ports(roles, free=True)
     server = PrivateRedis().start()
     client = redis.Redis.from_url(server.url)
-    pdp: PdpPeer | None = None
     twin: InstantTwin | None = None
     stack: Stack | None = None
     try:
-        pdp = PdpPeer()
         ran = ran_controls(args.scenario)  # what `up` writes into the xApp's descriptor
         n_cells, n_slices = len(ran["cells"]), len(ran["slices"])
         n_feat, n_actions = 4 + 2 * n_slices, 1 + n_cells * 3 + n_cells * n_slices * 2
@@ -248,7 +188,7 @@ def main() -> None:
         options = StackOptions(
             scenario=args.scenario,
             log_level=args.log_level,
-            control_overrides={"twin_url": twin.url, "pep": {"enabled": True}, "snapshot_poll_s": 0.2},
+            control_overrides={"twin_url": twin.url, "snapshot_poll_s": 0.2},
         )
         stack = Stack(build_services(ports, server.url, options, run_dir), run_dir)
         descriptor = json.loads((run_dir / "control-config.json").read_text())
@@ -256,12 +196,13 @@ def main() -> None:
         stream = stream_key(instance)
         console.print(
             f"[bold]loop latency[/]: twinric up --scenario {args.scenario} ({n_cells} cells) "
-            f"+ PDP peer + twin stand-in; logs in {run_dir}"
+            f"+ the PDP + a twin stand-in; logs in {run_dir}"
         )
         with console.status("starting the stack"):
+            pdp_stack.write_default_trust(server.url, pdp_stack.default_trust_subjects(ran))
             stack.start(extra_state={"urls": urls(ports), "redis_url": server.url, "scenario": args.scenario})
             create_policy_type(urls(ports)["a1"], control_policy_type())
-            pdp.register(urls(ports)["appmgr"])
+            pdp_stack.put_default_policy(urls(ports)["a1"], urls(ports)["appmgr"])
             wait_for_routes(
                 urls(ports)["appmgr"],
                 [
@@ -274,8 +215,11 @@ def main() -> None:
             client.set(version_key(instance), snap.version)
             base = {"exploration": {"kind": "boltzmann", "temperature": 1.0}, "cell_load_limit": 0.95}
             put_policy(urls(ports)["a1"], ports["control-http"], {**base, "planner_budget_ms": 0})
-            if not wait_until(lambda: pdp.answered > 0 and client.exists(stream), 60):
-                raise RuntimeError(f"no permitted control yet (PDP answers {pdp.answered}); see {run_dir}")
+            def permits() -> int:
+                return (pdp_cmd.pdp_status(urls(ports)["pdp"]) or {}).get("permits", 0)
+
+            if not wait_until(lambda: permits() > 0 and client.exists(stream), 60):
+                raise RuntimeError(f"no permitted control yet (PDP permits {permits()}); see {run_dir}")
         wait(args.warmup, "warm-up")  # every node subscribed, the PDP cache warm
         off, off_decision, steps_off = run_phase(client, stream, args.seconds, "planning off")
         put_policy(urls(ports)["a1"], ports["control-http"], {**base, "planner_budget_ms": 50})
@@ -286,8 +230,6 @@ def main() -> None:
     finally:
         if stack is not None:
             stack.stop()
-        if pdp is not None:
-            pdp.close()
         if twin is not None:
             twin.stop()
         server.stop()

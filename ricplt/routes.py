@@ -18,7 +18,9 @@ What is generated (see ``osc.md`` section 4):
 * per declared policy type: ``mse|20010|<type>|<xApp>`` (several xApps of one type all get it);
 * per other rx name: from the xApps that declare it in tx (sender-qualified), else from anyone;
 * per subscription: submgr's answers and E2 termination's indications/control outcomes keyed by the
-  subscription id.
+  subscription id;
+* twinric's own: the zero-trust PDP's revocations (``TWINRIC_ACCESS_REVOKE``, from the xApps that send
+  it) also go to every E2 termination, which enforces the PDP's grants in front of the RAN.
 
 Entries with the same (mtype, senders, sub_id) are merged into ``;`` groups, so every receiver gets
 a copy (RMR fan-out), which is how several handlers of one policy type each get the request.
@@ -226,6 +228,10 @@ def generate_route_table(
             mtype = _resolve(name, xapp.name, warnings)
             if mtype is not None:
                 tx_by_mtype.setdefault(mtype, []).append(xapp.endpoint)
+
+    for sender in tx_by_mtype.get(mtypes.TWINRIC_ACCESS_REVOKE, []):
+        for e2term in platform.e2term:
+            b.add(mtypes.TWINRIC_ACCESS_REVOKE, e2term, senders=[sender])
 
     for xapp in ordered:
         ep = xapp.endpoint

@@ -64,9 +64,14 @@ A1_POLICY_REQ = 20010
 A1_POLICY_RESP = 20011
 A1_POLICY_QUERY = 20012
 
-# twinric's own: zero-trust access requests between a PEP (in an xApp) and the PDP xApp
+# twinric's own: zero-trust access requests between a PEP (in an xApp) and the PDP xApp, and the
+# PDP's revocations to every PEP (xApps and e2term). 30100-30102 collide with no value of RMR 4.9.4's
+# RIC_message_types.h: its application examples stop at 30010 (TS, QP, AD, MC) and resume at 33001
+# (DCAPTERM), its deprecated config types are 100000/100001. In an OSC RIC rtmgr must be told the
+# names (its messagetypes ConfigMap) or given the routes (addrmrroute).
 TWINRIC_ACCESS_REQ = 30100
 TWINRIC_ACCESS_RESP = 30101
+TWINRIC_ACCESS_REVOKE = 30102
 
 
 def by_value() -> dict[int, str]:

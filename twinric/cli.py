@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ricproto import mdclog
 from twinric.a1_cmd import a1_app
+from twinric.pdp_cmd import pdp_app
 from twinric.rmr_cmd import rmr_app
 from twinric.up_cmd import status, up
 from twinric.xapp_cmd import xapp_app
@@ -27,6 +28,7 @@ app.command()(up)
 app.command()(status)
 app.add_typer(rmr_app, name="rmr")
 app.add_typer(xapp_app, name="xapp")
+app.add_typer(pdp_app, name="pdp")
 
 
 @app.callback()

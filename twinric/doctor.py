@@ -114,7 +114,7 @@ def check_torch() -> dict[str, Any]:
 
 def check_packages() -> dict[str, Any]:
     names = ["ricxappframe", "ricsdl", "redis", "hiredis", "protobuf", "asn1tools", "pycrate", "numpy",
-             "gymnasium", "fastapi", "uvicorn"]
+             "gymnasium", "fastapi", "uvicorn", "cedarpy", "cryptography"]
     versions: dict[str, str | None] = {}
     for name in names:
         try:

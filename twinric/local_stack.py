@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from twinric import pdp_stack
 from twinric.stack import Service
 
 HOST = "127.0.0.1"
@@ -25,7 +26,7 @@ PLATFORM_ROLES = [
     "a1-http", "a1-rmr", "a1-rtg",
     "e2mgr-http", "e2mgr-rmr", "e2mgr-rtg", "absent-http",
 ]
-XAPP_ROLES = ["control-http", "control-rmr", "control-rtg"]
+XAPP_ROLES = ["control-http", "control-rmr", "control-rtg", "pdp-http", "pdp-rmr", "pdp-rtg"]
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,15 @@ class StackOptions:
     # is merged key by key): how a bench or a lab adds what the box lacks, e.g. ``{"twin_url": URL,
     # "pep": {"enabled": True}}`` with its own twin and PDP. None (``twinric up``) changes nothing.
     control_overrides: Mapping[str, Any] | None = None
+    # RMR senders (src patterns) whose RIC controls e2term forwards without a PDP grant: third-party
+    # xApps run in the box that know nothing of the zero-trust PDP (``--allow-ungranted``).
+    allow_ungranted: tuple[str, ...] = ()
 
 
 def available_xapps() -> list[str]:
     """The xApps that exist in this installation (``xapps.<name>`` runnable with ``-m``)."""
-    return [name for name in ("control",) if importlib.util.find_spec(f"xapps.{name}.__main__") is not None]
+    names = ("control", "pdp")
+    return [name for name in names if importlib.util.find_spec(f"xapps.{name}.__main__") is not None]
 
 
 def ran_controls(scenario: str, n_neighbours: int = 3, report_period_ms: int = 100) -> dict[str, Any]:
@@ -75,12 +80,13 @@ def ran_controls(scenario: str, n_neighbours: int = 3, report_period_ms: int = 1
 
 
 def control_xapp_config(scenario: str, run_dir: Path, overrides: Mapping[str, Any] | None = None,
-                        rtg_port: int | None = None) -> Path:
+                        rtg_port: int | None = None, zero_trust: Mapping[str, Any] | None = None) -> Path:
     """The control xApp's descriptor with this run's RAN inventory; written into the run directory.
 
     ``overrides`` (see ``StackOptions.control_overrides``) is merged over ``controls`` last;
     ``rtg_port`` replaces the ``rmrroute`` port, which appmgr reads from the registered descriptor to
-    know where to push route tables (the xApp listens where ``RMR_RTG_SVC`` says, not on 4561)."""
+    know where to push route tables (the xApp listens where ``RMR_RTG_SVC`` says, not on 4561);
+    ``zero_trust`` (``pdp_stack.control_overrides``) gives it its identity and turns its PEP on."""
     import xapps.control
 
     descriptor = json.loads((Path(xapps.control.__file__).parent / "config-file.json").read_text())
@@ -90,9 +96,11 @@ def control_xapp_config(scenario: str, run_dir: Path, overrides: Mapping[str, An
                 port["port"] = rtg_port
     controls = descriptor["controls"]
     controls["ran"] = {**controls.get("ran", {}), **ran_controls(scenario)}
-    # There is no PDP xApp in the box yet: with the PEP on, an unreachable PDP would deny every control.
-    controls.setdefault("pep", {})["enabled"] = False
-    controls["twin_url"] = None  # nor a twin sidecar: the xApp runs its degraded modes
+    # Without the PDP in the box the PEP stays off: an unreachable PDP would deny every control.
+    controls.setdefault("pep", {}).update(enabled=False, pdp_public_key=None)
+    controls["identity"] = {"key_file": None}
+    controls["twin_url"] = None  # no twin sidecar: the xApp runs its degraded modes
+    _merge(controls, zero_trust or {})
     _merge(controls, overrides or {})
     path = run_dir / "control-config.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,12 +167,20 @@ def build_services(ports: dict[str, int], redis_url: str, options: StackOptions,
     if options.seed is not None:
         e2sim += ["--seed", str(options.seed)]
     services.append(Service("e2sim", e2sim))
+    zero_trust = None
+    if run_dir is not None and "pdp" in available_xapps():
+        ids = pdp_stack.provision_identities(run_dir, [pdp_stack.CONTROL_NAME])
+        e2term = next(s for s in services if s.name == "e2term")
+        e2term.argv.extend(pdp_stack.e2term_args(ids, options.allow_ungranted))  # it enforces PDP grants
+        services.append(pdp_stack.pdp_service(ports, redis_url, options.log_level, run_dir, ids))
+        zero_trust = pdp_stack.control_overrides(ids)
     if run_dir is not None and "control" in available_xapps():
-        services.append(_control_service(ports, redis_url, options, run_dir))
+        services.append(_control_service(ports, redis_url, options, run_dir, zero_trust))
     return services
 
 
-def _control_service(ports: dict[str, int], redis_url: str, options: StackOptions, run_dir: Path) -> Service:
+def _control_service(ports: dict[str, int], redis_url: str, options: StackOptions, run_dir: Path,
+                     zero_trust: Mapping[str, Any] | None = None) -> Service:
     p = ports
     run_dir.mkdir(parents=True, exist_ok=True)
     # RMRXapp waits for a first table (appmgr pushes the real one after registration); like the
@@ -175,7 +191,7 @@ def _control_service(ports: dict[str, int], redis_url: str, options: StackOption
                     f"mse|20012|-1|{a1}\nnewrt|end\n")
     env = {
         "CONFIG_FILE": str(control_xapp_config(options.scenario, run_dir, options.control_overrides,
-                                               rtg_port=p["control-rtg"])),
+                                               rtg_port=p["control-rtg"], zero_trust=zero_trust)),
         "TWINRIC_RMR_PORT": str(p["control-rmr"]),
         "TWINRIC_HTTP_PORT": str(p["control-http"]),
         "TWINRIC_HTTP_HOST": HOST,
@@ -205,4 +221,6 @@ def urls(ports: dict[str, int]) -> dict[str, str]:
     }
     if "e2mgr-http" in ports:
         out["e2mgr"] = f"http://{HOST}:{ports['e2mgr-http']}"
+    if "pdp-http" in ports:
+        out["pdp"] = f"http://{HOST}:{ports['pdp-http']}"
     return out

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from twinric import pdp_cmd, pdp_stack
 from twinric.box_service_map import box_environment, write_platform_map
 from twinric.local_stack import (
     PLATFORM_ROLES,
@@ -25,6 +26,7 @@ from twinric.local_stack import (
     available_xapps,
     build_services,
     control_policy_type,
+    ran_controls,
     urls,
 )
 from twinric.ports import allocate_ports, port_is_free
@@ -50,6 +52,10 @@ def up(
     xapp: Annotated[list[str] | None, typer.Option(
         "--xapp", help="also run your own xApp: the arguments of `twinric xapp run` as one string, e.g. "
                        "--xapp '--descriptor config-file.json -- python my_xapp.py'; repeatable")] = None,
+    allow_ungranted: Annotated[list[str] | None, typer.Option(
+        "--allow-ungranted", help="RMR sender pattern (shell-style, host:port) whose RIC controls e2term "
+                                  "forwards without a PDP grant, e.g. 'service-ricxapp-my-xapp-rmr*' for "
+                                  "your own xApp that does not ask the PDP; repeatable")] = None,
 ) -> None:
     """Run the closed loop locally: Redis, the RIC platform stand-ins, e2sim and every xApp that exists."""
     run_dir = run_dir or default_run_dir()
@@ -74,12 +80,15 @@ def up(
             raise typer.Exit(2) from exc
         redis_url = private.url
 
-    options = StackOptions(scenario=scenario, speed=speed, seed=seed, log_level=log_level)
+    options = StackOptions(scenario=scenario, speed=speed, seed=seed, log_level=log_level,
+                           allow_ungranted=tuple(allow_ungranted or ()))
     # Every process resolves the platform's Kubernetes names through the box's service map.
     write_platform_map(run_dir, ports, redis_url)
     services = [replace(s, env={**s.env, **box_environment(run_dir)})
                 for s in build_services(ports, redis_url, options, run_dir)]
     stack = Stack(services + xapp_services(xapp or [], run_dir), run_dir)
+    if "pdp" in available_xapps():  # the operator's trust defaults, before any PEP asks
+        pdp_stack.write_default_trust(redis_url, pdp_stack.default_trust_subjects(ran_controls(scenario)))
     stopping = {"flag": False}
 
     def request_stop(*_: object) -> None:
@@ -93,6 +102,8 @@ def up(
         stack.start(extra_state={"urls": urls(ports), "redis_url": redis_url, "scenario": scenario})
         if "control" in stack.processes:
             create_policy_type(urls(ports)["a1"], control_policy_type())
+        if "pdp" in stack.processes:
+            pdp_stack.put_default_policy(urls(ports)["a1"], urls(ports)["appmgr"])
         if not as_json:
             console.print(f"twinric up: logs in {run_dir}; A1 at {urls(ports)['a1']}; Ctrl-C stops")
         started = time.monotonic()
@@ -181,6 +192,12 @@ def _table(stack: Stack, summary: LoopSummary, rates: dict[str, float]) -> Table
     table.add_row("indications (/s)", f"{summary.indications} ({rates['indications']:.1f}/s)")
     table.add_row("controls (/s)", f"{summary.controls} ({rates['controls']:.1f}/s)")
     table.add_row("A1 policies enforced", str(summary.a1_policies_enforced))
+    pdp = pdp_cmd.pdp_status(stack.extra_state.get("urls", {}).get("pdp"))
+    if pdp:
+        table.add_row("PDP decisions (/s)", f"{pdp['decisions']} ({pdp['decisions_per_s']:.1f}/s)")
+        denies = ", ".join(f"{k} {v}" for k, v in pdp["deny_reasons"].items())
+        table.add_row("PDP deny reasons", denies or "-")
+        table.add_row("zero-trust policy", str(pdp["policy_version"] or "none (denying)"))
     table.add_row("errors", str(summary.errors))
     return table
 
@@ -191,6 +208,10 @@ def status(
 ) -> None:
     """The state of a `twinric up` running in another terminal."""
     report = read_status(run_dir or default_run_dir())
+    pdp = pdp_cmd.pdp_status(report.get("urls", {}).get("pdp")) if report["running"] else None
+    if pdp is not None:
+        keys = ("decisions", "decisions_per_s", "deny_reasons", "policy_version")
+        report["pdp"] = {k: pdp[k] for k in keys}
     if as_json:
         print(json.dumps(report))
     else:

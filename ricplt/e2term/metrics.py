@@ -23,6 +23,12 @@ class E2TermMetrics:
         self.controls = Counter(
             metric_names.E2_CONTROLS, "RIC control requests forwarded from RMR to E2 nodes", registry=registry
         )
+        self.control_gate = Counter(
+            "twinric_e2term_control_gate",
+            "RIC controls the grant check refused (or let through without a grant), by reason",
+            ["outcome"],
+            registry=registry,
+        )
         self.errors = errors_counter(registry)
 
     def error(self, reason: str) -> None:

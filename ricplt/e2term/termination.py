@@ -9,11 +9,16 @@ Downlink: a thread takes messages from RMR and hands them to the event loop, whi
 12020 and 12040 payloads verbatim on stream 1 of the association named by the meid. The sender of each
 control request is remembered so that its acknowledgement or failure goes back to that xApp alone
 (``control_requesters``); an answer whose sender is unknown is routed as OSC's E2T sends it.
+A RIC control request passes the control gate first (``control_gate.py``: the zero-trust PDP's
+grant); one it refuses never reaches the node and is answered with a RICcontrolFailure (cause misc
+om-intervention: the RIC's operator-set policy stopped it, not the RAN). ``TWINRIC_ACCESS_REVOKE``
+from the PDP updates the gate at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import threading
@@ -21,6 +26,7 @@ from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 
 from ricplt.e2term import procedures
+from ricplt.e2term.control_gate import ControlGate, GateMode, GateVerdict
 from ricplt.e2term.control_requesters import ControlRequesters
 from ricplt.e2term.inventory import NodeInventory
 from ricplt.e2term.metrics import E2TermMetrics
@@ -28,6 +34,7 @@ from ricplt.e2term.uplink import UplinkRoute, uplink_route
 from ricplt.rmr_receiver import receive_until_stopped
 from ricproto import mtypes
 from ricproto.e2ap import (
+    CauseMisc,
     E2APMessage,
     E2CodecError,
     E2nodeConfigurationUpdate,
@@ -78,8 +85,10 @@ class E2Termination:
         metrics: E2TermMetrics,
         ric: GlobalRICID,
         transport: TransportKind,
+        gate: ControlGate | None = None,
     ) -> None:
         self.rmr = rmr
+        self.gate = gate or ControlGate(GateMode.OFF, None)
         self.inventory = inventory
         self.metrics = metrics
         self.ric = ric
@@ -300,17 +309,36 @@ class E2Termination:
         if message.mtype == mtypes.RIC_HEALTH_CHECK_REQ:
             self.rmr.rts(message, b"OK", mtypes.RIC_HEALTH_CHECK_RESP)
             return
+        if message.mtype == mtypes.TWINRIC_ACCESS_REVOKE:
+            applied, what = self.gate.revoke(message.payload)
+            if applied:
+                log.warning("PDP revoked %s: its grants are refused from now on", what)
+            else:
+                self.metrics.error("bad-revocation")
+                log.warning("revocation from %s ignored: %s", message.src, what)
+            return
         if message.mtype not in DOWNLINK:
             self.metrics.error("unexpected-rmr-mtype")
             log.warning("RMR message type %d is not relayed to E2 nodes: dropped", message.mtype)
             return
+        if message.mtype == mtypes.RIC_CONTROL_REQ:
+            verdict = self.gate.check(message)
+            if verdict.code not in ("granted", "gate_off"):
+                self.metrics.control_gate.labels(outcome=verdict.code).inc()
+            if not verdict.forward:
+                self._refuse(message, verdict)
+                return
+            if verdict.code not in ("granted", "gate_off", "allowed_ungranted"):
+                log.warning(  # audit mode: forwarded although the check failed
+                    "control from %s for %s: %s (%s)", message.src, message.meid, verdict.code, verdict.detail
+                )
         association = self.associations.get(message.meid)
         if association is None:
             self.metrics.error("unknown-meid")
             log.warning("RMR %d for unknown or disconnected E2 node %r: dropped", message.mtype, message.meid)
             return
         if message.mtype == mtypes.RIC_CONTROL_REQ:
-            self._remember_requester(message)
+            self._remember_requester(message, verdict.request)
         try:
             await association.conn.send_pdu(message.payload, STREAM_FUNCTIONAL)
         except (E2TransportError, OSError) as exc:
@@ -320,10 +348,33 @@ class E2Termination:
         if message.mtype == mtypes.RIC_CONTROL_REQ:
             self.metrics.controls.inc()
 
-    def _remember_requester(self, message: RmrMessage) -> None:
-        try:
-            request = decode(message.payload)
-        except E2CodecError:
-            return  # forwarded as is: the node answers it with an error indication
+    def _remember_requester(self, message: RmrMessage, request: object | None = None) -> None:
+        """Remember who sent a control; ``request`` is the gate's decoding of it, when the gate ran."""
+        if request is None:
+            try:
+                request = decode(message.payload)
+            except E2CodecError:
+                return  # forwarded as is: the node answers it with an error indication
         if isinstance(request, RICcontrolRequest):
             self.control_requesters.remember(message.meid, request, message)
+
+    def _refuse(self, message: RmrMessage, verdict: GateVerdict) -> None:
+        """Log a refused control and answer its sender with a RICcontrolFailure."""
+        log.warning(
+            "control from %s (%s) for %s refused: %s: %s",
+            message.src, verdict.subject or "no subject", message.meid, verdict.code, verdict.detail,
+        )
+        req = verdict.request
+        if req is None:
+            return  # not a decodable control: there is no request id to answer
+        failure = RICcontrolFailure(req.ricRequestID, req.ranFunctionID, CauseMisc.om_intervention)
+        try:
+            answer = dataclasses.replace(
+                message, mtype=mtypes.RIC_CONTROL_FAILURE, payload=encode(failure), trace=b""
+            )
+            state = self.rmr.rts_msg(answer)
+        except (E2CodecError, OSError) as exc:
+            state = -1
+            log.warning("cannot answer the refused control: %s", exc)
+        if state != RMR_OK:
+            self.metrics.error("rmr-send-failed")

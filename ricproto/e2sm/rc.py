@@ -618,6 +618,21 @@ def parse_control(
     raise E2CodecError("E2SM-RC-ControlHeader", f"control style {key[0]} action {key[1]} is not supported")
 
 
+# What access requests and RAN grants call a control ("rc.<name>"): the PDP's Cedar actions, the control
+# xApp's request kinds and e2term's grant check all use these names.
+CONTROL_ACTION_NAMES = {
+    (STYLE_CONNECTED_MODE_MOBILITY, ACTION_HANDOVER): "handover",
+    (STYLE_RADIO_RESOURCE_ALLOCATION, ACTION_SLICE_PRB_QUOTA): "slice_quota",
+}
+
+
+def control_action(header: bytes) -> str:
+    """``rc.handover``, ``rc.slice_quota`` or ``rc.style<S>.action<A>`` for a RICcontrolHeader's octets."""
+    h = decode_control_header(header)
+    name = CONTROL_ACTION_NAMES.get((h.ric_style_type, h.ric_control_action_id))
+    return f"rc.{name}" if name else f"rc.style{h.ric_style_type}.action{h.ric_control_action_id}"
+
+
 def decode_control(header: bytes, message: bytes) -> HandoverControl | SliceQuotaControl:
     """Decode RICcontrolHeader + RICcontrolMessage octets straight into the typed control."""
     return parse_control(decode_control_header(header), decode_control_message(message))

@@ -270,6 +270,19 @@ def rmr_get_meid(ptr_mbuf: rmr_mbuf_t) -> bytes:
     return ptr_mbuf.contents._meid.encode("utf-8", "surrogateescape")
 
 
+def rmr_set_trace(ptr_mbuf: rmr_mbuf_t, data: bytes, length: int | None = None) -> int:
+    """RMR's ``rmr_set_trace``: the header's trace bytes (ricxappframe 3.2.2 does not wrap it; the C
+    library resizes the buffer to fit, as here). Returns the number of bytes set."""
+    raw = bytes(data[: len(data) if length is None else max(0, length)])
+    ptr_mbuf.contents._trace = raw
+    return len(raw)
+
+
+def rmr_get_trace(ptr_mbuf: rmr_mbuf_t) -> bytes:
+    """The trace bytes of a buffer (RMR's ``rmr_get_trace`` without the caller's destination)."""
+    return bytes(ptr_mbuf.contents._trace)
+
+
 def rmr_get_src(ptr_mbuf: rmr_mbuf_t, dest: Any = None) -> bytes:
     src = ptr_mbuf.contents._src.encode("utf-8", "surrogateescape")
     if dest is not None and hasattr(dest, "value"):

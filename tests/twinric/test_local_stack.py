@@ -19,10 +19,11 @@ def _route_port(descriptor: dict) -> int:
     return next(p["port"] for p in descriptor["messaging"]["ports"] if "route" in p["name"])
 
 
-def test_up_defaults_have_no_pdp_and_no_twin(tmp_path: Path) -> None:
+def test_without_the_pdp_the_pep_is_off_and_there_is_no_twin(tmp_path: Path) -> None:
     descriptor = json.loads(control_xapp_config("small", tmp_path).read_text())
     controls = descriptor["controls"]
     assert controls["pep"]["enabled"] is False and controls["twin_url"] is None
+    assert controls["identity"]["key_file"] is None
     assert len(controls["ran"]["cells"]) == 7
     assert _route_port(descriptor) == 4561  # the descriptor's own, when no local port is given
 
@@ -46,6 +47,32 @@ def test_build_services_passes_overrides_and_the_route_port(tmp_path: Path) -> N
     assert descriptor["controls"]["pep"]["enabled"] is True
     # appmgr pushes route tables to the descriptor's rmrroute port: it must be where the xApp listens
     assert _route_port(descriptor) == ports["control-rtg"] == int(control.env["RMR_RTG_SVC"])
-    plain = next(s for s in build_services(ports, "redis://127.0.0.1:1/0", StackOptions(), tmp_path / "up")
-                 if s.name == "control")
-    assert json.loads(Path(plain.env["CONFIG_FILE"]).read_text())["controls"]["pep"]["enabled"] is False
+
+
+
+def test_up_runs_the_pdp_with_identities_and_e2term_enforcing_grants(tmp_path: Path) -> None:
+    from ricproto import identity
+
+    ports = allocate_ports(PLATFORM_ROLES + XAPP_ROLES)
+    options = StackOptions(allow_ungranted=("127.0.0.1:46*",))
+    services = {s.name: s for s in build_services(ports, "redis://127.0.0.1:1/0", options, tmp_path)}
+    assert list(services)[-2:] == ["pdp", "control"]  # the PDP answers before the first control
+    control = json.loads(Path(services["control"].env["CONFIG_FILE"]).read_text())["controls"]
+    pdp = json.loads(Path(services["pdp"].env["CONFIG_FILE"]).read_text())
+    assert control["pep"]["enabled"] is True
+    xapp_key = identity.load_private_key(control["identity"]["key_file"])
+    ring = identity.KeyRing(pdp["controls"]["identity"]["xapp_keys_dir"])
+    assert ring.names() == ["twinric-control"]  # public keys only, the PDP holds no private key of ours
+    assert ring.raw("twinric-control") == identity.raw_public_key(xapp_key)
+    pdp_key = identity.load_private_key(pdp["controls"]["identity"]["key_file"])
+    pdp_public = identity.load_public_key(control["pep"]["pdp_public_key"])
+    assert identity.raw_public_key(pdp_public) == identity.raw_public_key(pdp_key)
+    argv = services["e2term"].argv
+    assert argv[argv.index("--control-grants") + 1] == "enforce"
+    assert argv[argv.index("--pdp-public-key") + 1] == control["pep"]["pdp_public_key"]
+    assert argv[argv.index("--allow-ungranted") + 1] == "127.0.0.1:46*"
+    assert _route_port(pdp) == ports["pdp-rtg"] == int(services["pdp"].env["RMR_RTG_SVC"])
+    again = {s.name: s for s in build_services(ports, "redis://127.0.0.1:1/0", options, tmp_path)}
+    control_again = json.loads(Path(again["control"].env["CONFIG_FILE"]).read_text())["controls"]
+    assert identity.raw_public_key(identity.load_private_key(control_again["identity"]["key_file"])) == \
+        identity.raw_public_key(xapp_key)  # the identities of a run directory are kept

@@ -47,8 +47,18 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         report = status()
         assert report["running"] is True and all(report["services"].values())
         assert set(report["services"]) == {
-            "appmgr", "e2term", "submgr", "a1mediator", "e2mgr", "absent", "e2sim", "control"}
+            "appmgr", "e2term", "submgr", "a1mediator", "e2mgr", "absent", "e2sim", "pdp", "control"}
         assert report["errors"] == 0
+
+        # zero trust: the default policy is in force, the control xApp's controls were permitted by the
+        # PDP (signed, with grants e2term accepted), every decision is in the log
+        assert report["pdp"]["policy_version"].startswith("twinric-default-1@"), report
+        assert report["pdp"]["decisions"] > 0
+        out = _twinric("pdp", "log", "--run-dir", str(run_dir), "--json", "--limit", "500", env=env)
+        decisions = [json.loads(line) for line in out.stdout.splitlines()]
+        assert any(d["result"] == "PERMIT" and d["request"]["subject"] == "xapp:twinric-control"
+                   for d in decisions), out.stdout[-2000:]
+        assert [d["seq"] for d in decisions] == sorted(d["seq"] for d in decisions)
 
         # appmgr (as rtmgr) learnt which e2term serves each node: the MEID map routes controls by %meid.
         routes = httpx.get(f"{state['urls']['appmgr']}/ric/v1/routes", timeout=5).json()["table"]
@@ -66,7 +76,18 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         policy.write_text(json.dumps({"cell_load_limit": 0.8, "exploration": {"kind": "none"}}))
         out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-1", str(policy), env=env)
         assert out.returncode == 0, out.stderr
-        assert wait_until(lambda: status()["a1_policies_enforced"] == 1, 20), status()
+        assert wait_until(lambda: status()["a1_policies_enforced"] == 2, 20), status()  # + the zero-trust one
+
+        # the operator distrusts the control xApp: the PDP revokes, the PEP drops its cached permits,
+        # and no control reaches the RAN any more
+        out = _twinric("pdp", "trust", "set", "xapp:twinric-control", "0.1", "--run-dir", str(run_dir),
+                       env=env)
+        assert out.returncode == 0, out.stderr
+        assert wait_until(lambda: status()["pdp"]["deny_reasons"].get("forbidden", 0) > 0, 20), status()
+        time.sleep(1.0)  # controls already in flight
+        frozen = status()["controls"]
+        time.sleep(2.0)
+        assert status()["controls"] == frozen
 
         proc.send_signal(signal.SIGTERM)
         stdout, _ = proc.communicate(timeout=60)

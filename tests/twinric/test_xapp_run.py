@@ -72,8 +72,11 @@ def box(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Bo
     run_dir = tmp_path_factory.mktemp("byo") / "run"
     env = dict(os.environ, TWINRIC_REDIS_URL=redis_url)
     benign = f"--name benign -- {PY} {BYO / 'benign_xapp.py'}"
+    # e2term forwards controls only with a PDP grant: the two xApps that control (and know nothing of
+    # twinric's PDP) are let through by the operator's setting, as a user testing their xApp would do
     argv = [PY, "-m", "twinric", "up", "--free-ports", "--run-dir", str(run_dir), "--json", "--for", "1800",
-            "--xapp", benign]
+            "--xapp", benign, "--allow-ungranted", "service-ricxapp-rc-steer-rmr*",
+            "--allow-ungranted", "service-ricxapp-e2ap-helper-rmr*"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True)
     try:

@@ -46,6 +46,18 @@ def load_config(path: Path) -> dict[str, Any]:
     return data
 
 
+def redis_url(ctl: dict[str, Any]) -> str:
+    """SDL's Redis: ``TWINRIC_REDIS_URL``, ``controls.redis_url``, else OSC's ``DBAAS_SERVICE_*``."""
+    explicit = os.environ.get("TWINRIC_REDIS_URL") or ctl.get("redis_url")
+    if explicit:
+        return str(explicit)
+    host = os.environ.get("DBAAS_SERVICE_HOST")
+    if host:
+        port = os.environ.get("DBAAS_SERVICE_PORT", "6379").split(",")[0]
+        return f"redis://{host.split(',')[0]}:{port}/0"
+    return "redis://127.0.0.1:6379/0"
+
+
 def controls(config: dict[str, Any]) -> dict[str, Any]:
     value = config.get("controls", {})
     return value if isinstance(value, dict) else {}

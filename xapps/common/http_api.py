@@ -10,11 +10,11 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from xapps.common.health import HealthState
@@ -29,8 +29,20 @@ def create_app(
     config: Callable[[], dict[str, Any]],
     metrics: XappMetrics,
     on_subscription_notification: Callable[[Any], None] | None = None,
+    *,
+    routers: Sequence[APIRouter] = (),
+    title: str = "twinric xApp",
+    openapi: bool = False,
 ) -> FastAPI:
-    app = FastAPI(title="twinric xApp", docs_url=None, redoc_url=None, openapi_url=None)
+    """The common endpoints, plus the xApp's own ``routers`` (documented at /docs with ``openapi``)."""
+    app = FastAPI(
+        title=title,
+        docs_url="/docs" if openapi else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if openapi else None,
+    )
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/ric/v1/health/alive")
     def alive() -> Response:

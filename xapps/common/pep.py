@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ricproto import access, mtypes
+from ricproto import access, grant, identity, mtypes
 from xapps.common.metrics import XappMetrics
 
 log = logging.getLogger("xapps.common.pep")
@@ -30,6 +30,11 @@ class PepDecision:
     permitted: bool
     reason: str
     cause: str  # "pdp" | "cache" | "pdp_unreachable"
+    grant: bytes | None = None  # the RAN grant of a PERMIT (ricproto.grant bytes)
+    decision_id: str = ""
+
+
+_NO_GRANT = (b"", 0.0)  # (grant bytes, when it expires in time.monotonic() seconds)
 
 
 class _Waiter:
@@ -51,15 +56,22 @@ class PepClient:
         fail_open: bool = False,
         max_cache: int = 10_000,
         refresh_fraction: float = 0.2,
+        signing_key: identity.Ed25519PrivateKey | None = None,
+        pdp_public_key: identity.Ed25519PublicKey | None = None,
     ) -> None:
         self.subject = subject
+        self.signing_key = signing_key
+        self.pdp_public_key = pdp_public_key
         self.send = send
         self.metrics = metrics
         self.timeout_s = timeout_s
         self.fail_open = fail_open
         self.max_cache = max_cache
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, str, str], tuple[float, access.AccessResponse, float]] = {}
+        # key -> (expires at, response, ttl, (grant bytes, grant expires at)); times are monotonic s
+        self._cache: dict[
+            tuple[str, str, str], tuple[float, access.AccessResponse, float, tuple[bytes, float]]
+        ] = {}
         self._pending: dict[str, _Waiter] = {}
         self._refreshes: dict[str, tuple[tuple[str, str, str], float]] = {}  # request id -> (key, sent at)
         self._refreshing: set[tuple[str, str, str]] = set()
@@ -67,6 +79,7 @@ class PepClient:
         self._decisions = metrics.counter(
             "twinric_pep_decisions", "PEP decisions by outcome and cause", ("decision", "cause")
         )
+        self._revocations = metrics.counter("twinric_pep_revocations", "PDP revocations obeyed")
         self.last_unreachable = 0.0
 
     def check(
@@ -77,19 +90,24 @@ class PepClient:
         with self._lock:
             hit = self._cache.get(key)
             refresh = False
-            if hit is not None and hit[0] > now:
-                expires, resp, ttl = hit
+            # a permit whose grant has run out is no use for a control: ask again
+            if hit is not None and (hit[0] <= now or (hit[3][0] and hit[3][1] <= now)):
+                hit = None
+            if hit is not None:
+                expires, resp, ttl, (grant_bytes, _) = hit
                 # refresh ahead: ask again before the entry expires, without waiting for the answer,
                 # so a steady loop never pays a PDP round trip for a resource it keeps acting on
                 refresh = expires - now < self.refresh_fraction * ttl and key not in self._refreshing
                 if refresh:
                     self._refreshing.add(key)
-        if hit is not None and hit[0] > now:
+        if hit is not None:
             if refresh:
                 self._refresh(key, action, resource, context)
-            return self._count(PepDecision(resp.permitted, resp.reason, "cache"))
+            return self._count(
+                PepDecision(resp.permitted, resp.reason, "cache", grant_bytes or None, resp.decision_id)
+            )
         request_id = uuid.uuid4().hex
-        req = access.AccessRequest(request_id, self.subject, action, resource, dict(context or {}))
+        req = self._request(request_id, action, resource, context)
         waiter = _Waiter()
         with self._lock:
             self._pending[request_id] = waiter
@@ -114,18 +132,44 @@ class PepClient:
             )
             return self._count(PepDecision(self.fail_open, f"PDP unreachable: {why}", "pdp_unreachable"))
         resp = waiter.response
-        self._store(key, resp, now)
-        return self._count(PepDecision(resp.permitted, resp.reason, "pdp"))
+        grant_entry = self._store(key, resp, now)
+        return self._count(
+            PepDecision(resp.permitted, resp.reason, "pdp", grant_entry[0] or None, resp.decision_id)
+        )
 
-    def _store(self, key: tuple[str, str, str], resp: access.AccessResponse, asked_at: float) -> None:
+    def _request(
+        self, request_id: str, action: str, resource: str, context: dict[str, access.ContextValue] | None
+    ) -> access.AccessRequest:
+        req = access.AccessRequest(request_id, self.subject, action, resource, dict(context or {}))
+        return access.sign_request(req, self.signing_key) if self.signing_key is not None else req
+
+    def _grant(self, resp: access.AccessResponse, asked_at: float) -> tuple[bytes, float]:
+        """The response's grant and when it runs out (monotonic s); a malformed grant is dropped."""
+        if not resp.grant or not resp.permitted:
+            return _NO_GRANT
+        try:
+            raw = identity.b64decode(resp.grant)
+            g = grant.decode_grant(raw)
+        except (identity.IdentityError, grant.GrantError) as exc:
+            self.metrics.error("pdp_bad_grant")
+            log.error("grant in PDP answer %s unusable: %s", resp.request_id, exc)
+            return _NO_GRANT
+        # the grant's own clock is the PDP's wall clock: map its remaining life onto ours
+        return raw, asked_at + max(0.0, g.expires_ms / 1000.0 - time.time())
+
+    def _store(
+        self, key: tuple[str, str, str], resp: access.AccessResponse, asked_at: float
+    ) -> tuple[bytes, float]:
+        grant_entry = self._grant(resp, asked_at)
         with self._lock:
             self._refreshing.discard(key)
             if resp.ttl_s <= 0:
                 self._cache.pop(key, None)
-                return
+                return grant_entry
             if len(self._cache) >= self.max_cache:
                 self._prune(asked_at)
-            self._cache[key] = (asked_at + resp.ttl_s, resp, resp.ttl_s)
+            self._cache[key] = (asked_at + resp.ttl_s, resp, resp.ttl_s, grant_entry)
+        return grant_entry
 
     def _refresh(
         self,
@@ -135,7 +179,7 @@ class PepClient:
         context: dict[str, access.ContextValue] | None,
     ) -> None:
         request_id = uuid.uuid4().hex
-        req = access.AccessRequest(request_id, self.subject, action, resource, dict(context or {}))
+        req = self._request(request_id, action, resource, context)
         now = time.monotonic()
         with self._lock:
             for rid in [r for r, (_, at) in self._refreshes.items() if now - at > 30.0]:  # never answered
@@ -166,12 +210,33 @@ class PepClient:
         waiter.response = resp
         waiter.event.set()
 
+    def on_revocation(self, payload: bytes) -> int:
+        """Obey a ``TWINRIC_ACCESS_REVOKE``: drop the cached answers it covers; returns how many."""
+        try:
+            rev = access.decode_revocation(payload)
+        except access.AccessCodecError as exc:
+            self.metrics.error("pdp_bad_revocation")
+            log.error("malformed TWINRIC_ACCESS_REVOKE: %s", exc)
+            return 0
+        if self.pdp_public_key is not None and not access.verify_revocation(rev, self.pdp_public_key):
+            self.metrics.error("pdp_forged_revocation")
+            log.warning(
+                "revocation %s of %s not signed by the PDP: obeyed anyway", rev.revocation_id, rev.subject
+            )
+        with self._lock:
+            dropped = [k for k in self._cache if access.revocation_covers(rev.subject, k[0], k[2])]
+            for k in dropped:
+                del self._cache[k]
+        self._revocations.inc()
+        log.info("PDP revoked %s (%s): %d cached answer(s) dropped", rev.subject, rev.reason, len(dropped))
+        return len(dropped)
+
     def invalidate(self) -> None:
         with self._lock:
             self._cache.clear()
 
     def _prune(self, now: float) -> None:
-        for k in [k for k, (exp, _, _) in self._cache.items() if exp <= now]:
+        for k in [k for k, (exp, *_) in self._cache.items() if exp <= now]:
             del self._cache[k]
         while len(self._cache) >= self.max_cache:
             self._cache.pop(next(iter(self._cache)))

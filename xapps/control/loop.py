@@ -38,7 +38,7 @@ from xapps.control.twin_client import TwinClient
 
 log = logging.getLogger("xapps.control.loop")
 
-SendControl = Callable[[bytes, str], bool]  # (E2AP RICcontrolRequest, meid) -> sent
+SendControl = Callable[[bytes, str, bytes | None], bool]  # (E2AP RICcontrolRequest, meid, PDP grant) -> sent
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
@@ -293,6 +293,7 @@ class ControlLoop:
             self._decode_ue_report(action.cell_index)  # whom to steer: the cell's latest UE report
         requests = self.builder.build(action)
         for req in requests:
+            granted: bytes | None = None
             if self.pep is not None:
                 verdict = self.pep.check(
                     f"rc.{req.kind}", req.resource, {"meid": req.meid, "xapp": self.xapp_instance}
@@ -303,7 +304,8 @@ class ControlLoop:
                     self._outcomes.labels(kind=req.kind, outcome="denied").inc()
                     log.info("PDP denied %s on %s: %s", req.kind, req.resource, verdict.reason)
                     continue
-            if self.send_control(req.payload, req.meid):
+                granted = verdict.grant
+            if self.send_control(req.payload, req.meid, granted):
                 step.sent_ns = step.sent_ns or time.time_ns()
                 if step.outcome != ControlOutcome.DENIED:
                     step.outcome = ControlOutcome.SENT

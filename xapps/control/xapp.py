@@ -20,11 +20,11 @@ from typing import Any
 
 import redis
 
-from ricproto import mdclog, mtypes
+from ricproto import grant, identity, mdclog, mtypes
 from ricproto.transition import DEFAULT_MAXLEN, FIELD, TransitionCodecError, decode_transition, stream_key
 from xapps.common.a1_handler import A1PolicyHandler
 from xapps.common.config import ENV as CONFIG_ENV
-from xapps.common.config import ConfigError, ConfigWatcher, config_path, controls, load_config
+from xapps.common.config import ConfigError, ConfigWatcher, config_path, controls, load_config, redis_url
 from xapps.common.health import HealthState
 from xapps.common.http_api import HttpServer, create_app
 from xapps.common.metrics import XappMetrics
@@ -53,17 +53,6 @@ SWITCH_INTERVAL_S = 0.0005
 def _env(name: str, default: Any) -> Any:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
-
-
-def redis_url(ctl: dict[str, Any]) -> str:
-    explicit = os.environ.get("TWINRIC_REDIS_URL") or ctl.get("redis_url")
-    if explicit:
-        return str(explicit)
-    host = os.environ.get("DBAAS_SERVICE_HOST")
-    if host:
-        port = os.environ.get("DBAAS_SERVICE_PORT", "6379").split(",")[0]
-        return f"redis://{host.split(',')[0]}:{port}/0"
-    return "redis://127.0.0.1:6379/0"
 
 
 class ControlXapp:
@@ -123,6 +112,11 @@ class ControlXapp:
         self.rmr: RmrPort | None = None
         pep_cfg = ctl.get("pep", {})
         self.pep: PepClient | None = None
+        # the xApp's identity (a Kubernetes secret in a RIC): signs access requests and the controls
+        # sent under a PDP grant; without it the PDP denies every request
+        key_file = _env("TWINRIC_XAPP_KEY", ctl.get("identity", {}).get("key_file"))
+        self.signing_key = identity.load_private_key(key_file) if key_file else None
+        pdp_key = _env("TWINRIC_PDP_PUBLIC_KEY", pep_cfg.get("pdp_public_key"))
         if pep_cfg.get("enabled", True):
             self.pep = PepClient(
                 f"xapp:{self.name}",
@@ -130,6 +124,8 @@ class ControlXapp:
                 self.metrics,
                 timeout_s=float(pep_cfg.get("timeout_ms", 50)) / 1000.0,
                 fail_open=bool(pep_cfg.get("fail_open", False)),
+                signing_key=self.signing_key,
+                pdp_public_key=identity.load_public_key(pdp_key) if pdp_key else None,
             )
         self.loop = ControlLoop(
             self.name,
@@ -286,8 +282,14 @@ class ControlXapp:
     def _send_plain(self, mtype: int, payload: bytes) -> bool:
         return self.rmr is not None and self.rmr.send(mtype, payload)
 
-    def _send_control(self, payload: bytes, meid: str) -> bool:
-        return self.rmr is not None and self.rmr.send(mtypes.RIC_CONTROL_REQ, payload, meid=meid)
+    def _send_control(self, payload: bytes, meid: str, granted: bytes | None = None) -> bool:
+        if self.rmr is None:
+            return False
+        trace = b""
+        if granted is not None and self.signing_key is not None:
+            # the grant rides in the RMR trace with our proof for this payload; e2term checks both
+            trace = grant.control_trace(granted, payload, self.signing_key)
+        return self.rmr.send(mtypes.RIC_CONTROL_REQ, payload, meid=meid, trace=trace)
 
     def _on_message(self, xapp: Any, summary: dict, sbuf: Any) -> None:
         try:
@@ -302,6 +304,9 @@ class ControlXapp:
             elif mtype == mtypes.TWINRIC_ACCESS_RESP:
                 if self.pep is not None:
                     self.pep.on_response(payload)
+            elif mtype == mtypes.TWINRIC_ACCESS_REVOKE:
+                if self.pep is not None:
+                    self.pep.on_revocation(payload)
             elif mtype == mtypes.A1_POLICY_REQ:
                 answer = self.a1.handle(payload)
                 if answer is not None and not xapp.rmr_rts(
@@ -421,7 +426,7 @@ def main() -> int:
     try:
         config = load_config(path)
         app = ControlXapp(config, path)
-    except (ConfigError, InventoryError, PolicyRejected, KeyError) as exc:
+    except (ConfigError, InventoryError, PolicyRejected, KeyError, identity.IdentityError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
         log.critical("cannot start: configuration %s (set %s): %s", path, CONFIG_ENV, detail)
         return 2

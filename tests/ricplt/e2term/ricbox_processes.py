@@ -60,6 +60,7 @@ def start_e2term(
     *,
     rmr_port: int | None = None,
     name: str = "e2term",
+    extra_args: list[str] | None = None,
 ) -> E2TermProcess:
     e2_port, metrics_port = free_port(), free_port()
     rmr_port = rmr_port or free_port()
@@ -89,6 +90,7 @@ def start_e2term(
             "127.0.0.1",
             "--log-level",
             "DEBUG",
+            *(extra_args or []),
         ],
         log_path=log_path,
     ).start()

@@ -97,3 +97,81 @@ def test_refresh_ahead_keeps_the_cache_warm_and_follows_the_pdp():
     time.sleep(0.3)  # past the first answer's expiry: the refreshed (DENY) answer is in force
     d = pep.check("a", "r")
     assert d.cause == "cache" and not d.permitted  # no blocking round trip, and the new answer holds
+
+
+def _grant_for(pdp_key, xapp_key, ttl_ms: int) -> str:
+    import time as _time
+
+    from ricproto import grant, identity
+
+    g = grant.issue_grant(pdp_key, "xapp:c", "a", "gnb1", identity.raw_public_key(xapp_key),
+                          int(_time.time() * 1000), ttl_ms)
+    return identity.b64encode(grant.encode_grant(g))
+
+
+def test_requests_are_signed_and_grants_come_back_with_permits():
+    from ricproto import identity
+
+    key, pdp_key = identity.generate_key(), identity.generate_key()
+    pdp = Pdp("PERMIT", ttl_s=60)
+    granted = _grant_for(pdp_key, key, 60_000)
+
+    def send(mtype, payload):
+        req = access.decode_request(payload)
+        pdp.requests.append(req)
+        resp = access.AccessResponse(req.request_id, access.Decision.PERMIT, "ok", 60, "d1", "v1", granted)
+        threading.Timer(0.005, pdp.pep.on_response, args=(access.encode_response(resp),)).start()
+        return True
+
+    pdp.pep = PepClient("xapp:c", send, XappMetrics("t"), timeout_s=0.5, signing_key=key)
+    d = pdp.pep.check("a", "e2node:gnb1/cell:1")
+    assert d.permitted and d.grant == identity.b64decode(granted) and d.decision_id == "d1"
+    assert pdp.requests[0].signed and access.verify_request(pdp.requests[0], key.public_key())
+    cached = pdp.pep.check("a", "e2node:gnb1/cell:1")
+    assert cached.cause == "cache" and cached.grant == d.grant
+
+
+def test_a_permit_whose_grant_ran_out_is_asked_again():
+    from ricproto import identity
+
+    key, pdp_key = identity.generate_key(), identity.generate_key()
+    answers = []
+
+    def send(mtype, payload):
+        req = access.decode_request(payload)
+        answers.append(req)
+        g = _grant_for(pdp_key, key, 50)  # lives 50 ms, the permit 60 s
+        resp = access.AccessResponse(req.request_id, access.Decision.PERMIT, "ok", 60, grant=g)
+        threading.Timer(0.001, pep.on_response, args=(access.encode_response(resp),)).start()
+        return True
+
+    pep = PepClient("xapp:c", send, XappMetrics("t"), timeout_s=0.5, signing_key=key)
+    assert pep.check("a", "e2node:gnb1/cell:1").cause == "pdp"
+    import time as _time
+
+    _time.sleep(0.1)
+    assert pep.check("a", "e2node:gnb1/cell:1").cause == "pdp" and len(answers) == 2
+
+
+def test_a_revocation_drops_the_cached_permits_it_covers():
+    from ricproto import identity
+
+    pdp_key = identity.generate_key()
+    pdp = Pdp("PERMIT", ttl_s=60)
+    pep = client(pdp)
+    pep.pdp_public_key = pdp_key.public_key()
+    for resource in ("e2node:gnb1/cell:1", "e2node:gnb2/cell:2"):
+        assert pep.check("rc.handover", resource).permitted
+    assert pep.check("rc.handover", "e2node:gnb1/cell:1").cause == "cache"
+
+    def revoke(subject: str, key=pdp_key) -> int:
+        rev = access.sign_revocation(access.AccessRevocation("r", subject, "trust fell", 1), key)
+        return pep.on_revocation(access.encode_revocation(rev))
+
+    assert revoke("e2node:gnb1") == 1  # the node: only permits on it
+    assert pep.check("rc.handover", "e2node:gnb1/cell:1").cause == "pdp"
+    assert pep.check("rc.handover", "e2node:gnb2/cell:2").cause == "cache"
+    assert revoke("xapp:c", identity.generate_key()) == 2  # forged: obeyed (it can only deny), counted
+    assert pep.metrics.error_count("pdp_forged_revocation") == 1
+    assert pep.check("rc.handover", "e2node:gnb2/cell:2").cause == "pdp"
+    assert pep.on_revocation(b"{junk") == 0 and pep.metrics.error_count("pdp_bad_revocation") == 1

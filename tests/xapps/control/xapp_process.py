@@ -79,8 +79,10 @@ def start_control_xapp(
             "register": False,
             "seed": 7,
             "snapshot_poll_s": 0.1,
+            "identity": {"key_file": None},  # tests that need one pass it in ``controls``
         }
     )
+    ctl["pep"] = {**ctl["pep"], "pdp_public_key": None}
     ctl.update(controls or {})
     if report_period_ms is not None:
         ctl["ran"] = {**ctl["ran"], "report_period_ms": report_period_ms}

@@ -1,0 +1,5 @@
+import sys
+
+from xapps.pdp.xapp import main
+
+sys.exit(main())
