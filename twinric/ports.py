@@ -6,6 +6,7 @@ share 127.0.0.1, so the local plan gives each role its own port.
 
 from __future__ import annotations
 
+import random
 import socket
 
 # role -> TCP port on 127.0.0.1 used by `twinric up` (OSC's own port where it does not collide).
@@ -36,9 +37,36 @@ LOCAL_PORT_PLAN: dict[str, int] = {
 }
 
 
+EPHEMERAL_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range"
+FREE_PORT_FLOOR = 10_000  # below: the ports of well-known services and of the local plan
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for the local port of outgoing connections (Linux default 32768-60999)."""
+    try:
+        low, high = (int(v) for v in open(EPHEMERAL_RANGE_FILE).read().split())
+    except (OSError, ValueError):
+        return 32768, 60999
+    return low, high
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port on ``host`` that nothing listens on right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A TCP port on ``host`` that nothing listens on right now, outside the ephemeral range.
+
+    A port the kernel hands out for ``bind(0)`` comes from the ephemeral range, which outgoing
+    connections use too: between choosing it and listening on it, any process's connect() may take
+    it as its local port (seen with a dozen components starting at once). Ports below that range are
+    only ever taken by someone who asks for them."""
+    low, high = ephemeral_range()
+    candidates = [(first, last) for first, last in ((FREE_PORT_FLOOR, low - 1), (high + 1, 65535))
+                  if first <= last]
+    rng = random.SystemRandom()
+    for _ in range(200):
+        first, last = rng.choice(candidates) if candidates else (1024, 65535)
+        port = rng.randint(first, last)
+        if port not in LOCAL_PORT_PLAN.values() and port_is_free(port, host):
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # an exotic range: let the kernel pick
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
