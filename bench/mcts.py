@@ -182,9 +182,12 @@ def main() -> None:
     rates: dict[int, float] = {}
     latency: dict[int, float] = {}
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console,
-    ) as progress:  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task("batched", total=len(PLANES) + 1)
         for batch in PLANES:
             progress.update(task, description=f"batched, {batch} planes")

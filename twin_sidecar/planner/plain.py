@@ -156,9 +156,15 @@ class PlainMcts:
         member_row = None if member is None else torch.tensor([member], dtype=torch.int64)
         root_out = self.model.root_fn(obs.unsqueeze(0), valid_row)
         root = self._node(
-            root_out.embedding, root_out.prior_logits, root_out.value, valid_np,
-            reward=0.0, discount=0.0, action=-1, depth=0,
-        )  # fmt: skip
+            root_out.embedding,
+            root_out.prior_logits,
+            root_out.value,
+            valid_np,
+            reward=0.0,
+            discount=0.0,
+            action=-1,
+            depth=0,
+        )
         root.visits, root.value = 1, root.raw_value
         noise = np.zeros(valid_np.shape[0])
         if cfg.algorithm == "gumbel":
@@ -175,7 +181,7 @@ class PlainMcts:
         for sim in range(cfg.num_simulations):
             if budget_s is not None:
                 sim_started = clock()
-                if sim_started - started + longest_s > budget_s:
+                if sim_started - started + longest_s >= budget_s:
                     stop_reason = "time"
                     break
             node, path = root, [root]
@@ -191,10 +197,15 @@ class PlainMcts:
                     torch.tensor([action], dtype=torch.int64), node.embedding, member_row, valid_row
                 )
                 child = self._node(
-                    embedding, out.prior_logits, out.value, valid_np,
-                    reward=float(out.reward[0]), discount=float(out.discount[0]),
-                    action=action, depth=node.depth + 1,
-                )  # fmt: skip
+                    embedding,
+                    out.prior_logits,
+                    out.value,
+                    valid_np,
+                    reward=float(out.reward[0]),
+                    discount=float(out.discount[0]),
+                    action=action,
+                    depth=node.depth + 1,
+                )
                 node.children[action] = child
                 node.child_reward[action] = child.reward
                 node.child_discount[action] = child.discount

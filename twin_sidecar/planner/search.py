@@ -323,7 +323,7 @@ def search(
     for sim in range(config.num_simulations):
         if budget_s is not None:
             sim_started = clock()
-            if sim_started - started + longest_s > budget_s:
+            if sim_started - started + longest_s >= budget_s:
                 stop_reason = "time"
                 break
         considered_visit = None if table is None or considered is None else table[considered, sim]

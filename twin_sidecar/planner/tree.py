@@ -134,8 +134,14 @@ class Tree:
         tree.reset()
         return tree
 
-    def fits(self, batch_size: int, num_simulations: int, num_actions: int, embedding_shape: tuple[int, ...],
-             dtype: torch.dtype) -> bool:  # fmt: skip
+    def fits(
+        self,
+        batch_size: int,
+        num_simulations: int,
+        num_actions: int,
+        embedding_shape: tuple[int, ...],
+        dtype: torch.dtype,
+    ) -> bool:
         """Whether this tree can hold a search of these dimensions (for reuse)."""
         return (
             self.node_visits.shape == (batch_size, num_simulations + 3)
@@ -150,9 +156,14 @@ class Tree:
         Prior and embedding rows are left as they are: they are written when their node is created.
         """
         for array in (
-            self.node_visits, self.node_values, self.raw_values, self.node_rewards, self.node_discounts,
-            self.children_visits, self.children_qvalues,
-        ):  # fmt: skip
+            self.node_visits,
+            self.node_values,
+            self.raw_values,
+            self.node_rewards,
+            self.node_discounts,
+            self.children_visits,
+            self.children_qvalues,
+        ):
             array.zero_()
         self.children_index.fill_(self.sentinel)
         self.parents.fill_(NO_PARENT)

@@ -31,6 +31,14 @@ class TabularMdp:
         reward = torch.rand(n_states, n_actions, generator=generator, dtype=dtype)
         return TabularMdp(next_state, reward)
 
+    @staticmethod
+    def disjoint(mdps: list[TabularMdp]) -> TabularMdp:
+        """One MDP made of several that never mix: state ``i * S + s`` is state s of the i-th, so one
+        batched search can hold a plane of each."""
+        n = mdps[0].n_states
+        next_state = torch.cat([m.next_state + i * n for i, m in enumerate(mdps)])
+        return TabularMdp(next_state, torch.cat([m.reward for m in mdps]))
+
     @property
     def n_states(self) -> int:
         return self.next_state.shape[0]
