@@ -23,6 +23,8 @@ import itertools
 import json
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +37,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 from torch import Tensor  # noqa: E402
 
@@ -99,59 +101,82 @@ def stand_in_model(obs_dim: int, n_actions: int, seed: int) -> QModel:
     return QModel(dynamics, q, discount=0.99)
 
 
-def planes(
-    space_obs_dim: int, n_actions: int, batch: int, generator: torch.Generator
-) -> tuple[Tensor, Tensor]:
+def planes(obs_dim: int, n_actions: int, batch: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
     """Observations [B, D] in [0, 1] and masks [B, A] with ~10% of actions muted (no-op always allowed)."""
-    obs = torch.rand(batch, space_obs_dim, generator=generator)
+    obs = torch.rand(batch, obs_dim, generator=generator)
     valid = torch.rand(batch, n_actions, generator=generator) > 0.1
     valid[:, 0] = True
     return obs, valid
 
 
-def batched_rate(
-    model: QModel, config: SearchConfig, batch: int, repeats: int, generator: torch.Generator, obs_dim: int
-) -> tuple[float, float]:
-    """(simulations/s over all planes, mean ms per search call)."""
-    obs, valid = planes(obs_dim, config_actions(model, obs_dim), batch, generator)
+@dataclass(frozen=True)
+class Rate:
+    """Simulations per second by the wall clock and by this process's CPU time, ms per call."""
+
+    wall: float
+    cpu: float
+    ms_per_call: float
+
+
+def timed(work: Callable[[], None], repeats: int, sims_per_call: int) -> Rate:
+    started, cpu_started = time.perf_counter(), time.process_time()
+    for _ in range(repeats):
+        work()
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    total = sims_per_call * repeats
+    return Rate(total / wall, total / max(cpu, 1e-9), wall / repeats * 1000.0)
+
+
+def batched_rate(model: QModel, config: SearchConfig, obs: Tensor, valid: Tensor, repeats: int) -> Rate:
+    generator = torch.Generator().manual_seed(1)
     # The sidecar keeps one preallocated tree per search shape; the warm-up call allocates it.
     workspace = plan(model, obs, valid, config, generator=generator).tree
-    started = time.perf_counter()
-    for _ in range(repeats):
+
+    def search() -> None:
         plan(model, obs, valid, config, generator=generator, workspace=workspace)
-    elapsed = time.perf_counter() - started
-    return batch * config.num_simulations * repeats / elapsed, elapsed / repeats * 1000.0
+
+    return timed(search, repeats, len(obs) * config.num_simulations)
 
 
-def config_actions(model: QModel, obs_dim: int) -> int:
-    with torch.no_grad():
-        return int(model.q(torch.zeros(1, obs_dim)).shape[1])
+def model_only_rate(model: QModel, config: SearchConfig, obs: Tensor, valid: Tensor, repeats: int) -> Rate:
+    """The ceiling: the search's model calls alone (one per simulation, all planes batched)."""
+    actions = torch.zeros(len(obs), dtype=torch.int64)
+
+    def calls() -> None:
+        model.root_fn(obs, valid)
+        for _ in range(config.num_simulations):
+            model.recurrent_fn(actions, obs, None, valid)
+
+    calls()
+    return timed(calls, repeats, len(obs) * config.num_simulations)
 
 
-def plain_rate(
-    model: QModel, config: SearchConfig, trees: int, generator: torch.Generator, obs_dim: int
-) -> float:
-    obs, valid = planes(obs_dim, config_actions(model, obs_dim), trees, generator)
+def plain_rate(model: QModel, config: SearchConfig, obs: Tensor, valid: Tensor) -> Rate:
     baseline = PlainMcts(model, config)
+    generator = torch.Generator().manual_seed(1)
     baseline.run(obs[0], valid[0], generator=generator)  # warm-up
-    started = time.perf_counter()
-    for b in range(trees):
+    trees = iter(range(len(obs)))
+
+    def search() -> None:
+        b = next(trees)
         baseline.run(obs[b], valid[b], generator=generator)
-    return trees * config.num_simulations / (time.perf_counter() - started)
+
+    return timed(search, len(obs), config.num_simulations)
 
 
-def plot(rates: dict[int, float], plain: float, path: Path, title: str) -> None:
-    fig, ax = plt.subplots(figsize=(6, 4))
+def plot(rates: dict[int, Rate], ceilings: dict[int, Rate], plain: Rate, path: Path, title: str) -> None:
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
     xs = list(rates)
-    ax.plot(xs, [rates[x] for x in xs], marker="o", label="batched search")
-    ax.axhline(plain, color="grey", linestyle="--", label="plain baseline (one tree, batch 1)")
+    ax.plot(xs, [rates[x].wall for x in xs], marker="o", label="batched search")
+    ax.plot(xs, [ceilings[x].wall for x in xs], marker=".", linestyle="--", label="model calls alone")
+    ax.axhline(plain.wall, color="grey", linestyle="--", label="plain baseline (one tree, batch 1)")
     ax.axhline(100_000, color="red", linestyle=":", label="target at 256 planes")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("planes searched together")
     ax.set_ylabel("simulations / s")
     ax.set_title(title)
-    ax.legend()
+    ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -159,7 +184,7 @@ def plot(rates: dict[int, float], plain: float, path: Path, title: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a minute or two)")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (about a minute)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the sidecar plans on one)")
     parser.add_argument("--simulations", type=int, default=64)
     parser.add_argument("--algorithm", choices=("gumbel", "puct"), default="gumbel")
@@ -179,49 +204,64 @@ def main() -> None:
         f"scenario {args.scenario}: obs width {obs_dim}, {n_actions} actions; {args.algorithm}, "
         f"{args.simulations} simulations, {args.threads} torch thread(s)"
     )
-    rates: dict[int, float] = {}
-    latency: dict[int, float] = {}
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("batched", total=len(PLANES) + 1)
+    rates: dict[int, Rate] = {}
+    ceilings: dict[int, Rate] = {}
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("batched", total=2 * len(PLANES) + 1)
         for batch in PLANES:
-            progress.update(task, description=f"batched, {batch} planes")
-            rates[batch], latency[batch] = batched_rate(
-                model, config, batch, repeats[batch], generator, obs_dim
-            )
+            obs, valid = planes(obs_dim, n_actions, batch, generator)
+            progress.update(task, description=f"batched search, {batch} planes")
+            rates[batch] = batched_rate(model, config, obs, valid, repeats[batch])
+            progress.advance(task)
+            progress.update(task, description=f"model calls alone, {batch} planes")
+            ceilings[batch] = model_only_rate(model, config, obs, valid, repeats[batch])
             progress.advance(task)
         progress.update(task, description=f"plain baseline, {plain_trees} trees")
-        plain = plain_rate(model, config, plain_trees, generator, obs_dim)
+        obs, valid = planes(obs_dim, n_actions, plain_trees, generator)
+        plain = plain_rate(model, config, obs, valid)
         progress.advance(task)
-    table = Table(title="simulations per second")
-    for column in ("search", "planes", "sims/s", "ms per call", "vs plain"):
+    table = Table(title=f"simulations per second ({args.algorithm}, {args.simulations} per search)")
+    for column in (
+        "search",
+        "planes",
+        "sims/s",
+        "sims/s (CPU time)",
+        "ms per call",
+        "vs plain",
+        "model alone",
+    ):
         table.add_column(column, justify="right")
     for batch in PLANES:
+        r = rates[batch]
         table.add_row(
             "batched",
             str(batch),
-            f"{rates[batch]:,.0f}",
-            f"{latency[batch]:.1f}",
-            f"{rates[batch] / plain:.1f}x",
+            f"{r.wall:,.0f}",
+            f"{r.cpu:,.0f}",
+            f"{r.ms_per_call:.1f}",
+            f"{r.wall / plain.wall:.1f}x",
+            f"{ceilings[batch].wall:,.0f}",
         )
-    table.add_row("plain", "1", f"{plain:,.0f}", f"{args.simulations / plain * 1000:.1f}", "1.0x")
+    table.add_row(
+        "plain", "1", f"{plain.wall:,.0f}", f"{plain.cpu:,.0f}", f"{plain.ms_per_call:.1f}", "1.0x", ""
+    )
     console.print(table)
+    console.print(
+        "model alone: the same number of model calls without any tree work, the ceiling of the search; "
+        "CPU time: this process's own, which a busy machine inflates less than the wall clock."
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     png = OUT / "mcts.png"
-    plot(rates, plain, png, f"{args.algorithm}, {args.simulations} sims, {args.scenario} stand-in model")
+    plot(rates, ceilings, plain, png, f"{args.algorithm}, {args.simulations} sims, {args.scenario} stand-in")
     console.print(f"plot: {png}")
     console.print(
         "return_greedy, return_mcts_16/64/256 and plan_p99_ms_64 need the learned model and the sidecar's "
         "POST /v1/plan: null until the planner is wired in (issue 12, second part)."
     )
     result = dict.fromkeys(KEYS)
-    result["sims_per_s_256"] = round(rates[256], 1)
-    result["speedup_vs_plain_256"] = round(rates[256] / plain, 2)
+    result["sims_per_s_256"] = round(rates[256].wall, 1)
+    result["speedup_vs_plain_256"] = round(rates[256].wall / plain.wall, 2)
     print(json.dumps(result))
 
 

@@ -80,7 +80,9 @@ class SearchConfig:
 
     @property
     def depth_limit(self) -> int:
-        return max(1, self.max_depth if self.max_depth is not None else self.num_simulations)
+        """Deepest node a search can create: ``max_depth``, and never more than the simulations."""
+        limit = self.num_simulations if self.max_depth is None else min(self.max_depth, self.num_simulations)
+        return max(1, limit)
 
 
 @dataclass(frozen=True)
@@ -144,13 +146,14 @@ def simulate(tree: Tree, config: SearchConfig, considered_visit: Tensor | None) 
     considered_visit: [B] int64, sequential halving's visit count for this simulation (Gumbel only).
     """
     batch = tree.batch_size
-    planes = torch.arange(batch)  # [K] planes still descending
+    planes = tree.plane_index  # [K] planes still descending
     node = torch.zeros(batch, dtype=torch.int64)  # [K] their current node
-    path = torch.full((batch, config.depth_limit + 1), tree.trash, dtype=torch.int64)
+    width = config.depth_limit + 1
+    path = torch.full((batch, width), tree.trash, dtype=torch.int64)
     path[:, 0] = ROOT
     parent = torch.zeros(batch, dtype=torch.int64)
-    action = torch.zeros(batch, dtype=torch.int64)
     position = torch.zeros(batch, dtype=torch.int64)
+    action = torch.zeros(batch, dtype=torch.int64)
     levels = 0
     for level in range(config.depth_limit):
         stats = child_stats(tree, node, None if level == 0 else planes)
@@ -161,18 +164,21 @@ def simulate(tree: Tree, config: SearchConfig, considered_visit: Tensor | None) 
             chosen = gumbel_root_action(stats, tree.gumbel, considered_visit, config.c_visit, config.c_scale)
         else:
             chosen = gumbel_interior_action(stats, config.c_visit, config.c_scale)
-        parent[planes] = node
-        action[planes] = chosen
-        position[planes] = level
+        if level == 0:
+            action = chosen
+        else:
+            parent.index_copy_(0, planes, node)
+            position.index_fill_(0, planes, level)
+            action.index_copy_(0, planes, chosen)
         levels = level
         if level + 1 >= config.depth_limit:
             break
         next_node = _edge_child(tree, node, chosen, planes)
-        descend = next_node != tree.sentinel
-        planes, node = planes[descend], next_node[descend]
-        if planes.numel() == 0:
+        descending = (next_node != tree.sentinel).nonzero().squeeze(1)
+        if descending.numel() == 0:
             break
-        path[planes, level + 1] = node
+        planes, node = planes.index_select(0, descending), next_node.index_select(0, descending)
+        path.view(-1).index_copy_(0, planes * width + (level + 1), node)
     return SelectedPath(path[:, : levels + 1], position, parent, action, _edge_child(tree, parent, action))
 
 
@@ -233,21 +239,18 @@ def backup(tree: Tree, selected: SelectedPath, leaf: Tensor, leaf_value: Tensor)
     edge on the path copies its child's visits and ``reward + discount * value``.
     """
     batch = tree.batch_size
-    rows = torch.arange(batch).unsqueeze(1)
     leaf_position = selected.parent_position + 1
     last = selected.path.shape[1]  # the longest path's leaf position
-    positions = torch.arange(last + 1)
-    on_path = positions <= leaf_position.unsqueeze(1)
+    # Past its parent a plane's path already holds the trash row; the leaf goes after the parent.
     nodes = torch.cat([selected.path, torch.full((batch, 1), tree.trash, dtype=torch.int64)], dim=1)
-    nodes[rows.squeeze(1), leaf_position] = leaf
-    nodes = torch.where(on_path, nodes, tree.trash)
+    nodes.scatter_(1, leaf_position.unsqueeze(1), leaf.unsqueeze(1))
     rewards = tree.node_rewards.gather(1, nodes)
     discounts = tree.node_discounts.gather(1, nodes)
     returns = torch.empty(batch, last + 1, dtype=tree.node_values.dtype)
     g = leaf_value.to(tree.node_values.dtype)
     returns[:, last] = g
     for k in range(last - 1, -1, -1):
-        g = torch.where(k < leaf_position, rewards[:, k + 1] + discounts[:, k + 1] * g, g)
+        g = torch.where(leaf_position > k, rewards[:, k + 1] + discounts[:, k + 1] * g, g)
         returns[:, k] = g
     visits = tree.node_visits.gather(1, nodes) + 1.0
     values = tree.node_values.gather(1, nodes)
@@ -255,11 +258,15 @@ def backup(tree: Tree, selected: SelectedPath, leaf: Tensor, leaf_value: Tensor)
     # Within a plane a path has distinct nodes; only the trash row repeats, and it is never read.
     tree.node_visits.scatter_(1, nodes, visits)
     tree.node_values.scatter_(1, nodes, values)
-    # Edge k-1 -> k (k = 1..leaf): the parent's row, the child's action.
-    parents = torch.where(on_path[:, 1:], nodes[:, :-1], tree.trash)
-    actions = tree.action_from_parent.gather(1, nodes[:, 1:]).clamp_min(0)
-    tree.children_visits[rows, parents, actions] = visits[:, 1:]
-    tree.children_qvalues[rows, parents, actions] = rewards[:, 1:] + discounts[:, 1:] * values[:, 1:]
+    # Edge k-1 -> k for k = 1..last: the parent's row and the child's action. Past the leaf the child
+    # is the trash row, and so must the "parent" be (not the leaf, whose edges are real).
+    children = nodes[:, 1:]
+    parents = torch.where(children == tree.trash, tree.trash, nodes[:, :-1])
+    actions = tree.action_from_parent.gather(1, children).clamp_min(0)
+    edges = ((tree.plane_rows.unsqueeze(1) + parents) * tree.num_actions + actions).view(-1)
+    tree.children_visits.view(-1).index_copy_(0, edges, visits[:, 1:].reshape(-1))
+    edge_q = rewards[:, 1:] + discounts[:, 1:] * values[:, 1:]
+    tree.children_qvalues.view(-1).index_copy_(0, edges, edge_q.reshape(-1))
 
 
 def _check_inputs(obs: Tensor, valid: Tensor, members: Tensor | None) -> None:
@@ -334,7 +341,7 @@ def search(
         model_calls += calls
         if budget_s is not None:
             longest_s = max(longest_s, clock() - sim_started)
-    used = torch.arange(tree.node_visits.shape[1]).unsqueeze(0) < tree.num_nodes.unsqueeze(1)
+    used = torch.arange(tree.node_visits.shape[1]) < tree.num_nodes.unsqueeze(1)
     stats = SearchStats(
         simulations=simulations,
         max_depth=int(tree.depth.masked_fill(~used, 0).max()),

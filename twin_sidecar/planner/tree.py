@@ -49,6 +49,8 @@ class Tree:
     members: [B] int64 or None, the ensemble member each plane steps with (None: the ensemble mean).
     gumbel: [B, A] float, the Gumbel noise of the root (zeros for PUCT).
     num_nodes: [B] int64, rows in use per plane (root included); the next node is created there.
+    plane_index: [B] int64, ``0 .. B-1`` (kept, not rebuilt at every step).
+    plane_rows: [B] int64, ``plane_index * N``: where each plane's node 0 sits in a [B * N, ...] view.
     """
 
     node_visits: Tensor
@@ -70,6 +72,8 @@ class Tree:
     members: Tensor | None
     gumbel: Tensor
     num_nodes: Tensor
+    plane_index: Tensor
+    plane_rows: Tensor
 
     @property
     def batch_size(self) -> int:
@@ -130,6 +134,8 @@ class Tree:
             members=None,
             gumbel=torch.zeros(b, a, **f),
             num_nodes=torch.ones(b, **i),
+            plane_index=torch.arange(b, device=device),
+            plane_rows=torch.arange(b, device=device) * n,
         )
         tree.reset()
         return tree
@@ -201,10 +207,9 @@ class ChildStats:
 def flat_index(tree: Tree, node: Tensor, planes: Tensor | None = None) -> Tensor:
     """[K] int64: row of (plane, node) in the tree's arrays viewed as [B * N, ...], for ``node`` [K] of
     ``planes`` [K] (None: all B planes in order)."""
-    n = tree.node_visits.shape[1]
     if planes is None:
-        planes = torch.arange(tree.batch_size, device=node.device)
-    return planes * n + node
+        return tree.plane_rows + node
+    return planes * tree.node_visits.shape[1] + node
 
 
 def node_rows(array: Tensor, index: Tensor) -> Tensor:
