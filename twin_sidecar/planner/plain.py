@@ -15,9 +15,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from twin_sidecar.planner.budget import Clock, TimeBudget
 from twin_sidecar.planner.halving import considered_visit_sequence
 from twin_sidecar.planner.model import SearchModel
-from twin_sidecar.planner.search import Clock, SearchConfig
+from twin_sidecar.planner.search import SearchConfig
 from twin_sidecar.planner.selection import sample_gumbel
 
 EPSILON = 1e-8
@@ -150,7 +151,7 @@ class PlainMcts:
         """Search from one observation [D] under one mask [A]. The root's Gumbel noise is ``gumbel`` [A]
         if given (already scaled, as ``Tree.gumbel`` holds it), else drawn from ``generator``."""
         cfg = self.config
-        started = clock()
+        budget = TimeBudget(cfg.time_budget_ms, clock)
         valid_np = valid.numpy().astype(bool)
         valid_row = valid.unsqueeze(0)
         member_row = None if member is None else torch.tensor([member], dtype=torch.int64)
@@ -176,14 +177,11 @@ class PlainMcts:
         considered = min(cfg.max_considered_actions, int(valid_np.sum()))
         schedule = considered_visit_sequence(considered, cfg.num_simulations)
         limit = cfg.depth_limit
-        budget_s = None if cfg.time_budget_ms is None else cfg.time_budget_ms / 1000.0
-        longest_s, simulations, deepest, stop_reason = 0.0, 0, 0, "simulations"
+        simulations, deepest, stop_reason = 0, 0, "simulations"
         for sim in range(cfg.num_simulations):
-            if budget_s is not None:
-                sim_started = clock()
-                if sim_started - started + longest_s >= budget_s:
-                    stop_reason = "time"
-                    break
+            if not budget.may_start():
+                stop_reason = "time"
+                break
             node, path = root, [root]
             while True:
                 action = self._select(node, valid_np, noise, schedule[sim])
@@ -221,8 +219,7 @@ class PlainMcts:
                     path[i - 1].child_value[current.action] = current.value
                 g = current.reward + current.discount * g
             simulations += 1
-            if budget_s is not None:
-                longest_s = max(longest_s, clock() - sim_started)
+            budget.finished()
         return PlainResult(
             action=self._answer(root, valid_np, noise),
             visit_counts=np.where(valid_np, root.child_visits, 0.0),

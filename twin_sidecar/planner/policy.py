@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from twin_sidecar.planner.budget import Clock
 from twin_sidecar.planner.model import SearchModel
 from twin_sidecar.planner.qtransform import completed_qvalues
-from twin_sidecar.planner.search import Clock, SearchConfig, SearchStats, search
+from twin_sidecar.planner.search import SearchConfig, SearchStats, search
 from twin_sidecar.planner.selection import gumbel_final_action, improved_policy, most_visited_action
 from twin_sidecar.planner.tree import ROOT, Tree, child_stats
 

@@ -7,21 +7,20 @@ only into the :class:`~twin_sidecar.planner.tree.Tree` they are given (in place,
 no other state; the schedule and the Gumbel noise they need come in as arguments.
 
 Budgets: ``num_simulations`` (also the tree's capacity), ``max_depth`` (no node deeper than it; a path
-that reaches it re-evaluates the leaf there instead of growing), and ``time_budget_ms``: a simulation
-starts only if the time spent so far plus the longest simulation seen fits in the budget, so the
-search stops early rather than late. The clock is injected (``time.perf_counter`` by default).
+that reaches it re-evaluates the leaf there instead of growing), and ``time_budget_ms``
+(:class:`~twin_sidecar.planner.budget.TimeBudget`, on an injected clock).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
 from torch import Tensor
 
+from twin_sidecar.planner.budget import Clock, TimeBudget
 from twin_sidecar.planner.halving import considered_visit_table
 from twin_sidecar.planner.model import SearchModel
 from twin_sidecar.planner.selection import (
@@ -35,7 +34,6 @@ from twin_sidecar.planner.tree import NO_PARENT, ROOT, Tree, child_stats, flat_i
 
 Algorithm = Literal["gumbel", "puct"]
 StopReason = Literal["simulations", "time"]
-Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -303,7 +301,7 @@ def search(
     dimensions to search in (it is reset and returned), so a long-lived caller allocates once;
     otherwise a new tree is allocated.
     """
-    started = clock()
+    budget = TimeBudget(config.time_budget_ms, clock)
     _check_inputs(obs, valid, members)
     root = model.root_fn(obs, valid)
     dims = (obs.shape[0], config.num_simulations, valid.shape[1], tuple(root.embedding.shape[1:]))
@@ -322,32 +320,27 @@ def search(
         tree.gumbel = config.gumbel_scale * sample_gumbel(tuple(valid.shape), generator, tree.gumbel.dtype)
         table = considered_visit_table(config.max_considered_actions, config.num_simulations)
         considered = num_considered(valid, config.max_considered_actions)
-    budget_s = None if config.time_budget_ms is None else config.time_budget_ms / 1000.0
-    longest_s = 0.0
     simulations = 0
     model_calls = 1
     stop_reason: StopReason = "simulations"
     for sim in range(config.num_simulations):
-        if budget_s is not None:
-            sim_started = clock()
-            if sim_started - started + longest_s >= budget_s:
-                stop_reason = "time"
-                break
+        if not budget.may_start():
+            stop_reason = "time"
+            break
         considered_visit = None if table is None or considered is None else table[considered, sim]
         selected = simulate(tree, config, considered_visit)
         leaf, leaf_value, calls = expand(tree, model, selected)
         backup(tree, selected, leaf, leaf_value)
         simulations += 1
         model_calls += calls
-        if budget_s is not None:
-            longest_s = max(longest_s, clock() - sim_started)
+        budget.finished()
     used = torch.arange(tree.node_visits.shape[1]) < tree.num_nodes.unsqueeze(1)
     stats = SearchStats(
         simulations=simulations,
         max_depth=int(tree.depth.masked_fill(~used, 0).max()),
         nodes=int((tree.num_nodes - 1).sum()),
         model_calls=model_calls,
-        elapsed_ms=(clock() - started) * 1000.0,
+        elapsed_ms=budget.elapsed_ms(),
         stop_reason=stop_reason,
     )
     return tree, stats
