@@ -9,6 +9,7 @@ in visits and are never eligible again, so no per-plane phase state is needed.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -35,7 +36,11 @@ def considered_visit_sequence(num_considered: int, num_simulations: int) -> list
     return sequence[:num_simulations]
 
 
+@functools.cache
 def considered_visit_table(max_considered: int, num_simulations: int) -> Tensor:
-    """[max_considered + 1, num_simulations] int64: row k is the schedule for k considered actions."""
+    """[max_considered + 1, num_simulations] int64: row k is the schedule for k considered actions.
+
+    Cached per (max_considered, num_simulations): every search of a configuration reads the same table,
+    so callers must not write into it."""
     rows = [considered_visit_sequence(k, num_simulations) for k in range(max_considered + 1)]
     return torch.tensor(rows, dtype=torch.int64).reshape(max_considered + 1, num_simulations)
