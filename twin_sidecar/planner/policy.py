@@ -65,6 +65,8 @@ def plan(
 
     Raises ValueError on malformed input (shapes, non-finite observations, a plane without any valid
     action). Deterministic for a given generator state unless ``config.time_budget_ms`` cuts it short.
+    ``workspace``: a tree from an earlier search of the same dimensions to reuse; the returned ``tree``
+    is then that object, and the next search that reuses it overwrites it.
     """
     config = config or SearchConfig()
     tree, stats = search(

@@ -6,7 +6,7 @@ most). Two extra rows sit at the end of the node axis:
 * ``sentinel`` (``N - 2``): what an unexpanded edge points to (never written).
 * ``trash`` (``N - 1``): where planes write when they have nothing to write this step (a plane that
   revisits a leaf at the depth limit, path positions past a plane's leaf), so every update stays one
-  batched op with no branch. Nothing points to it and nothing reads it.
+  batched op with no branch. No edge points to it, and what is read from it is never used.
 
 Edge statistics (visits, Q) are kept per node in [B, N, A] arrays, as mctx does, so reading a node's
 children is one row per plane; node statistics (visits, value) drive the backup.
