@@ -192,7 +192,12 @@ def test_hot_path_matches_asn1tools(msg: kpm.IndicationMessage) -> None:
     except fast.AperUnsupported:
         return
     assert data == reference
-    assert fast.decode_indication_message(reference) == kpm.decode_indication_message_reference(reference)
+    expected = kpm.decode_indication_message_reference(reference)
+    assert kpm.decode_indication_message(reference) == expected
+    try:  # the hand-written decoder takes a subset (REALs it computes exactly as asn1tools does)
+        assert fast.decode_indication_message(reference) == expected
+    except fast.AperUnsupported:
+        pass
 
 
 def test_hot_path_covers_the_usual_reports() -> None:
