@@ -372,3 +372,22 @@ def test_real_from_other_x690_forms(content: bytes, value: float) -> None:
 def test_real_from_content_rejects(content: bytes) -> None:
     with pytest.raises(AperError, match="bad REAL"):
         real_from_content(content)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=1, max_size=24),
+       st.sampled_from([(0, 0), (3, 7), (0, 255), (1, 256), (0, 4095), (0, 65535), (1, 65536),
+                        (0, 4294967295), (0, 68719476735), (-5, 300)]))
+def test_the_reader_never_returns_a_value_outside_its_range(data: bytes, bounds: tuple[int, int]) -> None:
+    lb, ub = bounds
+    reads = (
+        (lambda r: r.constrained(lb, ub), lb, ub),
+        (lambda r: r.bit_string(2, 20)[1], 2, 20),  # the number of bits
+        (lambda r: len(r.printable(1, 15)), 1, 15),  # the number of characters
+    )
+    for read, low, high in reads:
+        try:
+            value = read(AperReader(data))
+        except AperError:
+            continue  # refused: fine; a value is only ever returned within its range
+        assert low <= value <= high
