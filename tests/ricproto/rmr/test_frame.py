@@ -196,3 +196,13 @@ def test_stream_reports_nonsense_lengths_as_fatal(prefix: bytes, reason: str) ->
     messages, _, fatal = FrameStream(max_frame=1 << 20).feed(good + prefix + bytes(400))
     assert [m.payload for m in messages] == [b"ok"]  # what came before is kept
     assert fatal is not None and fatal.reason == reason
+
+
+@pytest.mark.parametrize("len0", [0, 4, 279, -1])
+def test_header_length_below_the_fixed_header_is_refused(len0: int) -> None:
+    # len0 names where the variable parts start; below 280 it would put the payload inside the header
+    frame = bytearray(encode_frame(1, b"payload"))
+    frame[246:250] = len0.to_bytes(4, "big", signed=True)
+    with pytest.raises(FrameError) as err:
+        decode_frame(bytes(frame))
+    assert err.value.reason == "bad_header" and f"len0={len0}" in str(err.value)
