@@ -1,4 +1,4 @@
-"""Upstream byte vectors (../shared/vectors/e2): decode to the documented content, re-encode identically."""
+"""Other stacks' bytes (tests/vectors/e2): decode to the documented content, re-encode identically."""
 
 from __future__ import annotations
 
