@@ -125,7 +125,10 @@ def test_a_table_rmr_cannot_parse_is_refused_and_the_last_one_kept(appmgr) -> No
     assert wait_until(lambda: appmgr.http.get("/ric/v1/routes").json()["error"], 10)
     status = appmgr.http.get("/ric/v1/routes").json()
     assert "65 receivers" in status["error"] and "64 fan-out groups" in status["error"]
-    assert status["table_id"] == good and "127.0.0.1:5064" not in status["table"]
+    # The last good table stays (a late rebuild for x63 may have renumbered it, never with x64 in it).
+    generation = int(status["table_id"].rsplit("-", 1)[1])
+    assert generation >= int(good.rsplit("-", 1)[1]) and "127.0.0.1:5063" in status["table"]
+    assert "127.0.0.1:5064" not in status["table"]
     assert appmgr.counter("twinric_errors_total", component="appmgr", reason="route_limit") >= 1
     assert appmgr.pusher.last_to("127.0.0.1:6064") is None  # nothing was pushed with the broken table
     appmgr.http.post("/ric/v1/deregister", json={"appName": "x64", "appInstanceName": "x64"})
