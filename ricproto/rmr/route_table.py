@@ -27,7 +27,8 @@ log = logging.getLogger("ricproto.rmr.route_table")
 
 MAX_GROUP_MEMBERS = 32  # MAX_EP_GROUP
 MAX_GROUPS = 64  # gtokens[64] in build_entry
-MAX_FIELDS = 128  # tokens[128] in parse_rt_rec
+# tokens[128] in parse_rt_rec; no record reads past its 5th field, so only the count is C's.
+MAX_FIELDS = 128  # pragma: no mutate
 MAX_SENDER_TOKENS = 127  # uta_has_str(..., 127): the mtype and up to 126 senders
 MAX_GROUP_TOKENS = 64  # uta_rmip_tokenise(..., 64)
 MAX_MEIDS = 128  # tokens[128] in parse_meid_ar / parse_meid_del

@@ -192,7 +192,7 @@ def test_seed_file_is_loaded_and_reloaded(tmp_path: Path) -> None:
             assert wait_until(lambda: a.send(20, b"y") == RMR_OK, 4)
 
 
-def test_route_manager_push_and_ack() -> None:
+def test_route_manager_push_and_ack(caplog: pytest.LogCaptureFixture) -> None:
     ctl = free_port()
     with RmrContext(0, src_id="127.0.0.1") as rtmgr, RmrContext(0, src_id="127.0.0.1") as target, \
             RmrContext(0, src_id="127.0.0.1", rtg_port=ctl) as app:
@@ -208,6 +208,7 @@ def test_route_manager_push_and_ack() -> None:
         assert rtmgr.wh_send(whid, mtypes.RMRRM_TABLE_DATA, update) == RMR_OK
         assert rtmgr.receive(3).payload == b"OK u-1 \n\0"
         assert app.route_table.lookup(10, -1).endpoints() == ["127.0.0.1:1"]
+    assert "not delivered" not in caplog.text  # both acks went out
 
 
 def test_route_manager_gets_an_ack_for_the_meid_map_too() -> None:
@@ -276,3 +277,23 @@ def test_frames_we_send_have_the_layout_of_vector_v1(pair: tuple[RmrContext, Rmr
     assert len(frame) == 342 and frame[8:9] == b"$"  # V1 is 342 bytes with the same fields
     msg = decode_frame(frame)
     assert msg.src == f"127.0.0.1:{a.port}" and msg.payload == b"hello-e2" and msg.sub_id == 7
+
+
+def test_close_closes_the_connections_we_opened() -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(5)
+    ctx = RmrContext(0, src_id="127.0.0.1")
+    try:
+        ctx.load_routes(f"newrt|start\nrte|10|127.0.0.1:{server.getsockname()[1]}\nnewrt|end\n")
+        assert ctx.send(10, b"hello") == RMR_OK
+        conn, _ = server.accept()
+        conn.settimeout(5)
+        stream, got = FrameStream(), []
+        while not got:
+            got = stream.feed(conn.recv(65536))[0]
+        ctx.close()
+        assert conn.recv(65536) == b""  # the peer sees the connection end
+        conn.close()
+    finally:
+        ctx.close()
+        server.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ricproto.rmr.route_table import RouteTableBuilder, records
+from ricproto.rmr.route_table import RoundRobinGroup, RouteEntry, RouteTable, RouteTableBuilder, records
 
 TABLE = """
 # a comment line
@@ -155,3 +155,8 @@ def test_lists_are_split_like_uta_tokenise() -> None:
     big = ",".join(f"h{i}:1" for i in range(33))
     b.apply(f"newrt|start\nrte|9|{big}\nnewrt|end\n")
     assert len(b.live.lookup(9, -1).groups[0].members) == 32
+
+
+def test_an_entry_routes_to_its_groups_unless_made_by_meid() -> None:
+    table = RouteTable({1: RouteEntry(10, -1, (RoundRobinGroup(("a:1", "b:2")),))})
+    assert table.describe() == ["mse|10|-1|a:1,b:2"]
