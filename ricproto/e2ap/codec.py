@@ -461,6 +461,11 @@ _IES_BY_ID: dict[type, dict[int, IE]] = {
     s.cls: {**{ie.alt_id: ie for ie in s.ies if ie.alt_id is not None}, **{ie.id: ie for ie in s.ies}}
     for s in MESSAGE_SPECS
 }
+# Each IE's id and criticality octets as a fresh message writes them, in the order of the spec's IEs.
+_IE_HEADERS: dict[type, tuple[bytes, ...]] = {
+    s.cls: tuple(ie.id.to_bytes(2, "big") + bytes((ie.criticality.value << 6,)) for ie in s.ies)
+    for s in MESSAGE_SPECS
+}
 
 
 def _check_table() -> None:
@@ -485,45 +490,62 @@ def spec_of(message_class: type) -> MessageSpec:
                            "not an E2AP message class") from None
 
 
+_CRITICALITIES = tuple(Criticality)  # by value: indexing is much cheaper than Criticality(value)
+_CRITICALITY_OCTET = tuple(bytes((c.value << 6,)) for c in Criticality)
+
+
 def encode(message: E2APMessage) -> bytes:
     """E2AP-PDU bytes (APER) of ``message``; raises ``E2CodecError`` naming the message and field."""
     spec = _BY_CLASS.get(type(message))
     if spec is None:
         raise E2CodecError(type(message).__name__, "not an E2AP message")
-    present: dict[int, IE] = {}
-    for ie in spec.ies:
-        if getattr(message, ie.field) is None:
+    present: list[tuple[IE, Any, bytes]] = []
+    for ie, header in zip(spec.ies, _IE_HEADERS[spec.cls], strict=True):
+        value = getattr(message, ie.field)
+        if value is None:
             if ie.mandatory:
                 raise E2CodecError(spec.name, "mandatory IE is missing", ie.field)
             continue
-        present[ie.id] = ie
+        present.append((ie, value, header))
     form: ReceivedForm | None = getattr(message, "received", None)
-    by_id = _IES_BY_ID[spec.cls]
-    if form is not None and {by_id[i].id for i in form.known_ids() if i in by_id} == set(present):
-        # a decoded message (fields not added or removed since): as received
-        order = [(ie, by_id.get(ie.id)) for ie in form.ies]
-        procedure_criticality = form.criticality
-    else:
-        order = [(ReceivedIE(ie.id, ie.criticality), ie) for ie in present.values()]
-        procedure_criticality = spec.criticality
+    if form is not None:
+        by_id = _IES_BY_ID[spec.cls]
+        if {by_id[i].id for i in form.known_ids() if i in by_id} == {ie.id for ie, _, _ in present}:
+            # a decoded message (fields not added or removed since): as received
+            return _encode_as_received(spec, message, form, by_id)
+    # id (aligned 16 bits), criticality (2 bits, then padding before the open type's length)
+    parts = [header + _open_type(_ie_bytes(spec, ie, ie.type, value)) for ie, value, header in present]
+    return _envelope(spec, spec.criticality, parts)
+
+
+def _encode_as_received(spec: MessageSpec, message: E2APMessage, form: ReceivedForm,
+                        by_id: dict[int, IE]) -> bytes:
     parts: list[bytes] = []
-    for wire, ie in order:
-        if wire.raw is not None or ie is None:
-            content = wire.raw or b""
+    for ie_id, ie_criticality, raw in form.ies:
+        ie = by_id.get(ie_id)
+        if raw is not None or ie is None:
+            content = raw or b""
         else:
-            ie_type = ie.alt_type if wire.id == ie.alt_id and ie.alt_type is not None else ie.type
-            try:
-                content = ie_type.to_bytes(getattr(message, ie.field))
-            except E2CodecError:
-                raise
-            except _ENCODE_ERRORS as exc:
-                raise E2CodecError(spec.name, f"{ie_type.name}: {exc}", ie.field) from None
-        # id (aligned 16 bits), criticality (2 bits, then padding before the open type's length)
-        parts.append(wire.id.to_bytes(2, "big") + bytes((wire.criticality.value << 6,)) + _open_type(content))
+            ie_type = ie.alt_type if ie_id == ie.alt_id and ie.alt_type is not None else ie.type
+            content = _ie_bytes(spec, ie, ie_type, getattr(message, ie.field))
+        header = ie_id.to_bytes(2, "big") + _CRITICALITY_OCTET[ie_criticality.value]
+        parts.append(header + _open_type(content))
+    return _envelope(spec, form.criticality, parts)
+
+
+def _ie_bytes(spec: MessageSpec, ie: IE, ie_type: IEType, value: Any) -> bytes:
+    try:
+        return ie_type.to_bytes(value)
+    except E2CodecError:
+        raise
+    except _ENCODE_ERRORS as exc:
+        raise E2CodecError(spec.name, f"{ie_type.name}: {exc}", ie.field) from None
+
+
+def _envelope(spec: MessageSpec, criticality: Criticality, parts: list[bytes]) -> bytes:
     container = b"\x00" + len(parts).to_bytes(2, "big") + b"".join(parts)
     # E2AP-PDU: extension bit 0, 2-bit CHOICE index, padding; procedureCode octet; criticality; open type
-    envelope = bytes((spec.kind << 5, spec.procedureCode, procedure_criticality.value << 6))
-    return envelope + _open_type(container)
+    return bytes((spec.kind << 5, spec.procedureCode, criticality.value << 6)) + _open_type(container)
 
 
 def decode(data: bytes) -> E2APMessage:
@@ -552,7 +574,7 @@ def decode(data: bytes) -> E2APMessage:
     spec = _BY_PROCEDURE.get((procedure, kind))
     if spec is None:
         raise E2CodecError(_PDU, f"unsupported procedure code {procedure} ({MessageKind(kind).name})")
-    return _decode_container(spec, body, end - len(body), Criticality(data[2] >> 6))
+    return _decode_container(spec, body, end - len(body), _CRITICALITIES[data[2] >> 6])
 
 
 def _decode_container(spec: MessageSpec, body: bytes, at: int, criticality: Criticality) -> Any:
@@ -579,7 +601,7 @@ def _decode_container(spec: MessageSpec, body: bytes, at: int, criticality: Crit
                 if ie_criticality == Criticality.reject.value:
                     raise AperError(f"unknown IE id {ie_id} with criticality reject")
                 # ignore / notify: not ours to read, but kept so the message re-encodes as received
-                received.append(ReceivedIE(ie_id, Criticality(ie_criticality), content))
+                received.append(ReceivedIE(ie_id, _CRITICALITIES[ie_criticality], content))
                 continue
             if ie.field in values:
                 raise E2CodecError(spec.name, f"IE id {ie_id} appears twice", ie.field)
@@ -591,7 +613,7 @@ def _decode_container(spec: MessageSpec, body: bytes, at: int, criticality: Crit
             except _DECODE_ERRORS as exc:
                 where = f" (the value starts at offset {at + pos - len(content)} of the PDU)"
                 raise E2CodecError(spec.name, f"{ie_type.name}: {exc}{where}", ie.field) from None
-            received.append(ReceivedIE(ie_id, Criticality(ie_criticality)))
+            received.append(ReceivedIE(ie_id, _CRITICALITIES[ie_criticality]))
         if body[0] & 0x80:  # the message SEQUENCE's extension additions, after the container
             reader = AperReader(body[pos:])
             reader.skip_extensions()

@@ -116,11 +116,14 @@ def put_criticality(w: AperWriter, item: Criticality) -> None:
     w.bits(item.value, 2)
 
 
+_CRITICALITIES = tuple(Criticality)  # by value: indexing is much cheaper than Criticality(value)
+
+
 def get_criticality(r: AperReader) -> Criticality:
     value = r.bits(2)
     if value > 2:
         raise AperError(f"criticality {value} outside 0..2")
-    return Criticality(value)
+    return _CRITICALITIES[value]
 
 
 # -------------------------------------------------------------------------------------------- Cause

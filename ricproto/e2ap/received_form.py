@@ -9,15 +9,14 @@ decoded message re-encodes to the bytes it came from instead of being silently "
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from ricproto.e2ap.ies import Criticality
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class ReceivedIE:
+class ReceivedIE(NamedTuple):  # a tuple: made for every IE decoded, so it has to be cheap
     """One IE as received: its id and criticality, and the open-type content of an IE we do not know
     (``raw``; None for an IE of the message's table, whose value is in the message's field)."""
 
