@@ -34,11 +34,16 @@ def json_body(required: str) -> Callable[[Request], Awaitable[Any]]:
         if not raw.strip():
             raise BadRequest("empty_body", f"request body is empty; {required} is required")
         try:
-            return json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return json.loads(raw, parse_constant=_not_json)
+        except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
             raise BadRequest("malformed_json", f"request body is not valid JSON: {exc}") from None
 
     return parsed_body
+
+
+def _not_json(name: str) -> Any:
+    # Python's json takes NaN and Infinity, which JSON does not have and which cannot be answered back
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def install_error_handlers(app: FastAPI, log: logging.Logger) -> None:

@@ -24,6 +24,11 @@ What is generated (see ``osc.md`` section 4):
 
 Entries with the same (mtype, senders, sub_id) are merged into ``;`` groups, so every receiver gets
 a copy (RMR fan-out), which is how several handlers of one policy type each get the request.
+
+Tables stay within what C RMR parses (``ricproto.rmr.route_table``): a sender list longer than C
+reads is split over several records (each process finds itself in exactly one), an MEID list over
+several ``mme_ar`` records; more than 64 fan-out groups for one key cannot be expressed at all, and
+such a table is refused with `RouteLimitError` naming the message type and the receivers.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ricproto import mtypes
+from ricproto.rmr.route_table import MAX_GROUPS, MAX_MEIDS, MAX_SENDER_TOKENS
+
+MAX_SENDERS = MAX_SENDER_TOKENS - 1  # the first token of the field is the mtype
 
 # rx names routed by subscription or by platform rules, never by the generic xApp-to-xApp rule.
 _NOT_XAPP_TO_XAPP = frozenset(
@@ -56,6 +64,10 @@ _NOT_XAPP_TO_XAPP = frozenset(
 )
 
 MEID_ROUTE = "%meid"
+
+
+class RouteLimitError(ValueError):
+    """The registrations need a route record C RMR cannot parse (more than 64 fan-out groups)."""
 
 
 @dataclass(frozen=True)
@@ -117,10 +129,19 @@ class RouteTable:
         lines += [entry.record() for entry in self.entries]
         lines.append(f"newrt|end|{len(self.entries)}")
         if self.meids:
+            mme = [
+                f"mme_ar|{owner}|{' '.join(names[i : i + MAX_MEIDS])}"
+                for owner, names in self.meids.items()
+                for i in range(0, len(names), MAX_MEIDS)
+            ]
             lines.append(f"meid_map|start|{self.table_id}")
-            lines += [f"mme_ar|{owner}|{' '.join(names)}" for owner, names in self.meids.items()]
-            lines.append(f"meid_map|end|{len(self.meids)}")
+            lines += mme
+            lines.append(f"meid_map|end|{len(mme)}")
         return "\n".join(lines) + "\n"
+
+    def blocks(self) -> list[str]:
+        """The blocks of ``text()`` in order; RMR acknowledges each one with its own message."""
+        return ["newrt", "meid_map"] if self.meids else ["newrt"]
 
 
 class _Builder:
@@ -149,6 +170,7 @@ class _Builder:
         for (mtype, sub_id), by_sender in self._targets.items():
             anyone = by_sender.get("", [])
             if anyone:
+                _check_groups(mtype, sub_id, anyone)
                 out.append(RouteEntry(mtype, (), sub_id, tuple(anyone)))
             views: dict[tuple[str, ...], list[str]] = {}
             for sender, targets in by_sender.items():
@@ -159,8 +181,19 @@ class _Builder:
                     merged += [t for t in anyone if t not in merged]
                 views.setdefault(tuple(merged), []).append(sender)
             for targets, senders in views.items():
-                out.append(RouteEntry(mtype, tuple(senders), sub_id, targets))
+                _check_groups(mtype, sub_id, targets)
+                for i in range(0, len(senders), MAX_SENDERS):  # C reads 126 senders per record
+                    out.append(RouteEntry(mtype, tuple(senders[i : i + MAX_SENDERS]), sub_id, targets))
         return out
+
+
+def _check_groups(mtype: int, sub_id: int, targets: Sequence[str]) -> None:
+    if len(targets) > MAX_GROUPS:
+        shown = ", ".join(targets[:3])
+        raise RouteLimitError(
+            f"message type {mtype} (sub id {sub_id}) must reach {len(targets)} receivers ({shown}, ...) from "
+            f"one sender, but RMR parses at most {MAX_GROUPS} fan-out groups in a route record"
+        )
 
 
 def _platform_routes(b: _Builder, p: PlatformEndpoints) -> None:
@@ -216,7 +249,10 @@ def generate_route_table(
     meids: Mapping[str, Sequence[str]] | None = None,
     table_id: str = "twinric",
 ) -> RouteTable:
-    """Build the full route table for the current registrations (deterministic for equal inputs)."""
+    """Build the full route table for the current registrations (deterministic for equal inputs).
+
+    Raises `RouteLimitError` when a message type needs more fan-out groups than RMR parses.
+    """
     b = _Builder()
     warnings: list[str] = []
     _platform_routes(b, platform)

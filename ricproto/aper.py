@@ -277,20 +277,26 @@ class AperWriter:
             self.bits(value, nbits)
             return
         self.constrained(nbits, lb, ub)
+        self.align()  # a length, then an octet-aligned bit-field, even an empty one (X.691 16.11)
         if nbits:
-            self.align()
             self.bits(value, nbits)
 
     def printable(self, text: str, lb: int, ub: int) -> None:
-        """PrintableString (SIZE(lb..ub, ...)) within its root size, 8-bit characters (aligned variant)."""
+        """PrintableString (SIZE(lb..ub, ...)) within its root size, 8-bit characters (aligned variant).
+
+        X.691 30.5.7: a variable-size string is a length and then an octet-aligned bit-field, so the
+        writer aligns after the length even when the string is empty (as asn1c and pycrate do).
+        """
         data = printable_octets(text)
         n = len(data)
         if n < lb or n > ub:
             raise AperUnsupported(f"string length {n} outside {lb}..{ub} (size extension)")
         self.bits(0, 1)
         self.constrained(n, lb, ub)
-        if n:  # an empty string adds no alignment (X.691 30.5.7)
-            self.octets(data)
+        if lb == ub and ub <= 2:  # a fixed size of at most 16 bits stays unaligned (X.691 30.5.6)
+            self.bits(int.from_bytes(data, "big"), 8 * n)
+        else:
+            self.octets(data)  # aligns first
 
     def real(self, value: float, head: int = 0, head_bits: int = 0) -> None:
         """REAL after ``head_bits`` bits of ``head`` (e.g. a CHOICE index): a length octet and the X.690
@@ -444,8 +450,7 @@ class AperReader:
                 self.align()
             return self.bits(lb), lb
         nbits = self.constrained(lb, ub)
-        if nbits:
-            self.align()
+        self.align()
         return self.bits(nbits), nbits
 
     def printable(self, lb: int, ub: int) -> str:
@@ -453,9 +458,11 @@ class AperReader:
         if self.bits(1):
             raise AperUnsupported("string size extension")
         n = self.constrained(lb, ub)
-        if not n:
-            return ""
-        text = self.octets(n).decode("latin-1")
+        if lb == ub and ub <= 2:
+            raw = self.bits(8 * n).to_bytes(n, "big")
+        else:
+            raw = self.octets(n)  # aligned, also after a length of 0 (X.691 30.5.7)
+        text = raw.decode("latin-1")
         if not PRINTABLE.issuperset(text):
             raise AperError(f"not a PrintableString: {text!r}")
         return text

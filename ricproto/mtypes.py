@@ -63,6 +63,12 @@ RIC_E2NODE_CONFIG_UPDATE_FAILURE = 12072
 A1_POLICY_REQ = 20010
 A1_POLICY_RESP = 20011
 A1_POLICY_QUERY = 20012
+# A1 enrichment information (the Go A1 mediator's, not in RMR's header)
+A1_EI_QUERY_ALL = 20013
+AI_EI_QUERY_ALL_RESP = 20014  # sic
+A1_EI_CREATE_JOB = 20015
+A1_EI_CREATE_JOB_RESP = 20016
+A1_EI_DATA_DELIVERY = 20017
 
 # twinric's own: zero-trust access requests between a PEP (in an xApp) and the PDP xApp, and the
 # PDP's revocations to every PEP (xApps and e2term). 30100-30102 collide with no value of RMR 4.9.4's

@@ -73,7 +73,8 @@ def port() -> int:
 def shared_dir() -> Path:
     """``../shared`` beside the checkout; tests that cross-check against it skip when it is absent."""
     if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent: upstream reference data (vectors, ASN.1) not available here")
+        pytest.skip(f"{SHARED} is absent: this cross-check reads upstream files kept outside the tree "
+                    "(ASN.1 modules, OpenAPI and descriptor schemas); tests/vectors covers the wire vectors")
     return SHARED
 
 

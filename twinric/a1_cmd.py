@@ -107,6 +107,7 @@ def put_type(
     if "create_schema" in doc:
         body = {**doc}
         body.setdefault("policy_type_id", type_id)
+        body.setdefault("description", description)  # the A1 spec requires it (may be empty)
         if name is not None:
             body["name"] = name
         if description:

@@ -56,8 +56,14 @@ def up(
         "--allow-ungranted", help="RMR sender pattern (shell-style, host:port) whose RIC controls e2term "
                                   "forwards without a PDP grant, e.g. 'service-ricxapp-my-xapp-rmr*' for "
                                   "your own xApp that does not ask the PDP; repeatable")] = None,
+    status_every: Annotated[float, typer.Option(
+        help="off a terminal (piped, under a service manager) or with --json: a status line (a JSON line "
+             "with --json) on stdout every this many seconds")] = 5.0,
 ) -> None:
-    """Run the closed loop locally: Redis, the RIC platform stand-ins, e2sim and every xApp that exists."""
+    """Run the closed loop locally: Redis, the RIC platform stand-ins, e2sim and every xApp that exists.
+
+    On a terminal a live table; off one, or with --json, a status line every --status-every seconds.
+    """
     run_dir = run_dir or default_run_dir()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     roles = PLATFORM_ROLES + (XAPP_ROLES if available_xapps() else [])
@@ -104,12 +110,15 @@ def up(
             create_policy_type(urls(ports)["a1"], control_policy_type())
         if "pdp" in stack.processes:
             pdp_stack.put_default_policy(urls(ports)["a1"], urls(ports)["appmgr"])
+        # A live table only where someone watches it: off a terminal Rich would print it only at the end.
+        interactive = not as_json and console.is_terminal
         if not as_json:
             console.print(f"twinric up: logs in {run_dir}; A1 at {urls(ports)['a1']}; Ctrl-C stops")
         started = time.monotonic()
         last = (time.monotonic(), summary)
+        next_status = started + status_every
         with Live(_table(stack, summary, rates), console=console, refresh_per_second=2,
-                  transient=False) if not as_json else _NoLive() as live:
+                  transient=False) if interactive else _NoLive() as live:
             while not stopping["flag"]:
                 if for_seconds is not None and time.monotonic() - started >= for_seconds:
                     break
@@ -120,7 +129,11 @@ def up(
                 rates["indications"] = (summary.indications - last[1].indications) / dt
                 rates["controls"] = (summary.controls - last[1].controls) / dt
                 last = (now, summary)
-                live.update(_table(stack, summary, rates))
+                if interactive:
+                    live.update(_table(stack, summary, rates))
+                if not interactive and now >= next_status:
+                    next_status = now + status_every
+                    print(_status_line(stack, summary, rates, now - started, as_json), flush=True)
                 # An xApp of --xapp may end (its exit is in its log); the box keeps running.
                 platform_dead = [name for name in stack.dead() if not name.startswith("xapp-")]
                 if platform_dead:
@@ -173,6 +186,21 @@ class _NoLive:
 
     def update(self, *_: object) -> None:
         return None
+
+
+def _status_line(stack: Stack, summary: LoopSummary, rates: dict[str, float], elapsed: float,
+                 as_json: bool) -> str:
+    """One progress line: plain text, or a JSON object (``"event": "status"``) with --json."""
+    down = [name for name, proc in stack.processes.items() if not proc.alive()]
+    if as_json:
+        return json.dumps({"event": "status", "elapsed_s": round(elapsed, 1), **asdict(summary),
+                           "indications_per_s": round(rates["indications"], 1),
+                           "controls_per_s": round(rates["controls"], 1), "down": down})
+    return (f"twinric up: {elapsed:.0f}s e2_nodes={summary.e2_nodes} subscriptions={summary.subscriptions} "
+            f"indications={summary.indications} ({rates['indications']:.1f}/s) "
+            f"controls={summary.controls} ({rates['controls']:.1f}/s) "
+            f"a1_policies_enforced={summary.a1_policies_enforced} errors={summary.errors}"
+            + (f" down={','.join(down)}" if down else ""))
 
 
 def _table(stack: Stack, summary: LoopSummary, rates: dict[str, float]) -> Table:

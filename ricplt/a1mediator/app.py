@@ -2,6 +2,14 @@
 
 The store, the RMR side and the metrics are injected (``create_app``) and reached through FastAPI
 dependencies, so tests can run the app on a real Redis with any RMR port behind it.
+
+Conformance to the upstream OpenAPI (``a1-swagger.yaml``, A1 2.1.0) and to the Go mediator: policy
+type ids are ASCII decimal integers in 1..2147483647 (anything else is a 400, never a 500); a policy
+type needs ``name``, ``description``, ``policy_type_id`` and ``create_schema`` and nothing else;
+``notificationDestination`` is any string, as the spec types it (a destination that cannot be
+reached is counted when the status is posted, like upstream); ``POST /data-delivery`` takes
+``{"job": "<id>", "payload": "<text>"}`` and sends ``{"ei_job_id", "payload"}`` as
+A1_EI_DATA_DELIVERY (20017) over RMR, 200 whether or not a route exists, as the Go mediator does.
 """
 
 from __future__ import annotations
@@ -10,7 +18,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
-from urllib.parse import urlparse
 
 import jsonschema
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -25,8 +32,8 @@ from ricproto import a1
 log = logging.getLogger("a1mediator.rest")
 
 BASE = "/A1-P/v2"
-TYPE_KEYS_REQUIRED = frozenset({"name", "policy_type_id", "create_schema"})
-TYPE_KEYS_ALLOWED = TYPE_KEYS_REQUIRED | {"description"}
+TYPE_KEYS_REQUIRED = frozenset({"name", "description", "policy_type_id", "create_schema"})
+TYPE_KEYS_ALLOWED = TYPE_KEYS_REQUIRED
 
 
 def get_store(request: Request) -> A1Store:
@@ -42,7 +49,9 @@ def get_metrics(request: Request) -> A1Metrics:
 
 
 def policy_type_id_param(policy_type_id: str) -> int:
-    if not policy_type_id.isdigit() or not 1 <= int(policy_type_id) <= a1.MAX_POLICY_TYPE_ID:
+    # ASCII digits only: str.isdigit() also takes "¹" or "٣", which int() then refuses
+    if not (policy_type_id.isascii() and policy_type_id.isdigit()) or not (
+            1 <= int(policy_type_id) <= a1.MAX_POLICY_TYPE_ID):
         detail = f"policy_type_id must be an integer in 1..{a1.MAX_POLICY_TYPE_ID}, got {policy_type_id!r}"
         raise BadRequest("bad_policy_type_id", detail)
     return int(policy_type_id)
@@ -78,25 +87,36 @@ def _validate_type_body(type_id: int, body: Any) -> dict[str, Any]:
     except jsonschema.SchemaError as exc:
         detail = f"create_schema is not a valid draft-07 schema: {exc.message}"
         raise BadRequest("bad_create_schema", detail) from None
+    try:  # a schema that cannot be applied (an unresolvable $ref...) would fail every instance later
+        list(jsonschema.Draft7Validator(schema).iter_errors({}))
+    except Exception as exc:
+        raise BadRequest("bad_create_schema", f"create_schema cannot be applied: {exc}") from None
     return body
 
 
 def _validate_instance(schema: dict[str, Any], body: Any) -> None:
     validator = jsonschema.Draft7Validator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(body))
+    try:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(body))
+    except Exception as exc:  # the stored schema cannot judge this body: the body is refused, not the server
+        raise BadRequest("schema_violation", f"policy instance cannot be validated: {exc}") from None
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         detail = f"policy instance violates create_schema at {where}: {error.message}"
         raise BadRequest("schema_violation", detail)
 
 
-def _check_destination(url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise BadRequest(
-            "bad_notification_destination", f"notificationDestination must be an http(s) URL, got {url!r}"
-        )
-    return url
+def _data_delivery_body(body: Any) -> tuple[str, str]:
+    """(job id, payload text) of a data delivery; 404 without a job id, as the spec documents."""
+    if not isinstance(body, dict):
+        raise BadRequest("bad_data_delivery", "data delivery must be a JSON object {\"job\", \"payload\"}")
+    job = body.get("job")
+    if not isinstance(job, str) or not job:
+        raise HTTPException(404, "no job id defined for this data delivery")
+    payload = body.get("payload")
+    if not isinstance(payload, str):
+        raise BadRequest("bad_data_delivery", "payload must be a string (the data, as text)")
+    return job, payload
 
 
 def create_app(
@@ -185,8 +205,6 @@ def create_app(
         policy_type = store.get_type(type_id)
         if policy_type is None:
             raise HTTPException(404, f"policy type {type_id} not found")
-        if notification_destination is not None:
-            _check_destination(notification_destination)
         _validate_instance(policy_type["create_schema"], body)
         if not isinstance(body, dict):  # the RMR payload carries an object (osc.md 3.2)
             raise BadRequest("bad_policy_instance", "a policy instance must be a JSON object")
@@ -210,6 +228,12 @@ def create_app(
         log.info("policy instance %s/%s deleted", type_id, policy_instance_id)
         southbound.send_request(a1.A1PolicyRequest(a1.A1Operation.DELETE, type_id, policy_instance_id, None))
         return Response(status_code=202)
+
+    @app.post("/data-delivery", status_code=200)
+    def data_delivery(body: Body, southbound: Southbound) -> Response:
+        job, payload = _data_delivery_body(body)
+        southbound.send_data_delivery(job, payload)
+        return Response(status_code=200)
 
     @app.get(f"{BASE}/policytypes/{{policy_type_id}}/policies/{{policy_instance_id}}/status")
     def instance_status(type_id: TypeId, policy_instance_id: str, store: Store) -> dict[str, str]:

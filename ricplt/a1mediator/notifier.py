@@ -44,7 +44,7 @@ class StatusNotifier:
                     resp = client.post(url, json=status)
                     resp.raise_for_status()
                     self.metrics.notifications.labels("ok").inc()
-                except (httpx.HTTPError, ValueError) as exc:
+                except Exception as exc:  # any string is a destination (spec): a bad one must not stop us
                     self.metrics.notifications.labels("failed").inc()
                     self.metrics.failure("notification_failed")
                     log.warning("notification to %s failed: %s", url, exc)

@@ -6,6 +6,7 @@ logic here runs the same over the real transport and over a recording double in 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from typing import Any, Protocol
@@ -75,6 +76,17 @@ class A1Southbound:
                 request.policy_instance_id,
                 state,
             )
+        return ok
+
+    def send_data_delivery(self, job_id: str, payload: str) -> bool:
+        """A1-EI data to the xApps (A1_EI_DATA_DELIVERY, sub_id -1) as the Go mediator sends it."""
+        message = json.dumps({"ei_job_id": job_id, "payload": payload}, separators=(",", ":"))
+        state = self.rmr.send(mtypes.A1_EI_DATA_DELIVERY, message.encode(), sub_id=-1)
+        ok = state == RMR_OK
+        self.metrics.rmr_sent.labels("DATA_DELIVERY", "ok" if ok else "failed").inc()
+        if not ok:  # upstream answers 200 anyway and logs it
+            self.metrics.failure("rmr_send_failed")
+            log.warning("A1_EI_DATA_DELIVERY for job %s not sent: RMR state %s (no route?)", job_id, state)
         return ok
 
     # incoming

@@ -1,7 +1,10 @@
 """Route distribution as rtmgr does it: regenerate the table on every change, push it to every RMR
-participant's route-manager port (mtype 20, RMRRM_TABLE_DATA) and wait for its ack (mtype 22,
-``"OK <table-id>"``). Targets that did not ack are retried until they do, so an xApp whose route port
-opens after it registered still gets its table.
+participant's route-manager port (mtype 20, RMRRM_TABLE_DATA) and wait for its acks (mtype 22,
+``"OK <table-id>"``): RMR acknowledges every block of the push with its own message, the route table
+and then the MEID map, and a push is delivered only when every block was accepted. Targets that did
+not ack are retried until they do, so an xApp whose route port opens after it registered still gets
+its table. A table that RMR could not parse as meant (`RouteLimitError`) is never pushed: the error
+is logged, counted and shown in the status, and the targets keep the last table they accepted.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any, Protocol
 
 from ricplt.appmgr.metrics import AppmgrMetrics
 from ricplt.appmgr.registry import Registry
-from ricplt.routes import PlatformEndpoints, RouteTable, generate_route_table
+from ricplt.routes import PlatformEndpoints, RouteLimitError, RouteTable, generate_route_table
 from ricproto import mtypes
 
 log = logging.getLogger("appmgr.routes")
@@ -67,7 +70,8 @@ class PushOutcome:
 
 
 class RoutePusher(Protocol):
-    def push(self, endpoint: str, table_id: str, chunks: list[bytes], timeout: float) -> PushOutcome: ...
+    def push(self, endpoint: str, table_id: str, chunks: list[bytes], timeout: float,
+             blocks: tuple[str, ...] = ("newrt",)) -> PushOutcome: ...
 
 
 def chunk_table(text: str, limit: int = CHUNK_BYTES) -> list[bytes]:
@@ -84,6 +88,9 @@ def chunk_table(text: str, limit: int = CHUNK_BYTES) -> list[bytes]:
     return chunks
 
 
+_BLOCK_NAMES = {"newrt": "route table", "meid_map": "MEID map"}
+
+
 class RmrRoutePusher:
     """Pushes over an RMR context of our own, the way rtmgr's RMR client does.
 
@@ -96,7 +103,9 @@ class RmrRoutePusher:
         self._lock = threading.Lock()
         self._wormholes: dict[str, int] = {}
 
-    def push(self, endpoint: str, table_id: str, chunks: list[bytes], timeout: float) -> PushOutcome:
+    def push(self, endpoint: str, table_id: str, chunks: list[bytes], timeout: float,
+             blocks: tuple[str, ...] = ("newrt",)) -> PushOutcome:
+        """Send ``chunks`` and wait for one ack per block (in order); every one must say OK."""
         with self._lock:
             whid = self._wormholes.get(endpoint)
             if whid is None or self.ctx.wh_state(whid) != 0:
@@ -112,16 +121,24 @@ class RmrRoutePusher:
                     self._wormholes.pop(endpoint, None)
                     return PushOutcome(False, f"send to {endpoint} failed: RMR state {state}")
             deadline = time.monotonic() + timeout
+            acked = 0
             while (remaining := deadline - time.monotonic()) > 0:
                 msg = self.ctx.receive(remaining)
                 if msg is None or msg.mtype != mtypes.RMRRM_TABLE_STATE:
                     continue
-                words = msg.payload.decode(errors="replace").split()
-                if len(words) >= 2 and words[1] == table_id:
-                    if words[0] == "OK":
-                        return PushOutcome(True, "OK")
-                    return PushOutcome(False, f"{endpoint} refused table: {' '.join(words)}")
-            return PushOutcome(False, f"no ack from {endpoint} within {timeout} s")
+                # C writes "OK|ERR <id> <reason>\n" and sends the string's NUL too
+                words = msg.payload.split(b"\0", 1)[0].decode(errors="replace").split()
+                if len(words) < 2 or words[1] != table_id:
+                    continue  # an ack of an earlier table
+                block = blocks[acked] if acked < len(blocks) else "extra block"
+                if words[0] != "OK":
+                    return PushOutcome(False, f"{endpoint} refused the {_BLOCK_NAMES.get(block, block)} of "
+                                              f"table {table_id}: {' '.join(words[2:]) or words[0]}")
+                acked += 1
+                if acked == len(blocks):
+                    return PushOutcome(True, "OK")
+            missing = ", ".join(_BLOCK_NAMES.get(b, b) for b in blocks[acked:])
+            return PushOutcome(False, f"no ack from {endpoint} within {timeout} s for the {missing}")
 
 
 @dataclass
@@ -152,6 +169,7 @@ class RouteDistributor:
         self.retry_interval = retry_interval
         self.generation = 0
         self.table: RouteTable | None = None
+        self.error = ""  # why the current registrations cannot be routed (empty when they can)
         self.targets: dict[str, TargetState] = {}
         self._changed = threading.Event()
         self._stop = threading.Event()
@@ -178,18 +196,29 @@ class RouteDistributor:
         """Regenerate (unless only retrying) and push; safe to call from any thread."""
         with self._lock:
             if not only_failed or self.table is None:
-                self.table = self.build()
+                try:
+                    built = self.build()
+                except RouteLimitError as exc:
+                    # Pushing it would leave RMR with routes nobody meant: keep the last good table.
+                    self.error = str(exc)
+                    self.metrics.failure("route_limit")
+                    log.error("route table not distributed: %s", exc)
+                    return
+                self.error = ""
+                self.table = built
                 for warning in self.table.warnings:
                     log.warning("route generation: %s", warning)
             table = self.table
             chunks = chunk_table(table.text())
+            blocks = tuple(table.blocks())
             wanted = self.target_endpoints()
             self.targets = {name: self.targets.get(name, TargetState(ep)) for name, ep in wanted.items()}
             for name, state in self.targets.items():
                 state.endpoint = wanted[name]
                 if only_failed and state.ok and state.table_id == table.table_id:
                     continue
-                outcome = self.pusher.push(state.endpoint, table.table_id, chunks, self.ack_timeout)
+                outcome = self.pusher.push(state.endpoint, table.table_id, chunks, self.ack_timeout,
+                                           blocks=blocks)
                 state.ok, state.detail, state.at = outcome.ok, outcome.detail, time.time()
                 state.table_id = table.table_id if outcome.ok else state.table_id
                 self.metrics.route_pushes.labels("ok" if outcome.ok else "failed").inc()
@@ -207,6 +236,7 @@ class RouteDistributor:
     def status(self) -> dict[str, Any]:
         table = self.table
         return {
+            "error": self.error,
             "table_id": table.table_id if table else None,
             "table": table.text() if table else "",
             "warnings": table.warnings if table else [],

@@ -6,6 +6,11 @@ are assembled and parsed directly as bytes; each IE value is encoded by its type
 IE ids are resolved per message type (the v2.00 spec reuses ids 50/51 in another message). IEs are written
 in the order of the spec's object set with the spec's criticality. On decode, unknown IEs with criticality
 ignore/notify are skipped and an unknown IE with criticality reject is an error, as E2AP requires.
+
+Decoding is liberal in what the spec leaves to the sender and strict about the encoding: the
+criticalities, IE order and unknown IEs received are kept (``message.received``, `ReceivedItems`) and
+written back on encode, so a decoded message re-encodes to its own bytes; octets left over after the
+PDU, after the IE container or after any IE value are refused, naming their offset.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from ricproto.e2ap.ie_codec import (
     ID_RICaction_NotAdmitted_Item,
     ID_RICsubscription_withCause_Item,
     ID_RICsubscription_withCause_Item_v200,
+    check_complete,
 )
 from ricproto.e2ap.ies import Criticality, RICcontrolAckRequest, RICindicationType, RICrequestID, TimeToWait
 from ricproto.e2ap.messages import (
@@ -61,6 +67,7 @@ from ricproto.e2ap.messages import (
     RICsubscriptionRequest,
     RICsubscriptionResponse,
 )
+from ricproto.e2ap.received_form import ReceivedForm, ReceivedIE
 from ricproto.e2error import E2CodecError
 
 
@@ -97,7 +104,10 @@ def _structured(
         return w.to_bytes()
 
     def from_bytes(data: bytes) -> Any:
-        return get(AperReader(data))
+        reader = AperReader(data)
+        value = get(reader)
+        check_complete(reader, data)
+        return value
 
     return IEType(name, to_bytes, from_bytes)
 
@@ -148,7 +158,11 @@ def _octet_string_to_bytes(value: bytes) -> bytes:
 
 
 def _octet_string_from_bytes(data: bytes) -> bytes:
-    return _read_open_type(data, 0)[0]
+    content, end = _read_open_type(data, 0)
+    if end != len(data):
+        raise AperError(f"{len(data) - end} trailing octets after the OCTET STRING, at offset {end} "
+                        f"of {len(data)}")
+    return content
 
 
 def _uint_type(name: str, ub: int, size: int) -> IEType:
@@ -162,7 +176,10 @@ def _uint_type(name: str, ub: int, size: int) -> IEType:
     def from_bytes(data: bytes) -> int:
         if len(data) < size:
             raise AperError(f"truncated {name}")
-        value = int.from_bytes(data[:size], "big")
+        if len(data) > size:
+            raise AperError(f"{len(data) - size} trailing octets after the value, at offset {size} "
+                            f"of {len(data)}")
+        value = int.from_bytes(data, "big")
         if value > ub:
             raise AperError(f"{name} {value} outside 0..{ub}")
         return value
@@ -180,9 +197,12 @@ def _ric_request_id_to_bytes(value: RICrequestID) -> bytes:
 
 
 def _ric_request_id_from_bytes(data: bytes) -> RICrequestID:
-    if len(data) >= 5 and not data[0] & 0x80:
+    if len(data) == 5 and not data[0] & 0x80:
         return RICrequestID(int.from_bytes(data[1:3], "big"), int.from_bytes(data[3:5], "big"))
-    return ies_aper.get_RICrequestID(AperReader(data))
+    reader = AperReader(data)
+    value = ies_aper.get_RICrequestID(reader)
+    check_complete(reader, data)
+    return value
 
 
 def _enum_type(cls: type[enum.Enum]) -> IEType:
@@ -441,12 +461,17 @@ _IES_BY_ID: dict[type, dict[int, IE]] = {
     s.cls: {**{ie.alt_id: ie for ie in s.ies if ie.alt_id is not None}, **{ie.id: ie for ie in s.ies}}
     for s in MESSAGE_SPECS
 }
+# Each IE's id and criticality octets as a fresh message writes them, in the order of the spec's IEs.
+_IE_HEADERS: dict[type, tuple[bytes, ...]] = {
+    s.cls: tuple(ie.id.to_bytes(2, "big") + bytes((ie.criticality.value << 6,)) for ie in s.ies)
+    for s in MESSAGE_SPECS
+}
 
 
 def _check_table() -> None:
     # Every dataclass field has exactly one IE and vice versa: a mismatch is a programming error.
     for spec in MESSAGE_SPECS:
-        names = {f.name for f in fields(spec.cls)}
+        names = {f.name for f in fields(spec.cls)} - {"received"}
         if names != {ie.field for ie in spec.ies}:
             raise RuntimeError(f"E2AP table and dataclass disagree for {spec.name}")
 
@@ -465,29 +490,62 @@ def spec_of(message_class: type) -> MessageSpec:
                            "not an E2AP message class") from None
 
 
+_CRITICALITIES = tuple(Criticality)  # by value: indexing is much cheaper than Criticality(value)
+_CRITICALITY_OCTET = tuple(bytes((c.value << 6,)) for c in Criticality)
+
+
 def encode(message: E2APMessage) -> bytes:
     """E2AP-PDU bytes (APER) of ``message``; raises ``E2CodecError`` naming the message and field."""
     spec = _BY_CLASS.get(type(message))
     if spec is None:
         raise E2CodecError(type(message).__name__, "not an E2AP message")
-    parts: list[bytes] = []
-    for ie in spec.ies:
+    present: list[tuple[IE, Any, bytes]] = []
+    for ie, header in zip(spec.ies, _IE_HEADERS[spec.cls], strict=True):
         value = getattr(message, ie.field)
         if value is None:
             if ie.mandatory:
                 raise E2CodecError(spec.name, "mandatory IE is missing", ie.field)
             continue
-        try:
-            content = ie.type.to_bytes(value)
-        except E2CodecError:
-            raise
-        except _ENCODE_ERRORS as exc:
-            raise E2CodecError(spec.name, f"{ie.type.name}: {exc}", ie.field) from None
-        # id (aligned 16 bits), criticality (2 bits, then padding before the open type's length)
-        parts.append(ie.id.to_bytes(2, "big") + bytes((ie.criticality.value << 6,)) + _open_type(content))
+        present.append((ie, value, header))
+    form: ReceivedForm | None = getattr(message, "received", None)
+    if form is not None:
+        by_id = _IES_BY_ID[spec.cls]
+        if {by_id[i].id for i in form.known_ids() if i in by_id} == {ie.id for ie, _, _ in present}:
+            # a decoded message (fields not added or removed since): as received
+            return _encode_as_received(spec, message, form, by_id)
+    # id (aligned 16 bits), criticality (2 bits, then padding before the open type's length)
+    parts = [header + _open_type(_ie_bytes(spec, ie, ie.type, value)) for ie, value, header in present]
+    return _envelope(spec, spec.criticality, parts)
+
+
+def _encode_as_received(spec: MessageSpec, message: E2APMessage, form: ReceivedForm,
+                        by_id: dict[int, IE]) -> bytes:
+    parts: list[bytes] = []
+    for ie_id, ie_criticality, raw in form.ies:
+        ie = by_id.get(ie_id)
+        if raw is not None or ie is None:
+            content = raw or b""
+        else:
+            ie_type = ie.alt_type if ie_id == ie.alt_id and ie.alt_type is not None else ie.type
+            content = _ie_bytes(spec, ie, ie_type, getattr(message, ie.field))
+        header = ie_id.to_bytes(2, "big") + _CRITICALITY_OCTET[ie_criticality.value]
+        parts.append(header + _open_type(content))
+    return _envelope(spec, form.criticality, parts)
+
+
+def _ie_bytes(spec: MessageSpec, ie: IE, ie_type: IEType, value: Any) -> bytes:
+    try:
+        return ie_type.to_bytes(value)
+    except E2CodecError:
+        raise
+    except _ENCODE_ERRORS as exc:
+        raise E2CodecError(spec.name, f"{ie_type.name}: {exc}", ie.field) from None
+
+
+def _envelope(spec: MessageSpec, criticality: Criticality, parts: list[bytes]) -> bytes:
     container = b"\x00" + len(parts).to_bytes(2, "big") + b"".join(parts)
     # E2AP-PDU: extension bit 0, 2-bit CHOICE index, padding; procedureCode octet; criticality; open type
-    return bytes((spec.kind << 5, spec.procedureCode, spec.criticality.value << 6)) + _open_type(container)
+    return bytes((spec.kind << 5, spec.procedureCode, criticality.value << 6)) + _open_type(container)
 
 
 def decode(data: bytes) -> E2APMessage:
@@ -507,18 +565,23 @@ def decode(data: bytes) -> E2APMessage:
         procedure = data[1]
         if data[2] >> 6 == 3:
             raise AperError("criticality 3 does not exist")
-        body, _ = _read_open_type(data, 3)
+        body, end = _read_open_type(data, 3)
+        if end != len(data):
+            raise AperError(f"{len(data) - end} trailing octets after the PDU, at offset {end} "
+                            f"of {len(data)}")
     except AperError as exc:
         raise E2CodecError(_PDU, str(exc)) from None
     spec = _BY_PROCEDURE.get((procedure, kind))
     if spec is None:
         raise E2CodecError(_PDU, f"unsupported procedure code {procedure} ({MessageKind(kind).name})")
-    return _decode_container(spec, body)
+    return _decode_container(spec, body, end - len(body), _CRITICALITIES[data[2] >> 6])
 
 
-def _decode_container(spec: MessageSpec, body: bytes) -> Any:
+def _decode_container(spec: MessageSpec, body: bytes, at: int, criticality: Criticality) -> Any:
+    """The message in ``body`` (which starts at offset ``at`` of the PDU, for error messages)."""
     by_id = _IES_BY_ID[spec.cls]
     values: dict[str, Any] = {}
+    received: list[ReceivedIE] = []
     try:
         if len(body) < 3:
             raise AperError(f"truncated protocol-IE container ({len(body)} octets)")
@@ -526,17 +589,20 @@ def _decode_container(spec: MessageSpec, body: bytes) -> Any:
         pos = 3
         for index in range(count):
             if pos + 3 > len(body):
-                raise AperError(f"truncated: IE {index} of {count} header at octet {pos}")
+                raise AperError(f"truncated: IE {index} of {count} header at offset {at + pos}")
             ie_id = int.from_bytes(body[pos : pos + 2], "big")
-            criticality = body[pos + 2] >> 6
-            if criticality == 3:
+            ie_criticality = body[pos + 2] >> 6
+            if ie_criticality == 3:
                 raise AperError(f"IE {ie_id}: criticality 3 does not exist")
-            content, pos = _read_open_type(body, pos + 3)
+            start = pos + 3
+            content, pos = _read_open_type(body, start)
             ie = by_id.get(ie_id)
             if ie is None:
-                if criticality == Criticality.reject.value:
+                if ie_criticality == Criticality.reject.value:
                     raise AperError(f"unknown IE id {ie_id} with criticality reject")
-                continue  # ignore / notify: skip, as the receiver of an unknown IE must
+                # ignore / notify: not ours to read, but kept so the message re-encodes as received
+                received.append(ReceivedIE(ie_id, _CRITICALITIES[ie_criticality], content))
+                continue
             if ie.field in values:
                 raise E2CodecError(spec.name, f"IE id {ie_id} appears twice", ie.field)
             ie_type = ie.alt_type if ie_id == ie.alt_id and ie.alt_type is not None else ie.type
@@ -545,10 +611,19 @@ def _decode_container(spec: MessageSpec, body: bytes) -> Any:
             except E2CodecError:
                 raise
             except _DECODE_ERRORS as exc:
-                raise E2CodecError(spec.name, f"{ie_type.name}: {exc}", ie.field) from None
+                where = f" (the value starts at offset {at + pos - len(content)} of the PDU)"
+                raise E2CodecError(spec.name, f"{ie_type.name}: {exc}{where}", ie.field) from None
+            received.append(ReceivedIE(ie_id, _CRITICALITIES[ie_criticality]))
+        if body[0] & 0x80:  # the message SEQUENCE's extension additions, after the container
+            reader = AperReader(body[pos:])
+            reader.skip_extensions()
+            pos += reader.octets_consumed
+        if pos != len(body):
+            raise AperError(f"{len(body) - pos} trailing octets after the protocol IEs, at offset {at + pos} "
+                            "of the PDU")
     except AperError as exc:
         raise E2CodecError(spec.name, str(exc)) from None
     for ie in spec.ies:
         if ie.mandatory and ie.field not in values:
             raise E2CodecError(spec.name, f"mandatory IE (id {ie.id}) is missing", ie.field)
-    return spec.cls(**values)
+    return spec.cls(**values, received=ReceivedForm(criticality, tuple(received)))

@@ -68,6 +68,7 @@ from ricproto.e2ap.ies import (
     TypeOfError,
     UpdateOutcome,
 )
+from ricproto.e2ap.received_form import ReceivedItems
 
 E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
@@ -115,11 +116,14 @@ def put_criticality(w: AperWriter, item: Criticality) -> None:
     w.bits(item.value, 2)
 
 
+_CRITICALITIES = tuple(Criticality)  # by value: indexing is much cheaper than Criticality(value)
+
+
 def get_criticality(r: AperReader) -> Criticality:
     value = r.bits(2)
     if value > 2:
         raise AperError(f"criticality {value} outside 0..2")
-    return Criticality(value)
+    return _CRITICALITIES[value]
 
 
 # -------------------------------------------------------------------------------------------- Cause
@@ -811,17 +815,22 @@ ID_RICsubscription_withCause_Item_v200 = 51  # E2AP v02.00 reused 51 here (the 5
 
 def put_item_list(w: AperWriter, items: list[T], lb: int, ub: int, ie_id: int, criticality: Criticality,
                   put_item: Callable[[AperWriter, T], None]) -> None:
-    """SEQUENCE (SIZE(lb..ub)) OF ProtocolIE-SingleContainer: each item is (id, criticality, open type)."""
+    """SEQUENCE (SIZE(lb..ub)) OF ProtocolIE-SingleContainer: each item is (id, criticality, open type).
+
+    Items decoded from a peer keep the criticality they came with (`ReceivedItems`).
+    """
     _check_type(items, list, "list")
+    received = getattr(items, "criticalities", ())
+    criticalities = received if len(received) == len(items) else (criticality,) * len(items)
     if ub < 65536:
         w.constrained(len(items), lb, ub)
     elif lb <= len(items) <= ub:  # an upper bound of 64K or more: a plain length determinant (X.691 11.9.4.2)
         w.length(len(items))
     else:
         raise AperError(f"{len(items)} items outside {lb}..{ub}")
-    for item in items:
+    for item, item_criticality in zip(items, criticalities, strict=True):
         w.constrained(ie_id, 0, 65535)
-        w.bits(criticality.value, 2)
+        w.bits(item_criticality.value, 2)
         inner = AperWriter()
         put_item(inner, item)
         w.open_type(inner.to_bytes())
@@ -835,6 +844,7 @@ def get_item_list(
     get_item: Callable[[AperReader], T],
 ) -> list[T]:
     items: list[T] = []
+    criticalities: list[Criticality] = []
     if ub < 65536:
         count = r.constrained(lb, ub)
     else:
@@ -843,12 +853,23 @@ def get_item_list(
             raise AperError(f"{count} items, at least {lb} needed")
     for i in range(count):
         got = r.constrained(0, 65535)
-        get_criticality(r)
+        criticalities.append(get_criticality(r))
         data = r.open_type()
         if got != ie_id:
             raise AperError(f"item {i}: IE id {got}, expected {ie_id}")
         try:
-            items.append(get_item(AperReader(data)))
+            inner = AperReader(data)
+            items.append(get_item(inner))
+            check_complete(inner, data)
         except AperError as exc:
             raise AperError(f"item {i}: {exc}") from None
-    return items
+    return ReceivedItems.of(items, criticalities)
+
+
+def check_complete(r: AperReader, data: bytes) -> None:
+    """``r`` read all of ``data``: a complete encoding (X.691 11.1, at least one octet) and nothing after."""
+    used = max(1, r.octets_consumed)
+    if used < len(data):
+        extra = len(data) - used
+        raise AperError(f"{extra} trailing octet{'s' if extra > 1 else ''} after the value, at offset {used} "
+                        f"of {len(data)}")

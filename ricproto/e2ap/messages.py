@@ -2,11 +2,14 @@
 
 Field names are the IE names of the spec in lowerCamel (``id-RICrequestID`` -> ``ricRequestID``); optional
 IEs default to ``None``. ``codec.encode``/``codec.decode`` turn them into E2AP-PDU bytes and back.
+
+``received`` (not an IE; never compared) is set by ``decode``: how the peer wrote what the spec leaves to
+the sender (criticalities, IE order, IEs we do not know), so a decoded message re-encodes to its bytes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ricproto.e2ap.ies import (
     Cause,
@@ -29,6 +32,7 @@ from ricproto.e2ap.ies import (
     TimeToWait,
     TNLinformation,
 )
+from ricproto.e2ap.received_form import ReceivedForm
 
 __all__ = [
     "E2APMessage",
@@ -67,6 +71,7 @@ class E2setupRequest:
     globalE2nodeID: GlobalE2nodeID
     ranFunctionsAdded: list[RANfunctionItem]
     e2nodeComponentConfigAddition: list[E2nodeComponentConfigAdditionItem]
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -76,6 +81,7 @@ class E2setupResponse:
     e2nodeComponentConfigAdditionAck: list[E2nodeComponentConfigAckItem]
     ranFunctionsAccepted: list[RANfunctionIDItem] | None = None
     ranFunctionsRejected: list[RANfunctionIDcauseItem] | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -85,6 +91,7 @@ class E2setupFailure:
     timeToWait: TimeToWait | None = None
     criticalityDiagnostics: CriticalityDiagnostics | None = None
     tnlInformation: TNLinformation | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 # ------------------------------------------------------------------------------------ subscription
@@ -95,6 +102,7 @@ class RICsubscriptionRequest:
     ricRequestID: RICrequestID
     ranFunctionID: int
     ricSubscriptionDetails: RICsubscriptionDetails
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -103,6 +111,7 @@ class RICsubscriptionResponse:
     ranFunctionID: int
     ricActionsAdmitted: list[int]  # RICaction-Admitted-Item carries only the ricActionID
     ricActionsNotAdmitted: list[RICactionNotAdmittedItem] | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -111,18 +120,21 @@ class RICsubscriptionFailure:
     ranFunctionID: int
     cause: Cause
     criticalityDiagnostics: CriticalityDiagnostics | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
 class RICsubscriptionDeleteRequest:
     ricRequestID: RICrequestID
     ranFunctionID: int
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
 class RICsubscriptionDeleteResponse:
     ricRequestID: RICrequestID
     ranFunctionID: int
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -131,6 +143,7 @@ class RICsubscriptionDeleteFailure:
     ranFunctionID: int
     cause: Cause
     criticalityDiagnostics: CriticalityDiagnostics | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -138,6 +151,7 @@ class RICsubscriptionDeleteRequired:
     """E2 node -> RIC: subscriptions the node has to remove (decoded from both id numberings, see codec)."""
 
     ricSubscriptionToBeRemoved: list[RICsubscriptionWithCauseItem]
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------------------------------- indication
@@ -153,6 +167,7 @@ class RICindication:
     ricIndicationMessage: bytes
     ricIndicationSN: int | None = None
     ricCallProcessID: bytes | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 # ------------------------------------------------------------------------------------------- control
@@ -166,6 +181,7 @@ class RICcontrolRequest:
     ricControlMessage: bytes
     ricCallProcessID: bytes | None = None
     ricControlAckRequest: RICcontrolAckRequest | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -174,6 +190,7 @@ class RICcontrolAcknowledge:
     ranFunctionID: int
     ricCallProcessID: bytes | None = None
     ricControlOutcome: bytes | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -183,6 +200,7 @@ class RICcontrolFailure:
     cause: Cause
     ricCallProcessID: bytes | None = None
     ricControlOutcome: bytes | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 # ------------------------------------------------------------------------------- global procedures
@@ -195,18 +213,21 @@ class ErrorIndication:
     ranFunctionID: int | None = None
     cause: Cause | None = None
     criticalityDiagnostics: CriticalityDiagnostics | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
 class ResetRequest:
     transactionID: int
     cause: Cause
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
 class ResetResponse:
     transactionID: int
     criticalityDiagnostics: CriticalityDiagnostics | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -215,6 +236,7 @@ class RICserviceUpdate:
     ranFunctionsAdded: list[RANfunctionItem] | None = None
     ranFunctionsModified: list[RANfunctionItem] | None = None
     ranFunctionsDeleted: list[RANfunctionIDItem] | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -222,6 +244,7 @@ class RICserviceUpdateAcknowledge:
     transactionID: int
     ranFunctionsAccepted: list[RANfunctionIDItem] | None = None
     ranFunctionsRejected: list[RANfunctionIDcauseItem] | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -230,12 +253,14 @@ class RICserviceUpdateFailure:
     cause: Cause
     timeToWait: TimeToWait | None = None
     criticalityDiagnostics: CriticalityDiagnostics | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
 class RICserviceQuery:
     transactionID: int
     ranFunctionsAccepted: list[RANfunctionIDItem] | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -246,6 +271,7 @@ class E2nodeConfigurationUpdate:
     e2nodeComponentConfigUpdate: list[E2nodeComponentConfigAdditionItem] | None = None  # same item shape
     e2nodeComponentConfigRemoval: list[E2nodeComponentConfigRemovalItem] | None = None
     e2nodeTNLassociationRemoval: list[E2nodeTNLassociationRemovalItem] | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -254,6 +280,7 @@ class E2nodeConfigurationUpdateAcknowledge:
     e2nodeComponentConfigAdditionAck: list[E2nodeComponentConfigAckItem] | None = None
     e2nodeComponentConfigUpdateAck: list[E2nodeComponentConfigAckItem] | None = None
     e2nodeComponentConfigRemovalAck: list[E2nodeComponentConfigAckItem] | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -262,6 +289,7 @@ class E2nodeConfigurationUpdateFailure:
     cause: Cause
     timeToWait: TimeToWait | None = None
     criticalityDiagnostics: CriticalityDiagnostics | None = None
+    received: ReceivedForm | None = field(default=None, compare=False, repr=False)
 
 
 E2APMessage = (

@@ -1,7 +1,16 @@
 """The project's own E2SM ASN.1 (files in `asn/`), compiled once per process with asn1tools (APER).
 
 `encode`/`decode` wrap asn1tools so that every failure (bad value, bad bytes, or anything asn1tools
-raises on garbage) comes out as one `E2CodecError` naming the message and the failing field.
+raises on garbage) comes out as one `E2CodecError` naming the message and the failing field, and
+`decode` refuses octets left over after the value (naming their offset).
+
+Two corrections are applied to every compiled spec (`apply_x691_strings`):
+
+* asn1tools does not octet-align an empty variable-size character string after its length, which
+  X.691 30.5.7 requires and asn1c and pycrate do: our strings align, so an empty ``fileFormatversion``
+  before another header string reads the same in every stack;
+* measurement names (``MeasurementTypeName`` / ``measName``) with ``_`` decode, as several open-source
+  E2 nodes send them, while encoding stays strict PrintableString.
 """
 
 from __future__ import annotations
@@ -14,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import asn1tools
+from asn1tools.codecs import ErrorWithLocation
+from asn1tools.codecs import constraints_checker as asn1tools_constraints
+from asn1tools.codecs import per as asn1tools_per
 
 from ricproto.e2error import E2CodecError
 
@@ -65,13 +77,96 @@ def _compile(files: list[Path]) -> Any:
 @functools.cache
 def kpm_spec() -> Any:
     """E2SM common IEs + E2SM-KPM v3, compiled for aligned PER (once per process)."""
-    return _compile([COMMON_FILE, KPM_FILE])
+    return apply_x691_strings(_compile([COMMON_FILE, KPM_FILE]))
 
 
 @functools.cache
 def rc_spec() -> Any:
     """E2SM common IEs + E2SM-RC subset, compiled for aligned PER (once per process)."""
-    return _compile([COMMON_FILE, RC_FILE])
+    return apply_x691_strings(_compile([COMMON_FILE, RC_FILE]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Character strings as X.691 has them
+
+LIBERAL_NAMES = frozenset({"MeasurementTypeName", "measName"})
+LIBERAL_CHARACTERS = frozenset(b"_")  # accepted on decode only, where LIBERAL_NAMES says
+
+
+class _AlignedStringCoding:
+    """Variable-size, bounded known-multiplier strings of 8-bit characters: the length, then the
+    characters octet-aligned (also when there are none), as X.691 30.5.7 says."""
+
+    liberal: frozenset[int] = frozenset()
+
+    def encode(self, data: str, encoder: Any) -> None:
+        t: Any = self
+        if t.has_extension_marker and not t.minimum <= len(data) <= t.maximum:
+            super().encode(data, encoder)  # type: ignore[misc]  # the size extension asn1tools refuses
+            return
+        if t.has_extension_marker:
+            encoder.append_bit(0)
+        encoder.append_constrained_whole_number(len(data), t.minimum, t.maximum, t.number_of_bits)
+        encoder.align()
+        for character in data:
+            encoder.append_non_negative_binary_integer(t.permitted_alphabet.encode(ord(character)), 8)
+
+    def decode(self, decoder: Any) -> str:
+        t: Any = self
+        if t.has_extension_marker and decoder.read_bit():
+            raise NotImplementedError("String size extension is not yet implemented.")
+        length = decoder.read_constrained_whole_number(t.minimum, t.maximum, t.number_of_bits)
+        decoder.align()
+        codes = []
+        for _ in range(length):
+            code = decoder.read_non_negative_binary_integer(8)
+            codes.append(code if code in self.liberal else t.permitted_alphabet.decode(code))
+        return bytes(codes).decode("latin-1")
+
+
+_ALIGNED_CLASSES: dict[tuple[type, bool], type] = {}
+
+
+def _aligned_class(cls: type, liberal: bool) -> type:
+    key = (cls, liberal)
+    if key not in _ALIGNED_CLASSES:
+        attrs = {"liberal": LIBERAL_CHARACTERS if liberal else frozenset(), "__module__": __name__}
+        _ALIGNED_CLASSES[key] = type(f"Aligned{cls.__name__}", (_AlignedStringCoding, cls), attrs)
+    return _ALIGNED_CLASSES[key]
+
+
+def apply_x691_strings(spec: Any) -> Any:
+    """Give every variable-size bounded 8-bit character string of ``spec`` the X.691 alignment (and
+    measurement names the liberal decoding); returns ``spec``."""
+    seen: set[int] = set()
+    stack: list[Any] = [compiled.type for compiled in spec.types.values()]
+    stack += [compiled.constraints_checker.type for compiled in spec.types.values()]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+            continue
+        if isinstance(node, dict):
+            stack.extend(node.values())
+            continue
+        if isinstance(node, asn1tools_constraints.Type):
+            # decoded values are checked against the alphabet too: measurement names may hold "_"
+            if (isinstance(node, asn1tools_constraints.String) and node.name in LIBERAL_NAMES
+                    and node.permitted_alphabet is not None and "_" not in node.permitted_alphabet):
+                node.permitted_alphabet = node.permitted_alphabet + "".join(map(chr, LIBERAL_CHARACTERS))
+            stack.extend(vars(node).values())
+            continue
+        if not isinstance(node, asn1tools_per.Type):
+            continue
+        if (isinstance(node, asn1tools_per.KnownMultiplierStringType) and node.number_of_bits is not None
+                and node.minimum != node.maximum and node.bits_per_character == 8):
+            base = type(node).__mro__[1] if isinstance(node, _AlignedStringCoding) else type(node)
+            node.__class__ = _aligned_class(base, node.name in LIBERAL_NAMES)
+        stack.extend(vars(node).values())
+    return spec
 
 
 def _split(type_name: str, exc: BaseException) -> tuple[str, str | None]:
@@ -101,12 +196,31 @@ def require_bytes(type_name: str, data: Any) -> None:
 
 
 def decode(spec: Any, type_name: str, data: bytes) -> Any:
+    """The value of ``type_name`` in ``data``; octets after its complete encoding are an error."""
     require_bytes(type_name, data)
     try:
-        return spec.decode(type_name, bytes(data), check_constraints=True)
+        compiled = spec.types[type_name]
+        decoder = asn1tools_per.Decoder(bytearray(data))
+        try:  # what asn1tools' own decode does, keeping the decoder to see how much was read
+            value = compiled.type.decode(decoder)
+        except ErrorWithLocation as exc:
+            exc.add_location(compiled.type)
+            raise
+        compiled.check_constraints(value)
     except Exception as exc:  # asn1tools raises DecodeError, but garbage can also raise IndexError etc.
         reason, field = _split(type_name, exc)
         raise E2CodecError(type_name, f"cannot decode: {reason}", field) from exc
+    check_complete(type_name, data, decoder.number_of_read_bits())
+    return value
+
+
+def check_complete(type_name: str, data: bytes, bits_read: int) -> None:
+    """A complete encoding fills the octets it needs and no more (X.691 11.1: at least one octet)."""
+    used = max(1, (bits_read + 7) // 8)
+    if used < len(data):
+        extra = len(data) - used
+        raise E2CodecError(type_name, f"{extra} trailing octet{'s' if extra > 1 else ''} after the value, "
+                                      f"at offset {used} of {len(data)}")
 
 
 PRINTABLE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")

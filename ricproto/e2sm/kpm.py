@@ -12,11 +12,15 @@ an ``int`` (integer), a ``float`` (real) or ``None`` (noValue).
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import Counter
+
+from ricproto.aper import AperError, AperUnsupported
 from ricproto.e2error import E2CodecError
 from ricproto.e2sm import asn1spec
 from ricproto.e2sm.identities import Cgi, SNssai, cgi_from_asn, cgi_to_asn
@@ -30,6 +34,31 @@ DESCRIPTION = "KPM Monitor"
 
 MeasurementType = str | int
 RecordValue = int | float | None
+
+log = logging.getLogger("ricproto.e2sm.kpm")
+
+FAST_PATH_FALLBACKS = Counter(
+    "e2sm_kpm_fast_path_fallbacks",
+    "KPM reports the hand-written codec left to the asn1tools reference codec, by operation and reason",
+    ["operation", "reason"],
+)
+
+
+def _fell_back(operation: str, exc: Exception) -> None:
+    """Count (and log) one fallback from the hand-written path: ``unsupported`` content it does not
+    code, ``invalid`` bytes or values it refused, ``error`` for anything else (a bug: logged loudly)."""
+    if isinstance(exc, AperUnsupported):
+        reason = "unsupported"
+    elif isinstance(exc, AperError | E2CodecError):
+        reason = "invalid"
+    else:
+        reason = "error"
+    FAST_PATH_FALLBACKS.labels(operation, reason).inc()
+    if reason == "error":
+        log.warning("KPM fast path %s failed unexpectedly; using the reference codec", operation,
+                    exc_info=exc)
+    else:
+        log.debug("KPM fast path %s left to the reference codec (%s): %s", operation, reason, exc)
 
 # ---------------------------------------------------------------------------------------------
 # Common KPM IEs
@@ -528,8 +557,8 @@ def encode_indication_header(msg: IndicationHeaderFormat1) -> bytes:
     """The hand-written hot path (`kpm_report_aper`); asn1tools for what it does not cover or rejects."""
     try:
         return _fast.encode_indication_header(msg)
-    except Exception:  # the reference codec then encodes, or raises the one E2CodecError callers see
-        pass
+    except Exception as exc:  # the reference codec then encodes, or raises the one E2CodecError callers see
+        _fell_back("encode_indication_header", exc)
     return encode_indication_header_reference(msg)
 
 
@@ -537,8 +566,8 @@ def decode_indication_header(data: bytes) -> IndicationHeaderFormat1:
     asn1spec.require_bytes("E2SM-KPM-IndicationHeader", data)
     try:
         return _fast.decode_indication_header(data)
-    except Exception:
-        pass
+    except Exception as exc:
+        _fell_back("decode_indication_header", exc)
     return decode_indication_header_reference(data)
 
 
@@ -747,8 +776,8 @@ def encode_indication_message(msg: IndicationMessage) -> bytes:
     """The hand-written hot path (`kpm_report_aper`); asn1tools for what it does not cover or rejects."""
     try:
         return _fast.encode_indication_message(msg)
-    except Exception:  # the reference codec then encodes, or raises the one E2CodecError callers see
-        pass
+    except Exception as exc:  # the reference codec then encodes, or raises the one E2CodecError callers see
+        _fell_back("encode_indication_message", exc)
     return encode_indication_message_reference(msg)
 
 
@@ -756,8 +785,8 @@ def decode_indication_message(data: bytes) -> IndicationMessage:
     asn1spec.require_bytes("E2SM-KPM-IndicationMessage", data)
     try:
         return _fast.decode_indication_message(data)
-    except Exception:
-        pass
+    except Exception as exc:
+        _fell_back("decode_indication_message", exc)
     return decode_indication_message_reference(data)
 
 

@@ -7,6 +7,11 @@ ng-eNB-DU kinds (gNB-UEID without globalGNB-ID). Everything else raises `AperUns
 `ricproto.e2sm.kpm` then uses the asn1tools reference codec, which the tests compare this module
 with byte for byte. Values outside a constraint are also left to the reference codec, so that the
 error a caller sees always comes from one place.
+
+The decoder accepts a subset of what the reference decoder accepts and never more: REALs only in the
+forms asn1tools reads (binary base 2 without scaling, one- or two-octet exponent; the special values;
+no content for zero), the format-3 CHOICE index only in its short form, no octets after the value.
+Anything else goes to the reference decoder, which reads it or says why not.
 """
 
 from __future__ import annotations
@@ -367,10 +372,7 @@ def encode_indication_header(msg: IndicationHeaderFormat1) -> bytes:
     w = AperWriter()
     present = 0
     for attr, _ in _HEADER_STRINGS:
-        v = getattr(msg, attr)
-        if v is not None and not v:
-            raise AperUnsupported("empty header string")  # rare; left to the reference codec
-        present = (present << 1) | (v is not None)
+        present = (present << 1) | (getattr(msg, attr) is not None)
     w.bits(present, 7)  # header ext, CHOICE ext (single root alternative: no index), format ext, 4 bits
     w.octets(ts)
     for attr, ub in _HEADER_STRINGS:
@@ -425,6 +427,10 @@ def _dec_label(r: AperReader) -> MeasurementLabel:
     return MeasurementLabel(**kwargs)
 
 
+# Measurement names decode with "_" too (sent by several open-source E2 nodes; encoding stays strict).
+_MEAS_NAME_CHARACTERS = PRINTABLE | {"_"}
+
+
 def _dec_info(r: AperReader) -> MeasurementInfoItem:
     head = r.bits(4)  # item extension bit, CHOICE extension bit, CHOICE index, value's extension bit
     if head == 0b0010:  # measID
@@ -434,7 +440,7 @@ def _dec_info(r: AperReader) -> MeasurementInfoItem:
     else:
         n = r.bits(8) + 1
         meas_type = r.octets(n).decode("latin-1")
-        if not PRINTABLE.issuperset(meas_type):
+        if not _MEAS_NAME_CHARACTERS.issuperset(meas_type):
             raise AperError(f"not a PrintableString: {meas_type!r}")
     n = r.length()
     if n == 0:
@@ -463,7 +469,7 @@ def _dec_f1(r: AperReader) -> IndicationMessageFormat1:
             if idx == 0:
                 rec.append(r.u32())
             elif idx == 1:
-                rec.append(r.real())
+                rec.append(_real(r))
             elif idx == 2:
                 rec.append(None)
             elif idx > 3:
@@ -516,13 +522,48 @@ def _dec_ext_u32(r: AperReader) -> int:
     return r.u32()
 
 
+def _real(r: AperReader) -> float:
+    """REAL in the forms the reference decoder reads, with the value it computes; others unsupported."""
+    data = r.octet_string()
+    n = len(data)
+    if not n:
+        return 0.0
+    control = data[0]
+    if control in (0x80, 0xC0) and n >= 3:
+        exponent = int.from_bytes(data[1:2], "big", signed=True)
+        mantissa = int.from_bytes(data[2:], "big")
+    elif control in (0x81, 0xC1) and n >= 4:
+        exponent = int.from_bytes(data[1:3], "big", signed=True)
+        mantissa = int.from_bytes(data[3:], "big")
+    elif 0x40 <= control <= 0x43 and n == 1:
+        return (_INF, -_INF, _NAN, -0.0)[control - 0x40]
+    else:
+        raise AperUnsupported(f"REAL form {data[:1].hex()}")  # decimal, other bases, scale factors
+    if mantissa.bit_length() > 53 or not -1000 < exponent < 970:
+        raise AperUnsupported("REAL beyond what a double holds exactly")
+    value = float(mantissa * 2**exponent)
+    return -value if control & 0x40 else value
+
+
+_INF = float("inf")
+_NAN = float("nan")
+
+
+def _complete(r: AperReader, data: bytes) -> None:
+    """No octets may follow the value (the reference decoder names their offset)."""
+    if max(1, r.octets_consumed) != len(data):
+        raise AperError(f"{len(data) - r.octets_consumed} octets after the value")
+
+
 def decode_indication_message(data: bytes) -> IndicationMessage:
-    r = AperReader(bytes(data))
+    data = bytes(data)
+    r = AperReader(data)
     _no_ext(r)
     if r.bits(1):  # CHOICE extension: format 3 is the only addition handled here
-        if r.small() != 0:
-            raise AperUnsupported("unknown indication message format")
-        inner = AperReader(r.open_type())
+        if r.bits(7) != 0:  # short-form index 0; a long form is left to the reference decoder
+            raise AperUnsupported("indication message format or index form")
+        content = r.open_type()
+        inner = AperReader(content)
         _no_ext(inner)
         n = inner.constrained(1, MAX_LIST)
         reports = []
@@ -530,14 +571,19 @@ def decode_indication_message(data: bytes) -> IndicationMessage:
             _no_ext(inner)
             ue = _dec_ueid(inner)
             reports.append(UeMeasurementReportItem(ue, _dec_f1(inner)))
+        _complete(inner, content)
+        _complete(r, data)
         return IndicationMessageFormat3(tuple(reports))
     if r.bits(1):
         raise AperUnsupported("format 2")
-    return _dec_f1(r)
+    message = _dec_f1(r)
+    _complete(r, data)
+    return message
 
 
 def decode_indication_header(data: bytes) -> IndicationHeaderFormat1:
-    r = AperReader(bytes(data))
+    data = bytes(data)
+    r = AperReader(data)
     _no_ext(r)
     _no_ext(r)
     _no_ext(r)
@@ -546,4 +592,5 @@ def decode_indication_header(data: bytes) -> IndicationHeaderFormat1:
     values = []
     for i, (_, ub) in enumerate(_HEADER_STRINGS):
         values.append(r.printable(0, ub) if (present >> (3 - i)) & 1 else None)
+    _complete(r, data)
     return IndicationHeaderFormat1(ts, *values)

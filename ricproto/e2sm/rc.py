@@ -436,11 +436,17 @@ class RrmPolicyRatioGroup:
 
 @dataclass(frozen=True, slots=True)
 class SliceQuotaControl:
-    """RC style 2 action 6: PRB quota per slice, one ratio group per entry of `rrm_policy_ratio_list`."""
+    """RC style 2 action 6: PRB quota per slice, one ratio group per entry of `rrm_policy_ratio_list`.
+
+    ``group_wrapper``: each list entry holds an "RRM Policy Ratio Group" (id 2) structure, as the
+    E2SM-RC parameter tree has it; a widely used open-source gNB sends the group's parameters directly
+    in the list entry instead. Both decode; each re-encodes the way it came.
+    """
 
     ue_id: UeId
     rrm_policy_ratio_list: tuple[RrmPolicyRatioGroup, ...]
     numbering: SliceQuotaNumbering = SliceQuotaNumbering.NEWER
+    group_wrapper: bool = True
 
     @classmethod
     def single(
@@ -498,7 +504,10 @@ class SliceQuotaControl:
             ):
                 if ratio is not None:
                     items.append(RanParameterItem(pid, _elem(ratio)))
-            groups.append(_struct(RanParameterItem(ids.ratio_group, RanParameterStructure(tuple(items)))))
+            if self.group_wrapper:
+                groups.append(_struct(RanParameterItem(ids.ratio_group, RanParameterStructure(tuple(items)))))
+            else:
+                groups.append(RanParameterStructure(tuple(items)))
         return ControlMessageFormat1((RanParameterItem(ids.ratio_list, RanParameterList(tuple(groups))),))
 
     def encode(self) -> tuple[bytes, bytes]:
@@ -514,13 +523,21 @@ class SliceQuotaControl:
             raise E2CodecError(where, "expected RRM Policy Ratio List (id 1) as a list", "ranP-List[1]")
         groups = []
         numbering: SliceQuotaNumbering | None = None
+        wrapped: set[bool] = set()
         for gi, entry in enumerate(top.ran_parameter_value_type.list_of_ran_parameter):
             group_item = entry.find(2)
-            if group_item is None or not isinstance(
-                group_item.ran_parameter_value_type, RanParameterStructure
-            ):
+            wrapper = group_item.ran_parameter_value_type if group_item is not None else None
+            if isinstance(wrapper, RanParameterStructure):
+                group = wrapper
+                wrapped.add(True)
+            elif group_item is None and entry.find(3) is not None:
+                group = entry  # the group's parameters straight in the list entry (no id-2 wrapper)
+                wrapped.add(False)
+            else:
                 raise E2CodecError(where, "expected RRM Policy Ratio Group (id 2)", f"ranP-List[1][{gi}]")
-            group = group_item.ran_parameter_value_type
+            if len(wrapped) > 1:
+                raise E2CodecError(where, "ratio groups mix the wrapped and unwrapped forms",
+                                   f"ranP-List[1][{gi}]")
             policy_item = group.find(3)
             if policy_item is None or not isinstance(
                 policy_item.ran_parameter_value_type, RanParameterStructure
@@ -546,12 +563,12 @@ class SliceQuotaControl:
             groups.append(
                 RrmPolicyRatioGroup(
                     members,
-                    _int_element(group, ids.min_ratio, f"ranP-List[1][{gi}].2.{ids.min_ratio}"),
-                    _int_element(group, ids.max_ratio, f"ranP-List[1][{gi}].2.{ids.max_ratio}"),
-                    _int_element(group, ids.dedicated_ratio, f"ranP-List[1][{gi}].2.{ids.dedicated_ratio}"),
+                    _ratio(group, ids.min_ratio, f"ranP-List[1][{gi}].2.{ids.min_ratio}"),
+                    _ratio(group, ids.max_ratio, f"ranP-List[1][{gi}].2.{ids.max_ratio}"),
+                    _ratio(group, ids.dedicated_ratio, f"ranP-List[1][{gi}].2.{ids.dedicated_ratio}"),
                 )
             )
-        return cls(header.ue_id, tuple(groups), numbering or SliceQuotaNumbering.NEWER)
+        return cls(header.ue_id, tuple(groups), numbering or SliceQuotaNumbering.NEWER, wrapped != {False})
 
 
 def _detect_numbering(policy: RanParameterStructure) -> SliceQuotaNumbering | None:
@@ -576,6 +593,14 @@ def _int_element(s: RanParameterStructure, pid: int, path: str) -> int | None:
     v = _element_value(s, pid, path)
     if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
         raise E2CodecError("E2SM-RC-ControlMessage", "expected an integer ratio", path)
+    return v
+
+
+def _ratio(s: RanParameterStructure, pid: int, path: str) -> int | None:
+    """A PRB policy ratio: an integer percentage, 0..100 (3GPP TS 28.541 rRMPolicyRatio bounds)."""
+    v = _int_element(s, pid, path)
+    if v is not None and not 0 <= v <= 100:
+        raise E2CodecError("E2SM-RC-ControlMessage", f"PRB ratio {v} outside 0..100", path)
     return v
 
 

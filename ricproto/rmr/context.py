@@ -44,6 +44,7 @@ from ricproto.rmr.states import (
     RMR_ERR_SENDFAILED,
     RMR_ERR_TIMEOUT,
     RMR_ERR_WHID,
+    RMR_MAX_RCV_BYTES,
     RMR_OK,
     SUB_ID_NONE,
 )
@@ -133,9 +134,14 @@ class RmrContext:
         connect_timeout: float = CONNECT_TIMEOUT,
         send_wait: float = SEND_WAIT,
         route_client: bool = True,
+        name_only: bool | None = None,
+        normal_size: int = RMR_MAX_RCV_BYTES,
     ) -> None:
         env = os.environ
         self.max_queue = max_queue
+        # rmr_init's size argument: the payload size of a buffer allocated with size <= 0 and the
+        # basis of the receive accumulator (what a received buffer reports as room).
+        self.normal_size = normal_size if normal_size > 0 else RMR_MAX_RCV_BYTES
         self.max_frame = max_frame
         self.connect_timeout = connect_timeout
         self.send_wait = send_wait
@@ -169,7 +175,7 @@ class RmrContext:
         else:
             ip = addresses[0] if addresses else "127.0.0.1"
         name_only_env = env.get("RMR_SRC_NAMEONLY", "0").strip()
-        name_only = name_only_env.isdigit() and int(name_only_env) > 0
+        name_only = bool(name_only) or (name_only_env.isdigit() and int(name_only_env) > 0)
         self.srcip = self.src if name_only else f"{ip}:{self.port}"
         own = {self.src} | {f"{a}:{self.port}" for a in addresses}
         if bind_if:
@@ -565,13 +571,14 @@ class RmrContext:
                 del self._chutes[call_id]
 
     def call_msg(self, msg: RmrMessage, timeout: float = 1.0, *, call_id: int | None = None,
-                 wormhole: int | None = None) -> RmrMessage | None:
+                 wormhole: int | None = None, generate_xid: bool = True) -> RmrMessage | None:
         """Send ``msg`` as a call and wait for the reply with the same xid.
 
         Returns the reply, or None: on timeout ``msg.state`` is RMR_ERR_TIMEOUT, on a send failure
-        it holds the send state. A missing xid is generated (a call needs one to match the reply).
+        it holds the send state. A missing xid is generated (a call needs one to match the reply)
+        unless ``generate_xid`` is false (C's rmr_call sends the buffer's xid as it is).
         """
-        if msg.xid == NO_XID:
+        if msg.xid == NO_XID and generate_xid:
             msg.xid = uuid.uuid4().hex.encode()
         call_id, chute = self._open_chute(call_id)
         chute.xid = msg.xid

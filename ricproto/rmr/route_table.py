@@ -4,6 +4,12 @@ Record syntax and semantics follow RMR 4.9.4 (rmr.md §3): first-character dispa
 ``updatert`` / ``meid_map`` blocks with optional counts, ``rte`` and ``mse`` entries with sender
 qualifiers, ``;`` fan-out groups of ``,`` round-robin members, ``%meid`` owners from the MEID map,
 exact-then-(-1) sub_id lookup, self-pruning of our own endpoints.
+
+Lists are split the way C's ``uta_tokenise`` splits them: into at most N tokens, the last one holding
+the rest of the text unsplit. So a record has at most 128 fields, a sender list 127 tokens (the
+mtype and 126 senders), an endpoint list 64 ``;`` groups of 64 ``,`` tokens (32 members used), an
+``mme_ar`` list 128 MEIDs. Whatever lies beyond those limits ends up in one token that names no real
+endpoint, sender or MEID, exactly as in C; ``limit_warnings`` counts every record that went past one.
 """
 
 from __future__ import annotations
@@ -14,13 +20,24 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from ricproto.rmr import metrics
 from ricproto.rmr.states import SUB_ID_NONE
 
 log = logging.getLogger("ricproto.rmr.route_table")
 
-MAX_GROUP_MEMBERS = 32
-MAX_GROUPS = 64
+MAX_GROUP_MEMBERS = 32  # MAX_EP_GROUP
+MAX_GROUPS = 64  # gtokens[64] in build_entry
+# tokens[128] in parse_rt_rec; no record reads past its 5th field, so only the count is C's.
+MAX_FIELDS = 128  # pragma: no mutate
+MAX_SENDER_TOKENS = 127  # uta_has_str(..., 127): the mtype and up to 126 senders
+MAX_GROUP_TOKENS = 64  # uta_rmip_tokenise(..., 64)
+MAX_MEIDS = 128  # tokens[128] in parse_meid_ar / parse_meid_del
 MEID_ENDPOINT = "%meid"
+
+
+def tokenise(text: str, sep: str, max_tokens: int) -> list[str]:
+    """C's uta_tokenise: at most ``max_tokens`` tokens, the last one holding the rest; none for ""."""
+    return text.split(sep, max_tokens - 1) if text else []
 
 
 class RouteTableError(ValueError):
@@ -100,9 +117,11 @@ class TableEvent:
     reason: str = ""
 
     def ack_payload(self) -> bytes:
-        if self.ok:
-            return f"OK {self.table_id} \n".encode()
-        return f"ERR {self.table_id} {self.reason}\n".encode()
+        """C's send_rt_ack: ``"OK|ERR <table-id> <reason>\\n"`` plus the string's NUL (len = strlen + 1);
+        a block without an id is acked as ``<id-missing>``."""
+        table_id = self.table_id or "<id-missing>"
+        word = "OK" if self.ok else "ERR"
+        return f"{word} {table_id} {'' if self.ok else self.reason}\n\0".encode()
 
 
 def _strip_comment(line: str) -> str:
@@ -119,7 +138,7 @@ def records(text: str) -> Iterator[list[str]]:
     for raw in text.replace("\r", "\n").split("\n"):
         line = _strip_comment(raw.strip()).strip()
         if line:
-            yield [f.strip() for f in line.split("|")]
+            yield [f.strip() for f in tokenise(line, "|", MAX_FIELDS)]
 
 
 class RouteTableBuilder:
@@ -140,6 +159,7 @@ class RouteTableBuilder:
         self._pending_kind = ""
         self._pending_id = ""
         self._pending_count = 0
+        self.limit_warnings = 0  # records that went past one of C's list limits
 
     # ---- records -------------------------------------------------------------------------------
 
@@ -173,14 +193,20 @@ class RouteTableBuilder:
             return self._delete(fields)
         return None
 
-    def _start(self, kind: str, table: RouteTable, fields: list[str]) -> None:
+    def _start(self, kind: str, table: RouteTable, fields: list[str]) -> TableEvent | None:
+        """Open a block; a block still open is discarded and, as in C, refused ("table not complete")
+        when the new block is a newrt or meid_map (C drops an open block silently on updatert)."""
+        nack = None
         if self._pending is not None:
             log.warning("%s|start while a %s block is open: the open block is discarded", kind,
                         self._pending_kind)
+            if kind != "updatert":
+                nack = TableEvent(self._pending_kind, self._pending_id, False, "table not complete")
         self._pending = table
         self._pending_kind = kind
         self._pending_id = fields[2] if len(fields) > 2 else ""
         self._pending_count = 0
+        return nack
 
     def _block(self, kind: str, fields: list[str], from_rtmgr: bool) -> TableEvent | None:
         action = fields[1] if len(fields) > 1 else ""
@@ -193,8 +219,7 @@ class RouteTableBuilder:
             live = self.live or RouteTable()
             # newrt starts with no routes but keeps the MEID map; updatert edits a copy of the live table.
             table = RouteTable({}, dict(live.meid_map)) if kind == "newrt" else live.copy()
-            self._start(kind, table, fields)
-            return None
+            return self._start(kind, table, fields)
         if action == "end":
             return self._finish(kind, fields, from_rtmgr)
         raise RouteTableError(f"{kind} record needs start or end, got {action!r}")
@@ -210,7 +235,8 @@ class RouteTableBuilder:
             except ValueError:
                 expected = -1
             if expected != self._pending_count:
-                reason = f"record count mismatch: end says {fields[2]}, block had {self._pending_count}"
+                # C's words (send_rt_ack), so a route manager sees the reason it knows
+                reason = f"missing table records: expected {fields[2]} got {self._pending_count}\n"
                 log.warning("%s %s discarded: %s", kind, table_id, reason)
                 return TableEvent(kind, table_id, False, reason)
         pending.table_id = table_id
@@ -229,7 +255,9 @@ class RouteTableBuilder:
 
     def _mtype_field(self, text: str) -> tuple[int, bool]:
         """The mtype of a ``mtype[,sender...]`` field and whether the entry applies to us."""
-        parts = [p.strip() for p in text.split(",")]
+        parts = [p.strip() for p in tokenise(text, ",", MAX_SENDER_TOKENS)]
+        if len(parts) == MAX_SENDER_TOKENS and "," in parts[-1]:
+            self._past_limit(f"more than {MAX_SENDER_TOKENS - 1} senders: the rest match no sender")
         try:
             mtype = int(parts[0])
         except ValueError as exc:
@@ -241,15 +269,24 @@ class RouteTableBuilder:
         if text == MEID_ENDPOINT:
             return (), True
         groups = []
-        for group_text in text.split(";"):
-            members = [m.strip() for m in group_text.split(",") if m.strip()]
+        group_texts = tokenise(text, ";", MAX_GROUPS)
+        if len(group_texts) == MAX_GROUPS and ";" in group_texts[-1]:
+            self._past_limit(f"more than {MAX_GROUPS} groups: the rest form one name that is no endpoint")
+        for group_text in group_texts:
+            tokens = tokenise(group_text, ",", MAX_GROUP_TOKENS)
+            members = [m.strip() for m in tokens if m.strip()]
             members = [m for m in members if m not in self.own_names]  # never send to ourselves
             if len(members) > MAX_GROUP_MEMBERS:
                 log.warning("round-robin group of %d members cut to %d", len(members), MAX_GROUP_MEMBERS)
                 members = members[:MAX_GROUP_MEMBERS]
             if members:
                 groups.append(RoundRobinGroup(tuple(members)))
-        return tuple(groups[:MAX_GROUPS]), False
+        return tuple(groups), False
+
+    def _past_limit(self, what: str) -> None:
+        self.limit_warnings += 1
+        metrics.BAD_INPUT.labels(reason="route_table_limit").inc()
+        log.warning("route table record past RMR's limits: %s", what)
 
     def _add(self, table: RouteTable, mtype: int, sub_id: int, endpoints: str) -> None:
         groups, by_meid = self._groups(endpoints)
@@ -292,8 +329,7 @@ class RouteTableBuilder:
         if name == "meid_map":
             action = fields[1] if len(fields) > 1 else ""
             if action == "start":
-                self._start("meid_map", (self.live or RouteTable()).copy(), fields)
-                return None
+                return self._start("meid_map", (self.live or RouteTable()).copy(), fields)
             if action == "end":
                 return self._finish("meid_map", fields, False)
             raise RouteTableError(f"meid_map needs start or end, got {action!r}")
@@ -303,14 +339,21 @@ class RouteTableBuilder:
             if len(fields) < 3:
                 raise RouteTableError("mme_ar needs mme_ar|owner|meid ...")
             self._pending_count += 1
-            for meid in fields[2].split():
+            for meid in self._meids(fields[2]):
                 self._pending.meid_map[meid] = fields[1]
             return None
         if name == "mme_del":
             if len(fields) < 2:
                 raise RouteTableError("mme_del needs mme_del|meid ...")
             self._pending_count += 1
-            for meid in fields[1].split():
+            for meid in self._meids(fields[1]):
                 self._pending.meid_map.pop(meid, None)
             return None
         raise RouteTableError(f"unknown record {name!r}")
+
+    def _meids(self, text: str) -> list[str]:
+        """A space-separated MEID list as C reads it (128 tokens at most)."""
+        tokens = tokenise(text, " ", MAX_MEIDS)
+        if len(tokens) == MAX_MEIDS and " " in tokens[-1]:
+            self._past_limit(f"more than {MAX_MEIDS} MEIDs in one record: the rest form one MEID")
+        return [t for t in tokens if t]

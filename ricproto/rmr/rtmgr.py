@@ -2,8 +2,10 @@
 
 RMR opens a second context on the control port (``RMR_RTG_SVC`` / ``RMR_CTL_PORT``, 4561 in a
 RIC). Route manager sends table records as mtype 20 messages (several records per message, never a
-record split across messages); after every ``newrt|end`` / ``updatert|end`` we answer by RTS with
-mtype 22 ``"OK <table-id> \\n"`` or ``"ERR <table-id> <reason>\\n"``. In request mode
+record split across messages); after every ``newrt|end``, ``updatert|end`` and ``meid_map|end`` we
+answer by RTS with mtype 22 ``"OK <table-id> \\n"`` or ``"ERR <table-id> <reason>\\n"`` (C acks a
+MEID map with its own message after the route table's), and a block forced out by a new
+``newrt|start`` or ``meid_map|start`` is refused with ``"table not complete"``. In request mode
 (``RMR_RTG_SVC=host:port``) we also ask for a table with mtype 21 until one arrives.
 """
 
@@ -87,7 +89,8 @@ class RouteManagerLink:
                 log.info("control port ignored message type %d from %s", msg.mtype, msg.src)
                 continue
             try:
-                text = msg.payload.decode("utf-8", "replace")
+                # C reads the payload as a string: nothing after a NUL is seen
+                text = msg.payload.split(b"\0", 1)[0].decode("utf-8", "replace")
                 self._block_text.append(text)
                 events = self.ctx.load_routes(text, from_rtmgr=True)
             except Exception:  # a bad table must never stop the link
@@ -98,9 +101,7 @@ class RouteManagerLink:
                     self._stash()
                 if event.kind != "meid_map":
                     self._block_text = []
-                if event.kind == "meid_map":
-                    continue
-                self.tables_received += event.ok
+                self.tables_received += event.ok and event.kind != "meid_map"
                 state = self.control.rts(msg, event.ack_payload(), mtypes.RMRRM_TABLE_STATE)
                 if state != 0:
                     log.warning("table state ack for %s not delivered (state %d)", event.table_id, state)

@@ -249,3 +249,42 @@ def test_one_cell_report_equals_that_cell_in_all_reports() -> None:
     everything = model.cell_reports(period)
     assert [model.cell_report(i, period) for i in range(model.n_cells)] == everything
     assert everything[0].measurements["RRU.PrbAvailDl"] > 0
+
+
+def _ul_doc(uplink_ratio: float) -> dict:
+    d = docs.doc(ues={"count": 40, "buffer_bytes": 500000})
+    for s in d["slices"]:
+        s["traffic"] = {**s["traffic"], "uplink_ratio": uplink_ratio}
+    return d
+
+
+def test_uplink_prb_counter_counts_uplink_only() -> None:
+    # No uplink traffic: DL PRBs are used, the UL counter stays at zero (it is not the DL one).
+    m = RanModel(parse_scenario(_ul_doc(0.0)))
+    m.run(0.5)
+    period = m.start_period()
+    m.run(2.0)
+    cell, _ = m.cell_table(period)
+    assert np.all(cell["RRU.PrbUsedDl"] > 0.1)
+    assert np.all(cell["RRU.PrbUsedUl"] == 0.0) and np.all(cell["RRU.PrbTotUl"] == 0.0)
+    assert np.all(cell["DRB.RlcSduTransmittedVolumeUL"] == 0.0)
+    assert np.allclose(cell["RRU.PrbAvailUl"], 51.0)
+
+
+def test_uplink_prb_counter_adds_up_and_follows_uplink_load() -> None:
+    light, heavy = (RanModel(parse_scenario(_ul_doc(r))) for r in (0.2, 1.0))
+    tables = []
+    for m in (light, heavy):
+        m.run(0.5)
+        period = m.start_period()
+        m.run(2.0)
+        tables.append(m.cell_table(period))
+    (cell, per_slice), (heavy_cell, _) = tables
+    assert np.all(cell["RRU.PrbUsedUl"] > 0.0)
+    assert np.allclose(per_slice["RRU.PrbUsedUl"].sum(axis=1), cell["RRU.PrbUsedUl"])
+    assert np.allclose(per_slice["DRB.RlcSduTransmittedVolumeUL"].sum(axis=1),
+                       cell["DRB.RlcSduTransmittedVolumeUL"])
+    assert np.allclose(cell["RRU.PrbTotUl"], 100.0 * cell["RRU.PrbUsedUl"] / cell["RRU.PrbAvailUl"])
+    # five times the uplink load takes more uplink PRBs (same seed, same radio): the counter is UL's own
+    assert np.all(heavy_cell["RRU.PrbUsedUl"] > 2.0 * cell["RRU.PrbUsedUl"])
+    assert np.allclose(heavy_cell["RRU.PrbUsedDl"], cell["RRU.PrbUsedDl"], rtol=0.2)

@@ -165,3 +165,55 @@ def test_generated_table_parses_and_routes_per_process() -> None:
     a1 = view(text, "a1:4562")
     assert targets(a1, 20010, 20008) == ["control:4560", "pdp:4560"]
     assert targets(a1, 20010, 30) == ["pdp:4560"]
+
+
+# ---- what C RMR parses (ricproto.rmr.route_table follows C's uta_tokenise limits) ---------------
+
+def parse_as(own_name: str, text: str):
+    from ricproto.rmr.route_table import RouteTableBuilder
+
+    builder = RouteTableBuilder({own_name})
+    builder.apply(text)
+    return builder
+
+
+def test_more_than_64_fan_out_groups_is_refused_with_a_clear_error() -> None:
+    import pytest
+
+    from ricplt.routes import RouteLimitError
+
+    handlers = [XappRoutes(f"h{i:02d}", f"h{i:02d}:4560", policies=(7,)) for i in range(65)]
+    with pytest.raises(RouteLimitError, match=r"message type 20010 \(sub id 7\) must reach 65 receivers.*64"):
+        generate_route_table(handlers, PLATFORM)
+    # 65 xApps on RMR: every control ack from E2 termination would have to reach all of them
+    on_rmr = [XappRoutes(f"x{i:02d}", f"x{i:02d}:4560", tx=("RIC_CONTROL_REQ",)) for i in range(65)]
+    with pytest.raises(RouteLimitError, match="message type 12041"):
+        generate_route_table(on_rmr, PLATFORM)
+    table = generate_route_table(handlers[:64], PLATFORM)  # 64 is what C parses: fine
+    entry = parse_as("a1:4562", table.text()).live.lookup(20010, 7)
+    assert len(entry.groups) == 64 and entry.groups[-1].members == ("h63:4560",)
+
+
+def test_long_sender_lists_are_split_so_every_sender_finds_its_route() -> None:
+    senders = [XappRoutes(f"s{i:03d}", f"s{i:03d}:4560", tx=("TWINRIC_ACCESS_REQ",)) for i in range(300)]
+    pdp = XappRoutes("pdp", "pdp:4560", rx=("TWINRIC_ACCESS_REQ",))
+    table = generate_route_table([*senders, pdp], PlatformEndpoints(a1mediator="a1:4562"))
+    lines = [line for line in records(table.text()) if line.startswith("mse|30100,")]
+    assert len(lines) == 3 and all(line.split("|")[1].count(",") <= 126 for line in lines)
+    for name in ("s000:4560", "s125:4560", "s126:4560", "s299:4560"):
+        builder = parse_as(name, table.text())
+        assert builder.live.lookup(30100, -1).endpoints() == ["pdp:4560"], name
+        assert builder.limit_warnings == 0
+
+
+def test_long_meid_lists_are_split_into_several_mme_ar_records() -> None:
+    meids = {"e2term:38000": [f"gnb{i:04d}" for i in range(300)]}
+    text = generate_route_table([], PLATFORM, meids=meids).text()
+    lines = records(text)
+    mme = [line for line in lines if line.startswith("mme_ar|")]
+    assert [len(line.split("|")[2].split()) for line in mme] == [128, 128, 44]
+    assert lines[-1] == "meid_map|end|3"
+    builder = parse_as("submgr:4560", text)
+    assert len(builder.live.meid_map) == 300 and builder.limit_warnings == 0
+    assert generate_route_table([], PLATFORM, meids=meids).blocks() == ["newrt", "meid_map"]
+    assert generate_route_table([], PLATFORM).blocks() == ["newrt"]

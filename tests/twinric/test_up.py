@@ -23,7 +23,7 @@ def _twinric(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess
 def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: str) -> None:
     run_dir = tmp_path / "run"
     env = dict(os.environ, TWINRIC_REDIS_URL=redis_url)
-    argv = ["up", "--for", "60", "--json", "--free-ports", "--run-dir", str(run_dir)]
+    argv = ["up", "--for", "60", "--json", "--free-ports", "--run-dir", str(run_dir), "--status-every", "2"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "twinric", *argv],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
@@ -95,8 +95,14 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    summary = json.loads(stdout.strip().splitlines()[-1])
+    lines = [json.loads(line) for line in stdout.strip().splitlines()]
+    summary = lines[-1]
     assert summary["e2_nodes"] == 7 and summary["subscriptions"] == 7 and summary["controls"] > 0
+    # while it ran: a JSON status line every 2 s (stdout is a pipe here, not a terminal)
+    progress = [line for line in lines[:-1] if line.get("event") == "status"]
+    assert len(progress) >= 3 and progress[-1]["indications"] > 0 and progress[-1]["down"] == []
+    elapsed = [p["elapsed_s"] for p in progress]
+    assert elapsed == sorted(elapsed) and elapsed[1] - elapsed[0] < 5
     assert summary["dead"] == []
     assert proc.returncode == 0
     assert not state_file.exists()
@@ -106,6 +112,33 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
     assert port_is_free(int(state["urls"]["e2term_e2"].rsplit(":", 1)[1]))
 
 
+
+
+def test_up_off_a_terminal_prints_status_lines_while_it_runs(tmp_path, redis_url: str) -> None:
+    import re
+
+    env = dict(os.environ, TWINRIC_REDIS_URL=redis_url)
+    argv = ["up", "--for", "60", "--free-ports", "--run-dir", str(tmp_path / "run"), "--status-every", "1"]
+    proc = subprocess.Popen([sys.executable, "-m", "twinric", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env, start_new_session=True)
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        while len(lines) < 3:
+            line = proc.stdout.readline()
+            assert line, "up ended before printing 3 status lines"
+            assert proc.poll() is None  # printed while running, not at the end
+            lines.append(line.strip())
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    pattern = (r"twinric up: \d+s e2_nodes=\d+ subscriptions=\d+ indications=\d+ \([\d.]+/s\) "
+               r"controls=\d+ \([\d.]+/s\) a1_policies_enforced=\d+ errors=\d+")
+    assert all(re.fullmatch(pattern, line) for line in lines), lines
+    assert proc.returncode == 0
 
 
 def test_up_refuses_busy_planned_ports(redis_url: str) -> None:

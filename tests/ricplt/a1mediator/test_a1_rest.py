@@ -223,10 +223,13 @@ def test_notification_destination_receives_enforce_status(mediator, serve_app) -
 
     with serve_app(receiver) as rx:
         create_type(m)
-        bad = m.http.put(
-            f"{TYPE_URL}/policies/p1", params={"notificationDestination": "ftp://x"}, json={"threshold": 1}
+        # the spec types it as a string: any string is taken; one that cannot be posted to is counted
+        odd = m.http.put(
+            f"{TYPE_URL}/policies/p0", params={"notificationDestination": "ftp://x"}, json={"threshold": 1}
         )
-        assert bad.status_code == 400 and bad.json()["reason"] == "bad_notification_destination"
+        assert odd.status_code == 202
+        respond(m, "p0", "OK")
+        assert wait_until(lambda: m.counter("a1_notifications_total", result="failed") == 1, 5)
         url = f"{rx.url}/a1/status"
         resp = m.http.put(
             f"{TYPE_URL}/policies/p1", params={"notificationDestination": url}, json={"threshold": 1}
@@ -279,3 +282,51 @@ def test_unreachable_redis_gives_503_not_a_crash(serve_app) -> None:
         )
         == 2
     )
+
+
+def test_type_ids_are_ascii_integers_and_anything_else_is_a_400(mediator) -> None:
+    m = mediator
+    for odd in ("¹", "²0008", "٣", "１２", "12a", "-5", "+5", "1.0", "99999999999", "2147483648"):
+        for method, path in (("GET", f"{BASE}/policytypes/{odd}"), ("PUT", f"{BASE}/policytypes/{odd}"),
+                             ("GET", f"{BASE}/policytypes/{odd}/policies"),
+                             ("GET", f"{BASE}/policytypes/{odd}/policies/p/status")):
+            resp = m.http.request(method, path, json=TYPE_BODY)
+            assert resp.status_code == 400, (method, path, resp.status_code)
+            assert resp.json()["reason"] == "bad_policy_type_id"
+    assert m.counter("a1_bad_requests_total", reason="bad_policy_type_id") == 40
+    assert m.http.get(f"{BASE}/policytypes/2147483647").status_code == 404  # the largest id is fine
+
+
+def test_a_policy_type_needs_a_description_as_upstream(mediator) -> None:
+    m = mediator
+    body = {k: v for k, v in TYPE_BODY.items() if k != "description"}
+    resp = m.http.put(TYPE_URL, json=body)
+    assert resp.status_code == 400 and "description" in resp.json()["detail"]
+    assert m.http.put(TYPE_URL, json={**body, "description": ""}).status_code == 201
+
+
+def test_json_without_a_json_value_and_unusable_schemas_are_400s(mediator) -> None:
+    m = mediator
+    nan = json.dumps(TYPE_BODY).replace('"minimum": 0', '"minimum": NaN').encode()
+    resp = m.http.put(TYPE_URL, content=nan, headers={"content-type": "application/json"})
+    assert resp.status_code == 400 and resp.json()["reason"] == "malformed_json"
+    unresolvable = {**TYPE_BODY, "create_schema": {"$ref": "http://nowhere.invalid/schema.json"}}
+    resp = m.http.put(TYPE_URL, json=unresolvable)
+    assert resp.status_code == 400 and resp.json()["reason"] == "bad_create_schema"
+
+
+def test_data_delivery_goes_to_the_xapps_as_upstream_sends_it(mediator) -> None:
+    m = mediator
+    resp = m.http.post("/data-delivery", json={"job": "job-1", "payload": "{\"x\": 1}"})
+    assert resp.status_code == 200
+    sent = m.rmr.sent[-1]
+    assert (sent.mtype, sent.sub_id) == (mtypes.A1_EI_DATA_DELIVERY, -1) == (20017, -1)
+    assert json.loads(sent.payload) == {"ei_job_id": "job-1", "payload": "{\"x\": 1}"}
+    assert m.http.post("/data-delivery", json={"payload": "p"}).status_code == 404  # no job id
+    assert m.http.post("/data-delivery", json={"job": "", "payload": "p"}).status_code == 404
+    bad = m.http.post("/data-delivery", json={"job": "j", "payload": {"not": "text"}})
+    assert bad.status_code == 400 and bad.json()["reason"] == "bad_data_delivery"
+    assert m.http.post("/data-delivery", json=[1]).status_code == 400
+    m.rmr.state = 2  # no route to any xApp: upstream still answers 200 and logs; we count it too
+    assert m.http.post("/data-delivery", json={"job": "j", "payload": "p"}).status_code == 200
+    assert m.counter("twinric_errors_total", component="a1mediator", reason="rmr_send_failed") == 1

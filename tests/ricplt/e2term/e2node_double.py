@@ -58,6 +58,7 @@ class E2NodeDouble:
         self.answer_subscriptions = True
         self.answer_controls = True
         self.subscription_failure: Cause | None = None  # refuse subscriptions with this cause
+        self.refuse_requestors: dict[int, Cause] = {}  # refuse only these ricRequestorIDs
         self.inbox: list[E2APMessage] = []
         self.raw_inbox: list[bytes] = []
         self._cond = threading.Condition()
@@ -91,10 +92,10 @@ class E2NodeDouble:
                 await self._conn.send_pdu(encode(answer), 1)
 
     def _answer(self, message: E2APMessage) -> E2APMessage | None:
-        if isinstance(message, RICsubscriptionRequest) and self.subscription_failure is not None:
-            return RICsubscriptionFailure(
-                message.ricRequestID, message.ranFunctionID, self.subscription_failure
-            )
+        if isinstance(message, RICsubscriptionRequest):
+            cause = self.refuse_requestors.get(message.ricRequestID.ricRequestorID, self.subscription_failure)
+            if cause is not None:
+                return RICsubscriptionFailure(message.ricRequestID, message.ranFunctionID, cause)
         if isinstance(message, RICsubscriptionRequest) and self.answer_subscriptions:
             actions = [a.ricActionID for a in message.ricSubscriptionDetails.ricAction_ToBeSetup_List]
             return RICsubscriptionResponse(message.ricRequestID, message.ranFunctionID, actions)

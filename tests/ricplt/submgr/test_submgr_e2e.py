@@ -251,6 +251,36 @@ def test_node_refusal_is_notified(ricbox: Ricbox, node: E2NodeDouble) -> None:
     assert instance["E2EventInstanceId"] > 0 and "ErrorCause" not in instance
 
 
+def test_one_refused_and_one_active_instance_keep_the_subscription(ricbox: Ricbox,
+                                                                   node: E2NodeDouble) -> None:
+    node.refuse_requestors[22] = CauseRICrequest.action_not_supported  # the node takes only 21
+    node.setup(ricbox.e2term.e2_port)
+    detail = ricbox.body(node.ran_name)["SubscriptionDetails"][0]
+    body = ricbox.body(node.ran_name, SubscriptionDetails=[detail, {**detail, "XappEventInstanceId": 22}])
+    assert wait_until(lambda: ricbox.post(body).status_code == 201, 5)
+    notes = ricbox.notifications.wait_for(2)
+    instances = [n.body["SubscriptionInstances"][0] for n in notes]
+    by_xapp_id = {i["XappEventInstanceId"]: i for i in instances}
+    active, refused = by_xapp_id[21], by_xapp_id[22]
+    assert active["E2EventInstanceId"] > 0 and "ErrorCause" not in active
+    assert refused["E2EventInstanceId"] == 0 and refused["ErrorSource"] == "E2Node"
+    assert "action_not_supported" in refused["ErrorCause"]
+    # the subscription stays: one of its E2 subscriptions is active and delivers indications
+    (listed,) = httpx.get(f"{ricbox.submgr.url}/ric/v1/subscriptions").json()
+    assert listed["SubscriptionId"] == notes[0].body["SubscriptionId"]
+    assert metric(ricbox.submgr.http_port, "twinric_subscriptions_active") == 1
+    pdu = node.indication(instance=active["E2EventInstanceId"], requestor=21)
+    assert ricbox.expect_rmr(mtypes.RIC_INDICATION).payload == pdu
+    # deleting it deletes the active E2 subscription only (the refused one was never set up)
+    url = f"{ricbox.submgr.url}/ric/v1/subscriptions/{listed['SubscriptionId']}"
+    assert httpx.delete(url).status_code == 204
+    delete = node.wait_for(RICsubscriptionDeleteRequest)
+    assert delete.ricRequestID.ricInstanceID == active["E2EventInstanceId"]
+    time.sleep(0.5)
+    assert len(node.received(RICsubscriptionDeleteRequest)) == 1
+    assert metric(ricbox.submgr.http_port, "twinric_subscriptions_active") == 0
+
+
 def test_reconnected_node_gets_the_same_instance_back(ricbox: Ricbox, node: E2NodeDouble) -> None:
     node.setup(ricbox.e2term.e2_port)
     assert wait_until(lambda: ricbox.post(ricbox.body(node.ran_name)).status_code == 201, 5)

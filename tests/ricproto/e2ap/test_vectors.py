@@ -1,4 +1,4 @@
-"""Upstream xApps' bytes (../shared/vectors/e2/): decode to the documented fields, re-encode identically."""
+"""Upstream xApps' bytes (tests/vectors/e2): decode to the documented fields, re-encode identically."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import pytest
 
 from ricproto.e2ap import RICcontrolAckRequest, RICcontrolRequest, RICrequestID, decode, encode
 
+VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "e2"
 
-def _vector(shared_dir: Path, name: str) -> bytes:
-    return bytes.fromhex((shared_dir / "vectors" / "e2" / name).read_text().strip())
+
+def _vector(name: str) -> bytes:
+    return bytes.fromhex((VECTORS / name).read_text().strip())
 
 
 @pytest.mark.parametrize(
@@ -28,26 +30,26 @@ def _vector(shared_dir: Path, name: str) -> bytes:
         ),
     ],
 )
-def test_srsran_control_request(shared_dir: Path, pdu: str, header: str, message: str) -> None:
-    data = _vector(shared_dir, pdu)
+def test_srsran_control_request(pdu: str, header: str, message: str) -> None:
+    data = _vector(pdu)
     decoded = decode(data)
     assert decoded == RICcontrolRequest(
         ricRequestID=RICrequestID(ricRequestorID=1, ricInstanceID=0),
         ranFunctionID=3,
-        ricControlHeader=_vector(shared_dir, header),
-        ricControlMessage=_vector(shared_dir, message),
+        ricControlHeader=_vector(header),
+        ricControlMessage=_vector(message),
         ricControlAckRequest=RICcontrolAckRequest.ack,
     )
     assert encode(decoded) == data
 
 
-def test_srsran_layout_is_reproduced_from_fields(shared_dir: Path) -> None:
+def test_srsran_layout_is_reproduced_from_fields() -> None:
     """Build the handover request from its parts (as our control xApp will) and get srsRAN's exact bytes."""
-    header = _vector(shared_dir, "srsran_e2sm-rc_control-header_style3-action1.hex")
-    message = _vector(shared_dir, "srsran_e2sm-rc_control-message_handover.hex")
+    header = _vector("srsran_e2sm-rc_control-header_style3-action1.hex")
+    message = _vector("srsran_e2sm-rc_control-message_handover.hex")
     request = RICcontrolRequest(
         RICrequestID(1, 0), 3, header, message, ricControlAckRequest=RICcontrolAckRequest.ack
     )
-    expected = _vector(shared_dir, "srsran_e2ap_ric-control-request_rc-handover.hex")
+    expected = _vector("srsran_e2ap_ric-control-request_rc-handover.hex")
     assert encode(request) == expected
     assert expected[3] == 33 + len(header) + len(message)  # the layout's open-type length

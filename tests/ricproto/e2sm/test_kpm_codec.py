@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -174,12 +175,11 @@ Reencodes = Callable[[str, bytes], None]  # the type of the conftest fixtures kp
 
 @SETTINGS
 @given(st.one_of(format1, format2, format3))
-def test_indication_message_round_trip(kpm_reencodes: Reencodes, msg: kpm.IndicationMessage) -> None:
+def test_indication_message_round_trip(msg: kpm.IndicationMessage) -> None:
     data = kpm.encode_indication_message(msg)
     assert data == kpm.encode_indication_message_reference(msg)
     assert kpm.decode_indication_message(data) == msg
     assert kpm.decode_indication_message_reference(data) == msg
-    kpm_reencodes("E2SM-KPM-IndicationMessage", data)
 
 
 @SETTINGS
@@ -192,7 +192,12 @@ def test_hot_path_matches_asn1tools(msg: kpm.IndicationMessage) -> None:
     except fast.AperUnsupported:
         return
     assert data == reference
-    assert fast.decode_indication_message(reference) == kpm.decode_indication_message_reference(reference)
+    expected = kpm.decode_indication_message_reference(reference)
+    assert kpm.decode_indication_message(reference) == expected
+    try:  # the hand-written decoder takes a subset (REALs it computes exactly as asn1tools does)
+        assert fast.decode_indication_message(reference) == expected
+    except fast.AperUnsupported:
+        pass
 
 
 def test_hot_path_covers_the_usual_reports() -> None:
@@ -212,38 +217,33 @@ def test_hot_path_covers_the_usual_reports() -> None:
 
 @SETTINGS
 @given(headers)
-def test_indication_header_round_trip(kpm_reencodes: Reencodes, msg: kpm.IndicationHeaderFormat1) -> None:
+def test_indication_header_round_trip(msg: kpm.IndicationHeaderFormat1) -> None:
     data = kpm.encode_indication_header(msg)
     assert data == kpm.encode_indication_header_reference(msg)
     assert kpm.decode_indication_header(data) == msg
     assert kpm.decode_indication_header_reference(data) == msg
-    kpm_reencodes("E2SM-KPM-IndicationHeader", data)
 
 
 @SETTINGS
 @given(actions)
-def test_action_definition_round_trip(kpm_reencodes: Reencodes, msg: kpm.ActionDefinition) -> None:
+def test_action_definition_round_trip(msg: kpm.ActionDefinition) -> None:
     data = kpm.encode_action_definition(msg)
     assert kpm.decode_action_definition(data) == msg
-    kpm_reencodes("E2SM-KPM-ActionDefinition", data)
 
 
 @SETTINGS
 @given(st.integers(1, U32))
-def test_event_trigger_round_trip(kpm_reencodes: Reencodes, period: int) -> None:
+def test_event_trigger_round_trip(period: int) -> None:
     data = kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(period))
     assert kpm.decode_event_trigger_definition(data).reporting_period == period
-    kpm_reencodes("E2SM-KPM-EventTriggerDefinition", data)
 
 
 @SETTINGS
 @given(ran_functions)
-def test_ran_function_description_round_trip(
-    kpm_reencodes: Reencodes, msg: kpm.RanFunctionDescription
+def test_ran_function_description_round_trip(msg: kpm.RanFunctionDescription
 ) -> None:
     data = kpm.encode_ran_function_description(msg)
     assert kpm.decode_ran_function_description(data) == msg
-    kpm_reencodes("E2SM-KPM-RANfunction-Description", data)
 
 
 def test_default_ran_function_description_offers_the_styles() -> None:
@@ -428,3 +428,23 @@ def test_hot_path_meas_info_lists_cached_by_identity_stay_exact() -> None:
         if n == 0:
             kept = (msg, reference)
     assert kept is not None and fast.encode_indication_message(kept[0]) == kept[1]
+
+# The same bytes against upstream's module (compiled from ../shared/asn1; skips, saying so, without it).
+STANDARD_CROSS_CHECKS = [
+    ("E2SM-KPM-IndicationMessage", st.one_of(format1, format2, format3), kpm.encode_indication_message),
+    ("E2SM-KPM-IndicationHeader", headers, kpm.encode_indication_header),
+    ("E2SM-KPM-ActionDefinition", actions, kpm.encode_action_definition),
+    ("E2SM-KPM-EventTriggerDefinition", st.integers(1, U32).map(kpm.EventTriggerDefinition),
+     kpm.encode_event_trigger_definition),
+    ("E2SM-KPM-RANfunction-Description", ran_functions, kpm.encode_ran_function_description),
+]
+
+
+@pytest.mark.parametrize(("type_name", "values", "encode"), STANDARD_CROSS_CHECKS,
+                         ids=[c[0] for c in STANDARD_CROSS_CHECKS])
+@SETTINGS
+@given(data=st.data())
+def test_our_bytes_agree_with_the_standard_module(
+        kpm_reencodes: Reencodes, type_name: str, values: Any, encode: Callable[[Any], bytes],
+        data: st.DataObject) -> None:
+    kpm_reencodes(type_name, encode(data.draw(values)))

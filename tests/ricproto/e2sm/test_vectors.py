@@ -1,4 +1,4 @@
-"""Upstream byte vectors (../shared/vectors/e2): decode to the documented content, re-encode identically."""
+"""Other stacks' bytes (tests/vectors/e2): decode to the documented content, re-encode identically."""
 
 from __future__ import annotations
 
@@ -70,8 +70,9 @@ def test_kpimon_action_definition_style0_by_name(vectors_dir: Path) -> None:
     assert all(i.label_info_list == (kpm.MeasurementLabel(),) for i in f1.meas_info_list)
     assert f1.granul_period == 1 and f1.cell_global_id is None
     assert kpm.encode_action_definition(msg) == data
-    # kpimon-go appends one byte before use; the decoder ignores trailing octets like asn1c does
-    assert kpm.decode_action_definition(data + b"\x59") == msg
+    # kpimon-go appends one byte before use: an octet after the complete value is refused, by offset
+    with pytest.raises(E2CodecError, match="1 trailing octet after the value, at offset 403 of 404"):
+        kpm.decode_action_definition(data + b"\x59")
 
 
 def test_kpimon_format3_is_kpm_v2_and_fails_under_v3(vectors_dir: Path) -> None:

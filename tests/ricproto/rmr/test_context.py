@@ -192,7 +192,7 @@ def test_seed_file_is_loaded_and_reloaded(tmp_path: Path) -> None:
             assert wait_until(lambda: a.send(20, b"y") == RMR_OK, 4)
 
 
-def test_route_manager_push_and_ack() -> None:
+def test_route_manager_push_and_ack(caplog: pytest.LogCaptureFixture) -> None:
     ctl = free_port()
     with RmrContext(0, src_id="127.0.0.1") as rtmgr, RmrContext(0, src_id="127.0.0.1") as target, \
             RmrContext(0, src_id="127.0.0.1", rtg_port=ctl) as app:
@@ -201,13 +201,31 @@ def test_route_manager_push_and_ack() -> None:
         table = f"newrt|start|rt-9\nrte|10|127.0.0.1:{target.port}\nnewrt|end|1\n".encode()
         assert rtmgr.wh_send(whid, mtypes.RMRRM_TABLE_DATA, table) == RMR_OK
         ack = rtmgr.receive(3)
-        assert ack is not None and ack.mtype == mtypes.RMRRM_TABLE_STATE and ack.payload == b"OK rt-9 \n"
+        assert ack is not None and ack.mtype == mtypes.RMRRM_TABLE_STATE and ack.payload == b"OK rt-9 \n\0"
         assert app.ready() and app.routes.from_rtmgr
         assert app.send(10, b"routed") == RMR_OK and target.receive(2).payload == b"routed"
         update = b"updatert|start|u-1\nmse|10|-1|127.0.0.1:1\nupdatert|end|1\n"
         assert rtmgr.wh_send(whid, mtypes.RMRRM_TABLE_DATA, update) == RMR_OK
-        assert rtmgr.receive(3).payload == b"OK u-1 \n"
+        assert rtmgr.receive(3).payload == b"OK u-1 \n\0"
         assert app.route_table.lookup(10, -1).endpoints() == ["127.0.0.1:1"]
+    assert "not delivered" not in caplog.text  # both acks went out
+
+
+def test_route_manager_gets_an_ack_for_the_meid_map_too() -> None:
+    ctl = free_port()
+    with RmrContext(0, src_id="127.0.0.1") as rtmgr, RmrContext(0, src_id="127.0.0.1", rtg_port=ctl) as app:
+        whid = rtmgr.wh_open(f"127.0.0.1:{ctl}")
+        table = (b"newrt|start|rt-1\nmse|12040|-1|%meid\nnewrt|end|1\n"
+                 b"meid_map|start|mm-1\nmme_ar|127.0.0.1:9|gnb1\nmeid_map|end|1\n")
+        assert rtmgr.wh_send(whid, mtypes.RMRRM_TABLE_DATA, table) == RMR_OK
+        acks = [rtmgr.receive(3), rtmgr.receive(3)]
+        assert [a.payload for a in acks if a is not None] == [b"OK rt-1 \n\0", b"OK mm-1 \n\0"]
+        assert app.route_table.meid_map == {"gnb1": "127.0.0.1:9"}
+        bad = b"meid_map|start|mm-2\nmme_ar|127.0.0.1:8|gnb2\nmeid_map|end|3\n"
+        assert rtmgr.wh_send(whid, mtypes.RMRRM_TABLE_DATA, bad) == RMR_OK
+        nack = rtmgr.receive(3)
+        assert nack is not None and nack.payload.startswith(b"ERR mm-2 missing table records")
+        assert "gnb2" not in app.route_table.meid_map
 
 
 def test_route_manager_request_mode(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -221,7 +239,7 @@ def test_route_manager_request_mode(monkeypatch: pytest.MonkeyPatch) -> None:
             assert req.payload.startswith(b"127.0.0.1:") and b" ts=" in req.payload
             whid = rtmgr.wh_open(req.payload.split()[0].decode())
             rtmgr.wh_send(whid, mtypes.RMRRM_TABLE_DATA, b"newrt|start|r1\nrte|1|127.0.0.1:9\nnewrt|end\n")
-            assert rtmgr.receive(3).payload == b"OK r1 \n"
+            assert rtmgr.receive(3).payload == b"OK r1 \n\0"
             assert app.ready()
 
 
@@ -259,3 +277,23 @@ def test_frames_we_send_have_the_layout_of_vector_v1(pair: tuple[RmrContext, Rmr
     assert len(frame) == 342 and frame[8:9] == b"$"  # V1 is 342 bytes with the same fields
     msg = decode_frame(frame)
     assert msg.src == f"127.0.0.1:{a.port}" and msg.payload == b"hello-e2" and msg.sub_id == 7
+
+
+def test_close_closes_the_connections_we_opened() -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(5)
+    ctx = RmrContext(0, src_id="127.0.0.1")
+    try:
+        ctx.load_routes(f"newrt|start\nrte|10|127.0.0.1:{server.getsockname()[1]}\nnewrt|end\n")
+        assert ctx.send(10, b"hello") == RMR_OK
+        conn, _ = server.accept()
+        conn.settimeout(5)
+        stream, got = FrameStream(), []
+        while not got:
+            got = stream.feed(conn.recv(65536))[0]
+        ctx.close()
+        assert conn.recv(65536) == b""  # the peer sees the connection end
+        conn.close()
+    finally:
+        ctx.close()
+        server.close()

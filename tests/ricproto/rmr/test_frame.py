@@ -1,9 +1,8 @@
-"""SI95 frame codec and stream reassembly against the real RMR 4.9.4 frames in ../shared/vectors."""
+"""SI95 frame codec and stream reassembly against real RMR 4.9.4 frames (tests/vectors/rmr)."""
 
 from __future__ import annotations
 
-import ast
-import re
+import json
 from pathlib import Path
 
 import pytest
@@ -24,41 +23,27 @@ from ricproto.rmr.stream import FrameStream
 TRANSPORT_GARBAGE = range(13, 50)
 
 
-def load_vectors(shared: Path) -> list[dict]:
-    text = (shared / "vectors" / "rmr-frames.txt").read_text()
+VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "rmr" / "frames.json"
+
+
+def load_vectors() -> list[dict]:
     vectors = []
-    for block in re.split(r"\n=+\n", text):
-        head = re.match(r"(V\d)\s+\((\d+) bytes\)", block)
-        hexline = re.search(r"^\s*hex: ([0-9a-f]+)$", block, re.M)
-        if not head or not hexline or "annotated" in block.splitlines()[0]:
-            continue
-        hdr = re.search(r"rmr hdr:\s+(.*)$", block, re.M).group(1)
-        fields = dict(re.findall(r"(\w+(?:\(LE\))?)=('(?:[^']*)'|\S+)", hdr))
-        body = re.search(r"^\s*trace=(b'.*?') data1=([0-9a-f]+) payload=(b'.*')$", block, re.M)
+    for entry in json.loads(VECTORS.read_text()):
+        frame = bytes.fromhex(entry["hex"])
         vectors.append({
-            "name": head.group(1),
-            "size": int(head.group(2)),
-            "frame": bytes.fromhex(hexline.group(1)),
-            "mtype": int(fields["mtype"]),
-            "plen": int(fields["plen"]),
-            "ver": int(fields["ver"]),
-            "xid": ast.literal_eval(fields["xid"]).encode(),
-            "src": ast.literal_eval(fields["src"]),
-            "meid": ast.literal_eval(fields["meid"]),
-            "flags": int(fields["flags(LE)"]),
-            "len1": int(fields["len1"]),
-            "sub_id": int(fields["sub_id"]),
-            "srcip": ast.literal_eval(fields["srcip"]),
-            "trace": ast.literal_eval(body.group(1)),
-            "call_id": int(body.group(2)[:2], 16),
-            "payload": ast.literal_eval(body.group(3)),
+            **entry,
+            "size": len(frame),
+            "frame": frame,
+            "xid": entry["xid"].encode(),
+            "trace": bytes.fromhex(entry["trace_hex"]),
+            "payload": bytes.fromhex(entry["payload_hex"]),
         })
     return vectors
 
 
 @pytest.fixture(scope="module")
-def vectors(shared_dir: Path) -> list[dict]:
-    found = load_vectors(shared_dir)
+def vectors() -> list[dict]:
+    found = load_vectors()
     assert [v["name"] for v in found] == ["V1", "V2", "V3", "V4"]
     return found
 
@@ -196,3 +181,13 @@ def test_stream_reports_nonsense_lengths_as_fatal(prefix: bytes, reason: str) ->
     messages, _, fatal = FrameStream(max_frame=1 << 20).feed(good + prefix + bytes(400))
     assert [m.payload for m in messages] == [b"ok"]  # what came before is kept
     assert fatal is not None and fatal.reason == reason
+
+
+@pytest.mark.parametrize("len0", [0, 4, 279, -1])
+def test_header_length_below_the_fixed_header_is_refused(len0: int) -> None:
+    # len0 names where the variable parts start; below 280 it would put the payload inside the header
+    frame = bytearray(encode_frame(1, b"payload"))
+    frame[246:250] = len0.to_bytes(4, "big", signed=True)
+    with pytest.raises(FrameError) as err:
+        decode_frame(bytes(frame))
+    assert err.value.reason == "bad_header" and f"len0={len0}" in str(err.value)

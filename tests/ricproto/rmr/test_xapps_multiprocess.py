@@ -220,7 +220,7 @@ def test_route_manager_push_changes_routes_live(peers: Cluster) -> None:
         if msg is not None and msg.mtype == mtypes.RMRRM_TABLE_STATE:
             acks.append(msg.payload)
     assert acks[0].startswith(b"ERR bad-1 ")
-    assert acks[1] == b"OK tbl-7 \n"
+    assert acks[1] == b"OK tbl-7 \n\0"
     sends = [{"mtype": 300, "payload": f"after-{i}"} for i in range(3)] + [{"mtype": 302, "payload": "gone"}]
     assert peers.command({"send": sends})["states"] == [0, 0, 0, 2]
     assert sorted(r["me"] for r in peers.reports(3)) == ["C", "C", "C"]

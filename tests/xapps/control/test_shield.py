@@ -58,3 +58,34 @@ def test_shielded_distribution_moves_mass_to_noop():
     allowed = np.array([True, False, True])
     out = shielded_distribution(mu, allowed)
     assert out.tolist() == pytest.approx([0.6, 0.0, 0.4])
+
+
+# Values exact in float32 and float64, so the boundary is the boundary: 8 UEs, 2 steered = 1/4 of the load.
+EXACT = RanSpace(max_cells=3, n_neighbours=2, slices=(Snssai(1),), conn_ref=8.0, steer_count=2)
+
+
+def exact_obs(loads, conns):
+    rows = np.zeros((3, EXACT.n_features), dtype=np.float32)
+    rows[:, 0] = 1
+    rows[:, 1] = loads
+    rows[:, 3] = np.asarray(conns, dtype=np.float64) / EXACT.conn_ref
+    return rows.reshape(-1)
+
+
+def test_a_steer_landing_exactly_on_the_load_limit_is_allowed_and_just_above_is_muted():
+    shield = ActionShield(EXACT, LAYOUT)
+    to_1 = EXACT.encode(SteerUes(0, 0))
+    # cell 0: load 0.5, 8 UEs -> steering 2 moves 0.125; cell 1 at 0.625 -> exactly 0.75
+    observed = exact_obs([0.5, 0.625, 0.0], (8, 8, 8))
+    assert shield.verdict(observed, limit=0.75).allowed[to_1]  # at the limit: not over it
+    muted = shield.verdict(observed, limit=0.749)
+    assert not muted.allowed[to_1] and "0.75 > limit 0.75" in muted.reasons[to_1]
+
+
+def test_steering_more_ues_than_the_cell_has_moves_its_whole_load_at_most():
+    shield = ActionShield(EXACT, LAYOUT)
+    to_1 = EXACT.encode(SteerUes(0, 0))
+    for conns in ((1, 8, 8), (0, 8, 8)):  # 2 of 1 UE (or none reported): the share is capped at 1
+        observed = exact_obs([0.5, 0.25, 0.0], conns)
+        assert shield.verdict(observed, limit=0.75).allowed[to_1]  # 0.25 + 0.5 = 0.75
+        assert not shield.verdict(observed, limit=0.7).allowed[to_1]
