@@ -49,3 +49,15 @@ def test_build_services_passes_overrides_and_the_route_port(tmp_path: Path) -> N
     plain = next(s for s in build_services(ports, "redis://127.0.0.1:1/0", StackOptions(), tmp_path / "up")
                  if s.name == "control")
     assert json.loads(Path(plain.env["CONFIG_FILE"]).read_text())["controls"]["pep"]["enabled"] is False
+
+
+def test_a_congested_scenario_gives_the_xapp_its_cells_relations_and_delay_budget(tmp_path: Path) -> None:
+    from xapps.control.ran_view import RanInventory
+
+    controls = json.loads(control_xapp_config("hetnet_medium", tmp_path).read_text())["controls"]
+    ran = controls["ran"]
+    assert ran["max_cells"] == len(ran["cells"]) == 27 and ran["delay_budget_ms"] == 10.0
+    inventory = RanInventory.from_config(ran)
+    assert inventory.space.delay_budget_ms == 10.0 and len(inventory.nodes) == 13
+    small = next(c for c in ran["cells"] if c["meid"] == inventory.cells[21].meid)
+    assert small["neighbours"][0] == ran["cells"][0]["nr_cell_id"]  # the macro sector around it
