@@ -60,7 +60,8 @@ class CellReportLayout:
     A value is a cell measurement (slice None, label noLabel), a per-slice one (label sliceID) or one
     bin of a per-slice distribution (label sliceID + distBinX). The messages are those of
     ``kpm.cell_report`` over the same keys: one measInfoList item per key, with one label, and a
-    repeated key counted once at its first place.
+    repeated key counted once at its first place; except that consecutive bins of a distribution
+    share one item (one name, a label per bin), which keeps label-heavy reports small.
     """
 
     # The values in record order, as runs from one source: (source key, ((name or bin, is an INTEGER),
@@ -79,7 +80,7 @@ class CellReportLayout:
         if not unique:
             kpm.cell_report({})  # raises the codec's "needs at least one measurement" error
         runs: list[tuple[Snssai | tuple[str, Snssai] | None, list[tuple[str | int, bool]]]] = []
-        infos = []
+        infos: list[tuple[str, list[kpm.MeasurementLabel]]] = []
         for key in unique:
             name, snssai = key[0], key[1]
             if len(key) == 3:
@@ -87,14 +88,21 @@ class CellReportLayout:
                 source: Snssai | tuple[str, Snssai] | None = (name, snssai)
                 entry: tuple[str | int, bool] = (key[2] - 1, True)  # type: ignore[misc]
                 label = kpm.MeasurementLabel(slice_id=SNssai(snssai.sst, snssai.sd), dist_bin_x=key[2])  # type: ignore[misc]
+                # a distribution's bins share one measInfoList item (its name once, a label per bin)
+                if infos and infos[-1][0] == name and infos[-1][1][-1].dist_bin_x is not None:
+                    infos[-1][1].append(label)
+                else:
+                    infos.append((name, [label]))
             else:
                 source, entry = snssai, (name, name in INTEGER_MEASUREMENTS)
-                label = kpm.NO_LABEL if snssai is None else slice_label(snssai)
+                infos.append((name, [kpm.NO_LABEL if snssai is None else slice_label(snssai)]))
             if not runs or runs[-1][0] != source:
                 runs.append((source, []))
             runs[-1][1].append(entry)
-            infos.append(kpm.MeasurementInfoItem(name, (label,)))
-        return cls(tuple((source, tuple(entries)) for source, entries in runs), tuple(infos))
+        return cls(
+            tuple((source, tuple(entries)) for source, entries in runs),
+            tuple(kpm.MeasurementInfoItem(name, tuple(labels)) for name, labels in infos),
+        )
 
     def data_item(self, report: CellReport) -> kpm.MeasurementDataItem:
         """This layout's values of ``report`` (INTEGER or REAL as `kpm_value` chooses); KeyError when the

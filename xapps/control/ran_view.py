@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -177,6 +178,12 @@ class RanInventory:
         return kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(self.report_period_ms))
 
 
+@lru_cache(maxsize=256)
+def _snssai(s: SNssai) -> Snssai:
+    """The RAN space's S-NSSAI of a KPM sliceID label (reports repeat a few, so they are kept)."""
+    return Snssai(s.sst, s.sd)
+
+
 def ue_number(ue: UeId) -> int:
     """A stable integer for a UE id (the RAN-side id the E2 node put into the report)."""
     if isinstance(ue, UeIdGnb):
@@ -277,8 +284,7 @@ class RanView:
             if value is None or not isinstance(name, str):
                 continue
             if label.slice_id is not None:
-                s = label.slice_id
-                snssai = Snssai(s.sst, s.sd)
+                snssai = _snssai(label.slice_id)
                 if label.dist_bin_x is not None:
                     if name not in DIST_NAMES:
                         continue  # a distribution the observation does not use
