@@ -244,6 +244,12 @@ class RanSpace:
         return 1 + self.max_cells * self.n_neighbours + self.max_cells * len(self.slices) * 2
 
     @property
+    def objective_column(self) -> int:
+        """Index in a cell row of the first objective column (eMBB samples; then p5, URLLC samples, share
+        over budget)."""
+        return BASE_FEATURES + 2 * len(self.slices)
+
+    @property
     def embb_slices(self) -> tuple[Snssai, ...]:
         return tuple(s for s in self.slices if s.sst == SST_EMBB)
 
@@ -276,7 +282,7 @@ class RanSpace:
             for s, snssai in enumerate(self.slices):
                 row[BASE_FEATURES + s] = kpm.slice_prb_used_dl.get(snssai, 0.0) / avail
                 row[BASE_FEATURES + n_s + s] = _log_thp(kpm.slice_ue_thp_dl_kbps.get(snssai, 0.0))
-            obj = BASE_FEATURES + 2 * n_s
+            obj = self.objective_column
             thp_counts = _merged(kpm.slice_ue_thp_dl_dist, self.embb_slices, UE_THP_DL_DIST)
             if thp_counts.sum() > 0:
                 row[obj] = thp_counts.sum() / self.conn_ref
@@ -304,14 +310,14 @@ class RanSpace:
 
     def embb_p5(self, rows: np.ndarray) -> float:
         """The eMBB 5th-percentile throughput feature, averaged over cells by eMBB samples (0 if none)."""
-        obj = BASE_FEATURES + 2 * len(self.slices)
+        obj = self.objective_column
         weight = rows[:, obj] * (rows[:, 0] > 0.5)
         total = weight.sum()
         return float((weight * rows[:, obj + 1]).sum() / total) if total > 0 else 0.0
 
     def urllc_over_budget(self, rows: np.ndarray) -> float:
         """Share of URLLC delay samples over the budget across cells (0 without samples)."""
-        obj = BASE_FEATURES + 2 * len(self.slices)
+        obj = self.objective_column
         weight = rows[:, obj + 2] * (rows[:, 0] > 0.5)
         total = weight.sum()
         return float((weight * rows[:, obj + 3]).sum() / total) if total > 0 else 0.0

@@ -40,7 +40,7 @@ from e2sim.ran.counters import (
     ue_measurements,
 )
 from e2sim.ran.handover import HandoverState
-from e2sim.ran.mobility import MobilityState
+from e2sim.ran.mobility import MOBILITY_CODES, MobilityState
 from e2sim.ran.scheduler import SliceQuotas, allocate_slices, allocate_ues, quota_problem
 from e2sim.ran.topology import CellSpec, E2NodeSpec, NrCgi, Topology, build_topology, numerology
 from e2sim.ran.traffic import TrafficState
@@ -246,9 +246,8 @@ class RanModel:
         )
         self._timeline_pos = 0
         self._event_undo: dict[int, object] = {}
-        self._moving_crowds: dict[
-            int, tuple[np.ndarray, np.ndarray, float]
-        ] = {}  # event -> (UEs, goal, speed)
+        # moving crowds: event index -> (its UEs, the site it walks to, speed m/s)
+        self._moving_crowds: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
         self.events_applied: list[tuple[float, str, int]] = []  # (time, "start"/"end", event index)
 
     # --- clock ---------------------------------------------------------------------------------
@@ -692,12 +691,12 @@ class RanModel:
             self.mobility.xy[members] = np.clip(xy, [x0, y0], [x1, y1])
             mask = np.zeros(self.n_ues, dtype=bool)
             mask[members] = True
-            static = mask & (self.mobility.kind == 0)
+            static = mask & (self.mobility.kind == MOBILITY_CODES["static"])
             self.mobility.attach_hotspot(
                 mask, (float(centre[0]), float(centre[1])), cluster.radius_m, self.rng
             )
             # Static members (sensors) stay where they were placed; the others wander inside the disc.
-            self.mobility.kind[static] = 0
+            self.mobility.kind[static] = MOBILITY_CODES["static"]
             self.mobility.velocity[static] = 0.0
 
     def _move_crowds(self, dt_s: float) -> None:

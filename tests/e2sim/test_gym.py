@@ -105,7 +105,7 @@ def test_observation_carries_the_objective_from_kpm() -> None:
         obs, reward, *_ = env.step(0)
     space = env.space
     rows = obs.reshape(space.max_cells, space.n_features)
-    obj = 4 + 2 * len(space.slices)
+    obj = space.objective_column
     assert rows[:, obj].sum() > 0 and rows[:, obj + 2].sum() > 0  # eMBB and URLLC samples
     assert (rows[rows[:, obj] > 0, obj + 1] > 0).all()  # a p5 wherever eMBB UEs were sampled
     assert reward == space.reward(obs)

@@ -189,6 +189,7 @@ def dist_kpm(embb_thp_kbps: list[float], urllc_delay_ms: list[float], prb_pct: f
 
 def test_objective_columns_come_from_the_distributions() -> None:
     assert SPACE.embb_slices == (SLICES[0],) and SPACE.urllc_slices == (SLICES[1],)
+    assert SPACE.objective_column == 10
     row = SPACE.observation([dist_kpm([3000.0] * 19 + [100.0], [1.0, 2.0, 30.0, np.inf])]).reshape(5, 14)[0]
     assert row[10] == pytest.approx(20 / SPACE.conn_ref)  # eMBB UEs sampled
     assert 0 < row[11] < np.log10(1 + 3000) / 6  # the low percentile sits in the slow UE's bin

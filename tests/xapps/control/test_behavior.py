@@ -94,7 +94,7 @@ def test_reward_intervention_penalises_imbalance_with_a1_weight(inventory):
 def test_reward_matches_the_gym_and_weighs_the_objective_with_a1_weights(inventory):
     bp = policy(inventory)
     space = inventory.space
-    obj = 4 + 2 * len(space.slices)
+    obj = space.objective_column
     rows = np.zeros((space.max_cells, space.n_features), dtype=np.float32)
     rows[:, 0], rows[:, 1], rows[:, 2] = 1, 0.6, 0.5
     rows[:, obj], rows[:, obj + 1] = 0.1, 0.4  # eMBB samples and their p5 feature

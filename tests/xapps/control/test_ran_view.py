@@ -151,7 +151,7 @@ def test_distribution_reports_become_the_objective_columns(inventory):
     assert list(kpm_state.slice_ue_thp_dl_dist[embb]) == thp_counts
     assert list(kpm_state.slice_delay_dl_dist[urllc]) == delay_counts
     rows = view.observation(since=0.0).reshape(inventory.space.max_cells, inventory.space.n_features)
-    obj = 4 + 2 * len(inventory.space.slices)
+    obj = inventory.space.objective_column
     assert rows[1, obj] == pytest.approx(10 / inventory.space.conn_ref)
     assert 0 < rows[1, obj + 1] < rows[1, 2]  # p5 below the mean throughput feature
     assert rows[1, obj + 3] == pytest.approx(0.25)  # one of four URLLC samples over 10 ms
