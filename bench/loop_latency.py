@@ -10,7 +10,7 @@ every 100 ms, the control xApp; a private Redis), with what the box lacks added 
 * a twin stand-in on HTTP that answers planning requests at once (so the planning figure is the
   xApp's own overhead of asking, not a planner's search time);
 * the control xApp told of the twin through ``StackOptions.control_overrides`` (``twin_url``),
-  a promoted MLP snapshot (numpy, 210-64-64-190) in Redis and an A1 policy through the mediator's
+  a promoted MLP snapshot (numpy, observation-64-64-actions, sized by the RAN space) in Redis and an A1 policy through the mediator's
   REST API: Boltzmann exploration, planning off (phase 1), then ``planner_budget_ms`` = 50 (phase 2).
 
 The xApp records, per step, the arrival time of the indication that completed the report round and
@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from ricproto import mtypes  # noqa: E402
 from ricproto.policy_snapshot import encode_snapshot, random_snapshot, snapshot_key, version_key  # noqa: E402
+from ricproto.ran_space import QuotaStep  # noqa: E402
 from ricproto.transition import decode_transition, stream_key  # noqa: E402
 from twinric import pdp_cmd, pdp_stack  # noqa: E402
 from twinric.local_stack import (  # noqa: E402
@@ -66,6 +67,7 @@ from twinric.processes import wait_until  # noqa: E402
 from twinric.redis_server import PrivateRedis  # noqa: E402
 from twinric.stack import Stack  # noqa: E402
 from twinric.up_cmd import create_policy_type  # noqa: E402
+from xapps.control.ran_view import RanInventory  # noqa: E402
 
 POLICY_INSTANCE = "bench"
 console = Console(stderr=True)
@@ -182,9 +184,9 @@ def main() -> None:
     stack: Stack | None = None
     try:
         ran = ran_controls(args.scenario)  # what `up` writes into the xApp's descriptor
-        n_cells, n_slices = len(ran["cells"]), len(ran["slices"])
-        n_feat, n_actions = 4 + 2 * n_slices, 1 + n_cells * 3 + n_cells * n_slices * 2
-        twin = InstantTwin(1 + n_cells * 3 + 1, n_cells)  # plans a quota step down of cell 0, slice 0
+        space = RanInventory.from_config(ran).space  # the sizes the xApp derives from it
+        n_cells, n_feat, n_actions = len(ran["cells"]), space.n_features, space.n_actions
+        twin = InstantTwin(space.encode(QuotaStep(0, 0, -1)), n_cells)  # plans a quota step down
         options = StackOptions(
             scenario=args.scenario,
             log_level=args.log_level,

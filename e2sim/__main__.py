@@ -15,7 +15,9 @@ from ricproto.e2transport import SctpUnavailable, choose_transport
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="e2sim", description=__doc__)
-    parser.add_argument("--scenario", default="small", help="small | medium | large | path to a YAML file")
+    parser.add_argument(
+        "--scenario", default="small", help="small, medium, large, crowd_small, hetnet_medium or a YAML file"
+    )
     parser.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     parser.add_argument("--e2t", required=True, metavar="HOST:PORT", help="E2 termination address")
     parser.add_argument(

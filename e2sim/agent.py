@@ -30,7 +30,13 @@ import numpy as np
 from prometheus_client import Counter
 
 from e2sim.kpm_report import CellReportLayout, indication_header, kpm_value
-from e2sim.ran.counters import CELL_MEASUREMENTS, SLICE_MEASUREMENTS, UE_MEASUREMENTS, Period
+from e2sim.ran.counters import (
+    CELL_MEASUREMENTS,
+    DISTRIBUTION_MEASUREMENTS,
+    SLICE_MEASUREMENTS,
+    UE_MEASUREMENTS,
+    Period,
+)
 from e2sim.ran.model import ControlAck, ControlFailureCause, RanModel
 from e2sim.ran.topology import E2NodeSpec
 from e2sim.rc_control import apply_control, ue_identity, ue_index
@@ -40,6 +46,7 @@ from ricproto.e2sm import kpm, rc
 from ricproto.e2sm.identities import NrCgi as KpmNrCgi
 from ricproto.e2sm.identities import plmn_digits, plmn_from_digits
 from ricproto.e2transport import E2Connection, E2TransportError, TransportKind, connect
+from ricproto.kpm_distribution import n_bins
 from ricproto.ran_space import Snssai
 
 log = logging.getLogger(__name__)
@@ -65,6 +72,7 @@ CONTROL_CAUSES: dict[ControlFailureCause, e2ap.Cause] = {
     ControlFailureCause.UNKNOWN_CELL: e2ap.CauseRICrequest.control_message_invalid,
     ControlFailureCause.UNKNOWN_SLICE: e2ap.CauseRICrequest.control_message_invalid,
     ControlFailureCause.ILLEGAL_QUOTA: e2ap.CauseRICrequest.control_message_invalid,
+    ControlFailureCause.ILLEGAL_OFFSET: e2ap.CauseRICrequest.control_message_invalid,
     ControlFailureCause.CELL_DOWN: e2ap.CauseRICrequest.control_failed_to_execute,
     ControlFailureCause.ALREADY_SERVING: e2ap.CauseRICrequest.control_failed_to_execute,
 }
@@ -165,7 +173,9 @@ class E2Node:
         self._transaction = (self._transaction + 1) % 256
         plmn = plmn_from_digits(self.spec.plmn)
         kpm_def = kpm.encode_ran_function_description(
-            kpm.default_ran_function_description(CELL_MEASUREMENTS, UE_MEASUREMENTS)
+            kpm.default_ran_function_description(
+                CELL_MEASUREMENTS + DISTRIBUTION_MEASUREMENTS, UE_MEASUREMENTS
+            )
         )
         rc_def = rc.encode_ran_function_definition(rc.default_ran_function_definition())
         return e2ap.E2setupRequest(
@@ -345,7 +355,7 @@ class E2Node:
         style = definition.ric_style_type
         select_ues: Callable[[], np.ndarray] | None = None
         if style == 1 and isinstance(fmt, kpm.ActionDefinitionFormat1):
-            info, offered = fmt, CELL_MEASUREMENTS
+            info, offered = fmt, CELL_MEASUREMENTS + DISTRIBUTION_MEASUREMENTS
         elif style == 4 and isinstance(fmt, kpm.ActionDefinitionFormat4):
             info, offered = fmt.subscription_info, UE_MEASUREMENTS
             conditions = self._ue_conditions(fmt.matching_ue_cond_list)
@@ -373,7 +383,11 @@ class E2Node:
             if not isinstance(name, str) or name not in offered:
                 return f"measurement {name!r} is not offered in style {style}"
             for label in measurement.label_info_list:
-                if label == kpm.NO_LABEL:
+                if name in DISTRIBUTION_MEASUREMENTS:
+                    why = self._distribution_label_problem(name, label)
+                    if why is not None:
+                        return why
+                elif label == kpm.NO_LABEL:
                     pass
                 elif style == 1 and label == kpm.MeasurementLabel(slice_id=label.slice_id) and label.slice_id:
                     snssai = Snssai(label.slice_id.sst, label.slice_id.sd)
@@ -403,7 +417,11 @@ class E2Node:
         cell_layout = None
         if select_ues is None:
             cell_layout = CellReportLayout.of(
-                (name, None if label.slice_id is None else Snssai(label.slice_id.sst, label.slice_id.sd))
+                (name, None)
+                if label.slice_id is None
+                else (name, Snssai(label.slice_id.sst, label.slice_id.sd))
+                if label.dist_bin_x is None
+                else (name, Snssai(label.slice_id.sst, label.slice_id.sd), label.dist_bin_x)
                 for name, label in zip(names, labels, strict=True)
             )
             meas_info = cell_layout.meas_info
@@ -423,6 +441,18 @@ class E2Node:
             cell_layout=cell_layout,
             select_ues=select_ues,
         )
+
+    def _distribution_label_problem(self, name: str, label: kpm.MeasurementLabel) -> str | None:
+        """Why a distribution measurement's label cannot be served (None when it can): each value is
+        one bin of one slice, labelled sliceID + distBinX."""
+        s, b = label.slice_id, label.dist_bin_x
+        if s is None or b is None or label != kpm.MeasurementLabel(slice_id=s, dist_bin_x=b):
+            return f"measurement {name} needs sliceID + distBinX labels (one per bin and slice)"
+        if Snssai(s.sst, s.sd) not in self.model.slices:
+            return f"measurement {name} is not available for slice {Snssai(s.sst, s.sd)}"
+        if not 1 <= b <= n_bins(name):
+            return f"measurement {name} has bins 1..{n_bins(name)}, not {b}"
+        return None
 
     def _ue_conditions(
         self, items: tuple[kpm.MatchingUeCondPerSubItem, ...]
@@ -504,7 +534,9 @@ class E2Node:
             self._close_ue_granule(action, now_s)
             return
         assert action.cell_layout is not None
-        report = self.model.cell_report(action.cell_index, action.period)
+        report = self.model.cell_report(
+            action.cell_index, action.period, distributions=action.cell_layout.has_distributions
+        )
         action.collected.append(action.cell_layout.data_item(report))
         action.period = self.model.start_period()
         action.next_granule_s += action.granul_period_ms / 1000.0

@@ -4,7 +4,9 @@
 step. Observations are built from the model's KPM-style cell reports through
 ``ricproto.ran_space`` (``CellKpm.from_measurements`` -> ``RanSpace.observation``), the same path the
 control xApp takes from decoded KPM indications; actions are decoded by the same ``RanSpace`` and
-applied through the model's RC control entry points (``command_handover``, ``set_slice_quota``).
+applied through the model's RC control entry points (``command_handover``, ``set_slice_quota``,
+``set_cell_offset``). The space's URLLC delay budget is the scenario's (its SST-2 slice's
+``delay_budget_ms``) unless a space is given.
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ from e2sim.ran.counters import Period
 from e2sim.ran.model import ControlFailure, RanModel
 from e2sim.scenario import Scenario, load_scenario
 from ricproto.ran_space import (
+    SST_URLLC,
     CellKpm,
     NoOp,
+    OffsetStep,
     QuotaStep,
     RanAction,
     RanSpace,
     SteerUes,
     UeKpm,
     select_ues_to_steer,
+    step_cell_offsets,
     step_slice_quota,
 )
 
@@ -34,8 +39,26 @@ ENV_ID = "twinric/RanSlicing-v0"
 
 def observation_from_model(model: RanModel, period: Period, space: RanSpace) -> np.ndarray:
     """Observation of one period, through the KPM measurement names only."""
-    cells = [CellKpm.from_measurements(r.measurements, r.slices) for r in model.cell_reports(period)]
+    cells = [
+        CellKpm.from_measurements(r.measurements, r.slices, r.distributions)
+        for r in model.cell_reports(period)
+    ]
     return space.observation(cells)
+
+
+def scenario_space(scenario: Scenario, n_neighbours: int = 3) -> RanSpace:
+    """The RAN space of a scenario: its cells, slices and URLLC delay budget."""
+    budgets = [
+        s.delay_budget_ms
+        for s in scenario.slices
+        if s.snssai.sst == SST_URLLC and s.delay_budget_ms is not None
+    ]
+    return RanSpace(
+        max_cells=scenario.n_cells,
+        n_neighbours=n_neighbours,
+        slices=tuple(s.snssai for s in scenario.slices),
+        **({"delay_budget_ms": min(budgets)} if budgets else {}),
+    )
 
 
 class RanSlicingEnv(gymnasium.Env[np.ndarray, np.int64]):
@@ -52,10 +75,8 @@ class RanSlicingEnv(gymnasium.Env[np.ndarray, np.int64]):
         self.scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
         self.report_period_s = report_period_s
         self.episode_s = episode_s
-        n_cells = self.scenario.topology.n_sites * self.scenario.topology.sectors
-        self.space = space or RanSpace(
-            max_cells=n_cells, n_neighbours=n_neighbours, slices=tuple(s.snssai for s in self.scenario.slices)
-        )
+        n_cells = self.scenario.n_cells
+        self.space = space or scenario_space(self.scenario, n_neighbours)
         if n_cells > self.space.max_cells:
             raise ValueError(f"scenario has {n_cells} cells, the space only {self.space.max_cells}")
         if tuple(s.snssai for s in self.scenario.slices) != self.space.slices:
@@ -103,6 +124,20 @@ class RanSlicingEnv(gymnasium.Env[np.ndarray, np.int64]):
             return []
         if action.cell_index >= model.n_cells:
             return [f"no cell at index {action.cell_index}: nothing done"]
+        if isinstance(action, SteerUes | OffsetStep):
+            neighbours = self.layout.neighbours[action.cell_index]
+            if action.neighbour_rank >= len(neighbours):
+                return [f"cell {action.cell_index} has no neighbour #{action.neighbour_rank}: nothing done"]
+        if isinstance(action, OffsetStep):
+            i, j = action.cell_index, self.layout.neighbours[action.cell_index][action.neighbour_rank]
+            forward, backward = step_cell_offsets(
+                model.cell_offset(i, j), model.cell_offset(j, i), action.direction, self.space
+            )
+            cells = model.cells
+            return [
+                _describe(model.set_cell_offset(cells[i].nr_cgi, cells[j].nr_cgi, forward)),
+                _describe(model.set_cell_offset(cells[j].nr_cgi, cells[i].nr_cgi, backward)),
+            ]
         if isinstance(action, SteerUes):
             neighbours = self.layout.neighbours[action.cell_index]
             if action.neighbour_rank >= len(neighbours):

@@ -1,7 +1,9 @@
 """Model cell reports as E2SM-KPM indication content (format 1), the E2 agent's KPM encoding step.
 
 Cell-level measurements go out with ``noLabel``; per-slice ones with a ``sliceID`` label (the KPM way
-to carry ``RRU.PrbUsedDl`` etc. per S-NSSAI). Counts are KPM INTEGERs, everything else REAL, a fixed
+to carry ``RRU.PrbUsedDl`` etc. per S-NSSAI); distribution measurements (``DRB.UEThpDlDist``,
+``DRB.DelayDlNgranUeDist``) one value per bin, labelled ``sliceID`` + ``distBinX`` (bins numbered
+from 1, ``ricproto.kpm_distribution``). Counts are KPM INTEGERs, everything else REAL, a fixed
 choice per name (``INTEGER_MEASUREMENTS``) so a receiver can rely on it.
 
 The indication header's collection start time maps the simulated clock onto a fixed epoch, so the
@@ -21,10 +23,24 @@ from dataclasses import dataclass
 from e2sim.ran.model import CellReport
 from ricproto.e2sm import kpm
 from ricproto.e2sm.identities import SNssai
+from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST
 from ricproto.ran_space import Snssai
 
+# A value of a cell report: (name, None) a cell value, (name, slice) a per-slice value, (name, slice,
+# bin) one bin (1-based distBinX) of a per-slice distribution.
+ReportKey = tuple[str, Snssai | None] | tuple[str, Snssai, int]
+
 INTEGER_MEASUREMENTS = frozenset(
-    {"RRC.ConnMax", "MM.HoExeIntraReq", "MM.HoExeIntraSucc", "Sim.HoPingPong", "Sim.RlfReestablish", "CQI"}
+    {
+        "RRC.ConnMax",
+        "MM.HoExeIntraReq",
+        "MM.HoExeIntraSucc",
+        "Sim.HoPingPong",
+        "Sim.RlfReestablish",
+        "CQI",
+        UE_THP_DL_DIST,
+        DELAY_DL_DIST,
+    }
 )
 SIM_EPOCH_UNIX_S = 1_767_225_600.0  # 2026-01-01T00:00:00Z: simulated t = 0
 
@@ -41,42 +57,64 @@ def slice_label(snssai: Snssai) -> kpm.MeasurementLabel:
 class CellReportLayout:
     """The fixed part of a cell's format-1 reports: which values, in which order, and the measInfoList.
 
-    A value is a cell measurement (slice None, label noLabel) or a per-slice one (label sliceID). The
-    messages are those of ``kpm.cell_report`` over the same keys: one measInfoList item per key, with
-    one label, and a repeated key counted once at its first place.
+    A value is a cell measurement (slice None, label noLabel), a per-slice one (label sliceID) or one
+    bin of a per-slice distribution (label sliceID + distBinX). The messages are those of
+    ``kpm.cell_report`` over the same keys: one measInfoList item per key, with one label, and a
+    repeated key counted once at its first place; except that consecutive bins of a distribution
+    share one item (one name, a label per bin), which keeps label-heavy reports small.
     """
 
-    # The values in record order, as runs from one source: (slice or None for the cell values,
-    # ((name, is an INTEGER), ...)). One source lookup per run: an Snssai hash is a Python call.
-    runs: tuple[tuple[Snssai | None, tuple[tuple[str, bool], ...]], ...]
+    # The values in record order, as runs from one source: (source key, ((name or bin, is an INTEGER),
+    # ...)); the source is None for the cell values, a slice for its values, (name, slice) for a
+    # distribution (entries by 0-based bin). One source lookup per run: an Snssai hash is a Python call.
+    runs: tuple[tuple[Snssai | tuple[str, Snssai] | None, tuple[tuple[str | int, bool], ...]], ...]
     meas_info: tuple[kpm.MeasurementInfoItem, ...]
 
+    @property
+    def has_distributions(self) -> bool:
+        return any(isinstance(source, tuple) for source, _ in self.runs)
+
     @classmethod
-    def of(cls, keys: Iterable[tuple[str, Snssai | None]]) -> CellReportLayout:
+    def of(cls, keys: Iterable[ReportKey]) -> CellReportLayout:
         unique = tuple(dict.fromkeys(keys))
         if not unique:
             kpm.cell_report({})  # raises the codec's "needs at least one measurement" error
-        runs: list[tuple[Snssai | None, list[tuple[str, bool]]]] = []
-        for name, snssai in unique:
-            if not runs or runs[-1][0] != snssai:
-                runs.append((snssai, []))
-            runs[-1][1].append((name, name in INTEGER_MEASUREMENTS))
-        labels = {snssai: slice_label(snssai) for snssai, _ in runs if snssai is not None}
+        runs: list[tuple[Snssai | tuple[str, Snssai] | None, list[tuple[str | int, bool]]]] = []
+        infos: list[tuple[str, list[kpm.MeasurementLabel]]] = []
+        for key in unique:
+            name, snssai = key[0], key[1]
+            if len(key) == 3:
+                assert snssai is not None
+                source: Snssai | tuple[str, Snssai] | None = (name, snssai)
+                entry: tuple[str | int, bool] = (key[2] - 1, True)  # type: ignore[misc]
+                label = kpm.MeasurementLabel(slice_id=SNssai(snssai.sst, snssai.sd), dist_bin_x=key[2])  # type: ignore[misc]
+                # a distribution's bins share one measInfoList item (its name once, a label per bin)
+                if infos and infos[-1][0] == name and infos[-1][1][-1].dist_bin_x is not None:
+                    infos[-1][1].append(label)
+                else:
+                    infos.append((name, [label]))
+            else:
+                source, entry = snssai, (name, name in INTEGER_MEASUREMENTS)
+                infos.append((name, [kpm.NO_LABEL if snssai is None else slice_label(snssai)]))
+            if not runs or runs[-1][0] != source:
+                runs.append((source, []))
+            runs[-1][1].append(entry)
         return cls(
-            tuple((snssai, tuple(entries)) for snssai, entries in runs),
-            tuple(
-                kpm.MeasurementInfoItem(name, (kpm.NO_LABEL if snssai is None else labels[snssai],))
-                for name, snssai in unique
-            ),
+            tuple((source, tuple(entries)) for source, entries in runs),
+            tuple(kpm.MeasurementInfoItem(name, tuple(labels)) for name, labels in infos),
         )
 
     def data_item(self, report: CellReport) -> kpm.MeasurementDataItem:
         """This layout's values of ``report`` (INTEGER or REAL as `kpm_value` chooses); KeyError when the
         report lacks one."""
         record: list[int | float] = []
-        for snssai, entries in self.runs:
-            source = report.measurements if snssai is None else report.slices[snssai]
-            record += [round(source[name]) if is_int else float(source[name]) for name, is_int in entries]
+        for source_key, entries in self.runs:
+            if isinstance(source_key, tuple):
+                counts = report.distributions[source_key]
+                record += [int(counts[b]) for b, _ in entries]  # type: ignore[index]
+                continue
+            source = report.measurements if source_key is None else report.slices[source_key]
+            record += [round(source[name]) if is_int else float(source[name]) for name, is_int in entries]  # type: ignore[index]
         return kpm.MeasurementDataItem(tuple(record))
 
     def message(

@@ -8,7 +8,11 @@
 * style 2 action 6 (slice PRB quota, either RAN parameter numbering): every ratio group's members
   (PLMN + S-NSSAI) get the group's min/max/dedicated ratios in every cell of the node (an RRM policy
   is per node, as srsRAN's DU applies it); ratios a group leaves out keep their current values;
-  all cells and slices change, or none.
+  all cells and slices change, or none;
+* style 3 action 101 (cell individual offsets, ``ricproto.e2sm.rc.CellOffsetControl``): the source
+  cell, which must be one of the node's, gets the listed offsets toward its neighbours in event A3;
+  every offset must be a Q-OffsetRange value and every neighbour a known other cell, and all are
+  applied or none.
 
 Anything else (undecodable bytes, other styles, unknown UE/cell/slice, illegal ratios) comes back as
 a ``ControlFailure`` with a cause; nothing raises.
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 from e2sim.ran.model import ControlAck, ControlFailure, ControlFailureCause, ControlResult, RanModel
 from e2sim.ran.topology import E2NodeSpec, NrCgi
+from ricproto.cell_offset import is_q_offset
 from ricproto.e2error import E2CodecError
 from ricproto.e2sm import rc
+from ricproto.e2sm.identities import NrCgi as E2smNrCgi
 from ricproto.e2sm.identities import plmn_digits, plmn_from_digits
 from ricproto.e2sm.ueid import Guami, UeId, UeIdGnb, UeIdGnbDu
 from ricproto.ran_space import SliceQuota, Snssai
@@ -55,7 +61,50 @@ def apply_control(model: RanModel, node: E2NodeSpec, header: bytes, message: byt
         return ControlFailure(cause, str(exc))
     if isinstance(control, rc.HandoverControl):
         return _handover(model, node, control)
+    if isinstance(control, rc.CellOffsetControl):
+        return _cell_offsets(model, node, control)
     return _slice_quota(model, node, control)
+
+
+def _model_cgi(cgi: E2smNrCgi) -> NrCgi | ControlFailure:
+    try:
+        return NrCgi(plmn_digits(cgi.plmn_identity), cgi.nr_cell_identity)
+    except (E2CodecError, ValueError) as exc:
+        return ControlFailure(ControlFailureCause.UNKNOWN_CELL, f"cell identity: {exc}")
+
+
+def _cell_offsets(model: RanModel, node: E2NodeSpec, control: rc.CellOffsetControl) -> ControlResult:
+    source = _model_cgi(control.source_cell)
+    if isinstance(source, ControlFailure):
+        return source
+    source_index = model.resolve_cell(source)
+    if source_index is None or source_index not in node.cell_indices:
+        return ControlFailure(
+            ControlFailureCause.UNKNOWN_CELL, f"cell {source} is not served by {node.ran_name}"
+        )
+    changes: list[tuple[NrCgi, int]] = []
+    for entry in control.offsets:
+        neighbour = _model_cgi(entry.neighbour_cell)
+        if isinstance(neighbour, ControlFailure):
+            return neighbour
+        index = model.resolve_cell(neighbour)
+        if index is None:
+            return ControlFailure(ControlFailureCause.UNKNOWN_CELL, f"no cell {neighbour} in this RAN")
+        if index == source_index or not is_q_offset(entry.offset_db):
+            return ControlFailure(
+                ControlFailureCause.ILLEGAL_OFFSET,
+                f"offset {entry.offset_db} dB from {source} to {neighbour}: "
+                + (
+                    "a cell has no offset to itself" if index == source_index else "not a Q-OffsetRange value"
+                ),
+            )
+        changes.append((neighbour, entry.offset_db))
+    details = []
+    for neighbour, offset in changes:
+        result = model.set_cell_offset(source, neighbour, offset)
+        assert isinstance(result, ControlAck)  # checked above; the model is single-threaded
+        details.append(f"{neighbour}: {offset} dB")
+    return ControlAck(f"cell individual offsets of {source}: {', '.join(details)}")
 
 
 def _handover(model: RanModel, node: E2NodeSpec, control: rc.HandoverControl) -> ControlResult:
@@ -67,10 +116,9 @@ def _handover(model: RanModel, node: E2NodeSpec, control: rc.HandoverControl) ->
         return ControlFailure(
             ControlFailureCause.UNKNOWN_UE, f"UE {ue} is not served by E2 node {node.ran_name}"
         )
-    try:
-        target = NrCgi(plmn_digits(control.target_cell.plmn_identity), control.target_cell.nr_cell_identity)
-    except (E2CodecError, ValueError) as exc:
-        return ControlFailure(ControlFailureCause.UNKNOWN_CELL, f"target cell: {exc}")
+    target = _model_cgi(control.target_cell)
+    if isinstance(target, ControlFailure):
+        return ControlFailure(target.cause, f"target cell: {target.reason}")
     return model.command_handover(ue, target)
 
 

@@ -18,11 +18,14 @@ import yaml
 from e2sim.ran.channel import PathLossModel
 from e2sim.ran.handover import HandoverConfig
 from e2sim.ran.mobility import MobilityProfile
-from e2sim.ran.topology import TopologyConfig
+from e2sim.ran.topology import SmallCellConfig, TopologyConfig
 from e2sim.ran.traffic import TrafficProfile
+from ricproto.cell_offset import is_q_offset
 from ricproto.ran_space import Snssai
 
-SHIPPED = ("small", "medium", "large")
+# Scenarios where control matters (congested, persistently imbalanced; issue 20), next to the originals.
+CONGESTED = ("crowd_small", "hetnet_medium")
+SHIPPED = ("small", "medium", "large", *CONGESTED)
 EventKind = Literal["traffic_surge", "hotspot", "cell_outage"]
 
 
@@ -58,6 +61,7 @@ class SliceConfig:
     dedicated_ratio: int
     traffic: TrafficProfile
     mobility: MobilityProfile
+    delay_budget_ms: float | None = None  # packet delay budget the slice's SLA promises (URLLC)
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,31 @@ class EventConfig:
     at_s: float
     duration_s: float | None = None  # None = lasts to the end
     cells: tuple[int, ...] = ()  # cell indices the event concerns
-    slice_name: str | None = None  # traffic_surge: only this slice (None = all)
+    slice_name: str | None = None  # traffic_surge: only this slice (None = all); hotspot: draw from it
     factor: float = 1.0  # traffic_surge rate multiplier
-    fraction: float = 0.0  # hotspot: share of all UEs drawn to it
-    radius_m: float = 50.0  # hotspot radius around the first cell's site
+    fraction: float = 0.0  # hotspot: share of the UEs (of the slice, if given) drawn to it
+    radius_m: float = 50.0  # hotspot radius around its centre
+    # hotspot centre: by default a third of the ISD into the first cell's sector (its site if omni);
+    # with towards_cell, the point ``at`` of the way from the first cell's site to that cell's site
+    towards_cell: int | None = None
+    at: float = 0.5
+    # a moving crowd: the centre walks toward this cell's site at speed_mps (and stops there)
+    move_towards_cell: int | None = None
+    speed_mps: float = 1.0
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """UEs placed in a disc at start and kept wandering inside it: a persistent crowd.
+
+    The centre is given as for a hotspot event (``cell``, optional ``towards_cell`` and ``at``)."""
+
+    cell: int
+    fraction: float  # share of the UEs (of the slice, if given)
+    radius_m: float = 60.0
+    towards_cell: int | None = None
+    at: float = 0.5
+    slice_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +110,11 @@ class Scenario:
     n_ues: int
     ue_buffer_bytes: int
     events: tuple[EventConfig, ...] = field(default_factory=tuple)
+    clusters: tuple[ClusterConfig, ...] = field(default_factory=tuple)
+
+    @property
+    def n_cells(self) -> int:
+        return self.topology.n_cells
 
 
 def load_scenario(name_or_path: str | Path, seed: int | None = None) -> Scenario:
@@ -149,6 +179,21 @@ def parse_scenario(doc: Any) -> Scenario:
         topo["n_sites"] = topo.pop("sites")
     if "isd_m" in topo:
         topo["inter_site_distance_m"] = topo.pop("isd_m")
+    raw_small = topo.pop("small_cells", []) or []
+    if not isinstance(raw_small, list):
+        raise ScenarioError("topology.small_cells", "must be a list")
+    small_cells = []
+    for i, raw in enumerate(raw_small):
+        if not isinstance(raw, dict):
+            raise ScenarioError(f"topology.small_cells[{i}]", "must be a mapping")
+        small = _build(f"topology.small_cells[{i}]", SmallCellConfig, dict(raw))
+        if not is_q_offset(small.range_expansion_db):
+            raise ScenarioError(
+                f"topology.small_cells[{i}].range_expansion_db",
+                f"{small.range_expansion_db!r} is not a Q-OffsetRange value (integer dB, TS 38.331)",
+            )
+        small_cells.append(small)
+    topo["small_cells"] = tuple(small_cells)
     topology = _build("topology", TopologyConfig, topo)
     channel = _build("channel", ChannelConfig, _section(doc, "channel", required=False))
     if channel.model not in ("UMa", "UMi"):
@@ -181,6 +226,9 @@ def parse_scenario(doc: Any) -> Scenario:
             raise ScenarioError(f"{p}.scheduler", f"must be pf or rr, got {scheduler!r}")
         traffic = _build(f"{p}.traffic", TrafficProfile, dict(raw.get("traffic", {"kind": "full_buffer"})))
         mobility = _build(f"{p}.mobility", MobilityProfile, dict(raw.get("mobility", {})))
+        budget = raw.get("delay_budget_ms")
+        if budget is not None:
+            budget = _number(f"{p}.delay_budget_ms", budget, 0.1, 10_000)
         slices.append(
             SliceConfig(
                 name=str(raw.get("name", f"slice{i}")),
@@ -192,6 +240,7 @@ def parse_scenario(doc: Any) -> Scenario:
                 dedicated_ratio=ratios[2],
                 traffic=traffic,
                 mobility=mobility,
+                delay_budget_ms=budget,
             )
         )
     if sum(s.min_ratio for s in slices) > 100 or sum(s.dedicated_ratio for s in slices) > 100:
@@ -207,8 +256,34 @@ def parse_scenario(doc: Any) -> Scenario:
         raise ScenarioError("ues.count", f"must be a positive integer, got {n_ues!r}")
     buffer_bytes = int(_number("ues.buffer_bytes", ues.get("buffer_bytes", 2_000_000), 1))
 
-    n_cells = topology.n_sites * topology.sectors
+    n_cells = topology.n_cells
     slice_names = {s.name for s in slices}
+
+    def check_cell(path: str, c: Any) -> None:
+        if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < n_cells:
+            raise ScenarioError(path, f"cell index {c!r} is not in 0..{n_cells - 1}")
+
+    clusters: list[ClusterConfig] = []
+    raw_clusters = ues.get("clusters", []) or []
+    if not isinstance(raw_clusters, list):
+        raise ScenarioError("ues.clusters", "must be a list")
+    for i, raw in enumerate(raw_clusters):
+        p = f"ues.clusters[{i}]"
+        if not isinstance(raw, dict):
+            raise ScenarioError(p, "must be a mapping")
+        cl = dict(raw)
+        if "slice" in cl:
+            cl["slice_name"] = cl.pop("slice")
+        cluster = _build(p, ClusterConfig, cl)
+        check_cell(f"{p}.cell", cluster.cell)
+        if cluster.towards_cell is not None:
+            check_cell(f"{p}.towards_cell", cluster.towards_cell)
+        _number(f"{p}.fraction", cluster.fraction, 0, 1)
+        _number(f"{p}.radius_m", cluster.radius_m, 1)
+        _number(f"{p}.at", cluster.at, 0, 1)
+        if cluster.slice_name is not None and cluster.slice_name not in slice_names:
+            raise ScenarioError(f"{p}.slice", f"unknown slice {cluster.slice_name!r}")
+        clusters.append(cluster)
     events: list[EventConfig] = []
     for i, raw in enumerate(doc.get("events", []) or []):
         p = f"events[{i}]"
@@ -227,8 +302,12 @@ def parse_scenario(doc: Any) -> Scenario:
         if event.duration_s is not None:
             _number(f"{p}.duration_s", event.duration_s, 0)
         for c in event.cells:
-            if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < n_cells:
-                raise ScenarioError(f"{p}.cells", f"cell index {c!r} is not in 0..{n_cells - 1}")
+            check_cell(f"{p}.cells", c)
+        for key in ("towards_cell", "move_towards_cell"):
+            if getattr(event, key) is not None:
+                check_cell(f"{p}.{key}", getattr(event, key))
+        _number(f"{p}.at", event.at, 0, 1)
+        _number(f"{p}.speed_mps", event.speed_mps, 0)
         if event.kind in ("hotspot", "cell_outage") and not event.cells:
             raise ScenarioError(f"{p}.cells", f"a {event.kind} needs a cell")
         if event.slice_name is not None and event.slice_name not in slice_names:
@@ -249,4 +328,5 @@ def parse_scenario(doc: Any) -> Scenario:
         n_ues,
         buffer_bytes,
         tuple(events),
+        tuple(clusters),
     )

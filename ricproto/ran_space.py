@@ -21,16 +21,29 @@ col   component                   from KPM
 3     connected UEs               ``RRC.ConnMean`` / ``conn_ref`` clipped to 1
 4+s   slice s PRB share           ``RRU.PrbUsedDl`` of slice s (sliceID label) / ``RRU.PrbAvailDl``
 4+S+s slice s throughput DL       log10(1 + ``DRB.UEThpDl`` of slice s [kbit/s]) / 6, clipped
+4+2S  eMBB UEs sampled            UEs counted in ``DRB.UEThpDlDist`` of the eMBB slices / ``conn_ref``
+5+2S  eMBB 5th-pct throughput     log10(1 + p5 [kbit/s]) / 6, p5 read from ``DRB.UEThpDlDist``
+6+2S  URLLC delay samples         samples counted in ``DRB.DelayDlNgranUeDist`` of the URLLC slices
+                                  / ``conn_ref``
+7+2S  URLLC over budget           share of those samples above ``delay_budget_ms``
 ====  ==========================  ============================================================
 
-Actions (``gymnasium.spaces.Discrete(1 + max_cells*K + max_cells*S*2)``)
---------------------------------------------------------------------------
+eMBB and URLLC slices are those with SST 1 and SST 2 (the standardised slice/service types of
+TS 23.501 §5.15.2.2); the distributions and their bins are ``ricproto.kpm_distribution``'s.
+
+Actions (``gymnasium.spaces.Discrete(1 + max_cells*K + max_cells*S*2 + max_cells*K*2)``)
+-----------------------------------------------------------------------------------------
 * ``0``: no-op.
 * ``1 + i*K + k``: steer up to ``steer_count`` UEs from cell i to its k-th neighbour (RC style 3
   action 1, one handover per UE); the UEs are those with the best target-minus-serving RSRP margin
   (``select_ues_to_steer``).
 * ``1 + max_cells*K + (i*S + s)*2 + d``: move slice s's PRB quota in cell i one step up (d = 0) or
   down (d = 1) (RC style 2 action 6; ``step_slice_quota``).
+* ``1 + max_cells*K + max_cells*S*2 + (i*K + k)*2 + d``: shift the handover boundary between cell i
+  and its k-th neighbour j by ``offset_step_db``, toward j (d = 0: cell i's offset for j up, j's for
+  i down) or back (d = 1), within ``offset_limit_db``: the cell individual offsets event A3 uses
+  (``ricproto.cell_offset``; carried as ``ricproto.e2sm.rc.CellOffsetControl``). Offsets hold until
+  changed, so UEs moved by them stay moved.
 
 An action naming an absent cell or neighbour is valid in the space but does nothing
 (``action_mask`` marks the meaningful ones for maskable agents).
@@ -38,8 +51,14 @@ An action naming an absent cell or neighbour is valid in the space but does noth
 Reward
 ------
 ``reward(obs)`` = mean over present cells of the throughput feature (col 2)
-- ``imbalance_weight`` x standard deviation over present cells of PRB usage (col 1),
-so the agent is paid for throughput and penalised for loading some cells while others idle.
++ ``p5_weight`` x the eMBB 5th-percentile feature (col 5+2S), averaged over cells weighted by their
+eMBB samples (col 4+2S)
+- ``imbalance_weight`` x standard deviation over present cells of PRB usage (col 1)
+- ``sla_weight`` x the share of URLLC delay samples over budget across cells (col 7+2S weighted by
+col 6+2S),
+so the agent is paid for throughput and for its worst-served eMBB users, and penalised for loading
+some cells while others idle and for URLLC packets late beyond their delay budget. Cells without
+eMBB (URLLC) samples do not enter the p5 (violation) term.
 """
 
 from __future__ import annotations
@@ -50,8 +69,21 @@ from dataclasses import dataclass, field
 import gymnasium
 import numpy as np
 
+from ricproto.cell_offset import step_pair_offsets
+from ricproto.kpm_distribution import (
+    BIN_EDGES,
+    DELAY_DL_DIST,
+    UE_THP_DL_DIST,
+    fraction_above,
+    percentile,
+)
+
 THROUGHPUT_LOG_SCALE = 6.0  # log10(1 + 1e6 kbit/s): 1 Gbit/s maps to 1
 BASE_FEATURES = 4
+OBJECTIVE_FEATURES = 4  # eMBB samples, eMBB p5, URLLC samples, URLLC share over budget
+SST_EMBB = 1  # TS 23.501 §5.15.2.2 standardised SST values
+SST_URLLC = 2
+LOW_PERCENTILE = 5.0
 
 
 @dataclass(frozen=True, order=True)
@@ -72,7 +104,7 @@ class Snssai:
 
 
 def cell_features(n_slices: int) -> int:
-    return BASE_FEATURES + 2 * n_slices
+    return BASE_FEATURES + 2 * n_slices + OBJECTIVE_FEATURES
 
 
 @dataclass(frozen=True)
@@ -85,12 +117,20 @@ class CellKpm:
     prb_avail_dl: float  # RRU.PrbAvailDl
     slice_prb_used_dl: Mapping[Snssai, float] = field(default_factory=dict)  # RRU.PrbUsedDl per sliceID
     slice_ue_thp_dl_kbps: Mapping[Snssai, float] = field(default_factory=dict)  # DRB.UEThpDl per sliceID
+    # DRB.UEThpDlDist / DRB.DelayDlNgranUeDist per sliceID: counts per bin (distBinX 1..n in order)
+    slice_ue_thp_dl_dist: Mapping[Snssai, Sequence[float]] = field(default_factory=dict)
+    slice_delay_dl_dist: Mapping[Snssai, Sequence[float]] = field(default_factory=dict)
 
     @classmethod
     def from_measurements(
-        cls, cell: Mapping[str, float], per_slice: Mapping[Snssai, Mapping[str, float]]
+        cls,
+        cell: Mapping[str, float],
+        per_slice: Mapping[Snssai, Mapping[str, float]],
+        distributions: Mapping[tuple[str, Snssai], Sequence[float]] | None = None,
     ) -> CellKpm:
-        """Build from decoded KPM values keyed by measurement name (missing names count as 0)."""
+        """Build from decoded KPM values keyed by measurement name (missing names count as 0);
+        ``distributions`` maps (distribution name, slice) to its counts per bin."""
+        dists = distributions or {}
         return cls(
             prb_tot_dl_pct=float(cell.get("RRU.PrbTotDl", 0.0)),
             ue_thp_dl_kbps=float(cell.get("DRB.UEThpDl", 0.0)),
@@ -98,6 +138,8 @@ class CellKpm:
             prb_avail_dl=float(cell.get("RRU.PrbAvailDl", 0.0)),
             slice_prb_used_dl={s: float(m.get("RRU.PrbUsedDl", 0.0)) for s, m in per_slice.items()},
             slice_ue_thp_dl_kbps={s: float(m.get("DRB.UEThpDl", 0.0)) for s, m in per_slice.items()},
+            slice_ue_thp_dl_dist={s: tuple(c) for (n, s), c in dists.items() if n == UE_THP_DL_DIST},
+            slice_delay_dl_dist={s: tuple(c) for (n, s), c in dists.items() if n == DELAY_DL_DIST},
         )
 
 
@@ -152,7 +194,16 @@ class QuotaStep:
     direction: int  # +1 up, -1 down
 
 
-RanAction = NoOp | SteerUes | QuotaStep
+@dataclass(frozen=True)
+class OffsetStep:
+    """Shift the A3 boundary between cell ``cell_index`` and its ``neighbour_rank``-th neighbour."""
+
+    cell_index: int
+    neighbour_rank: int
+    direction: int  # +1 toward the neighbour (load leaves the cell), -1 back
+
+
+RanAction = NoOp | SteerUes | QuotaStep | OffsetStep
 
 
 @dataclass(frozen=True)
@@ -166,10 +217,19 @@ class RanSpace:
     steer_count: int = 3
     quota_step: int = 10
     imbalance_weight: float = 0.5
+    offset_step_db: int = 2  # cell individual offset step (a Q-OffsetRange value)
+    offset_limit_db: int = 8  # |offset| never exceeds this
+    p5_weight: float = 1.0  # reward weight of the eMBB 5th-percentile throughput feature
+    sla_weight: float = 1.0  # reward weight of the URLLC share over the delay budget
+    delay_budget_ms: float = 10.0  # URLLC packet delay budget the violation column counts against
 
     def __post_init__(self) -> None:
         if self.max_cells < 1 or self.n_neighbours < 1 or not self.slices:
             raise ValueError("need max_cells >= 1, n_neighbours >= 1 and at least one slice")
+        if self.offset_step_db < 1 or self.offset_limit_db < self.offset_step_db:
+            raise ValueError("need offset_step_db >= 1 and offset_limit_db >= offset_step_db")
+        if self.delay_budget_ms <= 0:
+            raise ValueError("delay_budget_ms must be positive")
 
     @property
     def n_features(self) -> int:
@@ -177,7 +237,25 @@ class RanSpace:
 
     @property
     def n_actions(self) -> int:
+        return self._offset_base + self.max_cells * self.n_neighbours * 2
+
+    @property
+    def _offset_base(self) -> int:
         return 1 + self.max_cells * self.n_neighbours + self.max_cells * len(self.slices) * 2
+
+    @property
+    def objective_column(self) -> int:
+        """Index in a cell row of the first objective column (eMBB samples; then p5, URLLC samples, share
+        over budget)."""
+        return BASE_FEATURES + 2 * len(self.slices)
+
+    @property
+    def embb_slices(self) -> tuple[Snssai, ...]:
+        return tuple(s for s in self.slices if s.sst == SST_EMBB)
+
+    @property
+    def urllc_slices(self) -> tuple[Snssai, ...]:
+        return tuple(s for s in self.slices if s.sst == SST_URLLC)
 
     def observation_space(self) -> gymnasium.spaces.Box:
         return gymnasium.spaces.Box(0.0, 1.0, shape=(self.max_cells * self.n_features,), dtype=np.float32)
@@ -204,6 +282,15 @@ class RanSpace:
             for s, snssai in enumerate(self.slices):
                 row[BASE_FEATURES + s] = kpm.slice_prb_used_dl.get(snssai, 0.0) / avail
                 row[BASE_FEATURES + n_s + s] = _log_thp(kpm.slice_ue_thp_dl_kbps.get(snssai, 0.0))
+            obj = self.objective_column
+            thp_counts = _merged(kpm.slice_ue_thp_dl_dist, self.embb_slices, UE_THP_DL_DIST)
+            if thp_counts.sum() > 0:
+                row[obj] = thp_counts.sum() / self.conn_ref
+                row[obj + 1] = _log_thp(percentile(thp_counts, BIN_EDGES[UE_THP_DL_DIST], LOW_PERCENTILE))
+            delay_counts = _merged(kpm.slice_delay_dl_dist, self.urllc_slices, DELAY_DL_DIST)
+            if delay_counts.sum() > 0:
+                row[obj + 2] = delay_counts.sum() / self.conn_ref
+                row[obj + 3] = fraction_above(delay_counts, BIN_EDGES[DELAY_DL_DIST], self.delay_budget_ms)
         np.clip(rows, 0.0, 1.0, out=rows)
         return rows.reshape(-1)
 
@@ -214,7 +301,26 @@ class RanSpace:
             return 0.0
         thp = rows[present, 2].mean()
         imbalance = rows[present, 1].std()
-        return float(thp - self.imbalance_weight * imbalance)
+        return float(
+            thp
+            + self.p5_weight * self.embb_p5(rows)
+            - self.imbalance_weight * imbalance
+            - self.sla_weight * self.urllc_over_budget(rows)
+        )
+
+    def embb_p5(self, rows: np.ndarray) -> float:
+        """The eMBB 5th-percentile throughput feature, averaged over cells by eMBB samples (0 if none)."""
+        obj = self.objective_column
+        weight = rows[:, obj] * (rows[:, 0] > 0.5)
+        total = weight.sum()
+        return float((weight * rows[:, obj + 1]).sum() / total) if total > 0 else 0.0
+
+    def urllc_over_budget(self, rows: np.ndarray) -> float:
+        """Share of URLLC delay samples over the budget across cells (0 without samples)."""
+        obj = self.objective_column
+        weight = rows[:, obj + 2] * (rows[:, 0] > 0.5)
+        total = weight.sum()
+        return float((weight * rows[:, obj + 3]).sum() / total) if total > 0 else 0.0
 
     # --- actions -----------------------------------------------------------------------------
     def decode(self, index: int) -> RanAction:
@@ -229,9 +335,13 @@ class RanSpace:
             return SteerUes(j // self.n_neighbours, j % self.n_neighbours)
         j -= steer
         n_s = len(self.slices)
-        cell, rest = divmod(j, n_s * 2)
-        slice_index, d = divmod(rest, 2)
-        return QuotaStep(cell, slice_index, +1 if d == 0 else -1)
+        if j < self.max_cells * n_s * 2:
+            cell, rest = divmod(j, n_s * 2)
+            slice_index, d = divmod(rest, 2)
+            return QuotaStep(cell, slice_index, +1 if d == 0 else -1)
+        j -= self.max_cells * n_s * 2
+        pair, d = divmod(j, 2)
+        return OffsetStep(pair // self.n_neighbours, pair % self.n_neighbours, +1 if d == 0 else -1)
 
     def encode(self, action: RanAction) -> int:
         n_s = len(self.slices)
@@ -254,6 +364,15 @@ class RanSpace:
             return (
                 base + (action.cell_index * n_s + action.slice_index) * 2 + (0 if action.direction > 0 else 1)
             )
+        if isinstance(action, OffsetStep):
+            if not (
+                0 <= action.cell_index < self.max_cells
+                and 0 <= action.neighbour_rank < self.n_neighbours
+                and action.direction in (1, -1)
+            ):
+                raise ValueError(f"{action} outside the space")
+            pair = action.cell_index * self.n_neighbours + action.neighbour_rank
+            return self._offset_base + pair * 2 + (0 if action.direction > 0 else 1)
         raise TypeError(f"not a RAN action: {action!r}")
 
     def action_mask(self, layout: CellLayout) -> np.ndarray:
@@ -264,6 +383,8 @@ class RanSpace:
         for i in range(n_cells):
             for k in range(min(len(layout.neighbours[i]), self.n_neighbours)):
                 mask[self.encode(SteerUes(i, k))] = True
+                mask[self.encode(OffsetStep(i, k, 1))] = True
+                mask[self.encode(OffsetStep(i, k, -1))] = True
             for s in range(len(self.slices)):
                 mask[self.encode(QuotaStep(i, s, 1))] = True
                 mask[self.encode(QuotaStep(i, s, -1))] = True
@@ -272,6 +393,23 @@ class RanSpace:
 
 def _log_thp(kbps: float) -> float:
     return float(np.log10(1.0 + max(kbps, 0.0)) / THROUGHPUT_LOG_SCALE)
+
+
+def _merged(dists: Mapping[Snssai, Sequence[float]], slices: Sequence[Snssai], name: str) -> np.ndarray:
+    """Counts per bin summed over ``slices`` (zeros when none of them reported the distribution)."""
+    total = np.zeros(len(BIN_EDGES[name]))
+    for snssai in slices:
+        counts = dists.get(snssai)
+        if counts is not None and len(counts) == len(total):
+            total += np.asarray(counts, dtype=np.float64)
+    return total
+
+
+def step_cell_offsets(
+    forward_db: float, backward_db: float, direction: int, space: RanSpace
+) -> tuple[int, int]:
+    """New (cell -> neighbour, neighbour -> cell) offsets after an ``OffsetStep`` in ``direction``."""
+    return step_pair_offsets(forward_db, backward_db, direction, space.offset_step_db, space.offset_limit_db)
 
 
 def select_ues_to_steer(

@@ -54,6 +54,7 @@ def ran_controls(scenario: str, n_neighbours: int = 3, report_period_ms: int = 1
     """``controls.ran`` of the control xApp for an e2sim scenario: cells, their E2 nodes and neighbours,
     slices with their starting quotas. In a RIC an operator provisions this (the xApp's view of the
     network it may steer); locally it is read from the scenario the simulator runs."""
+    from e2sim.gym import scenario_space
     from e2sim.ran.model import RanModel
     from e2sim.scenario import load_scenario
 
@@ -66,6 +67,7 @@ def ran_controls(scenario: str, n_neighbours: int = 3, report_period_ms: int = 1
         "n_neighbours": n_neighbours,
         "plmn": sc.topology.plmn,
         "report_period_ms": report_period_ms,
+        "delay_budget_ms": scenario_space(sc, n_neighbours).delay_budget_ms,
         "slices": [
             {"sst": s.snssai.sst, "sd": s.snssai.sd,
              "quota": {"min": s.min_ratio, "max": s.max_ratio, "dedicated": s.dedicated_ratio}}

@@ -37,7 +37,9 @@ console = Console(stderr=True)
 
 
 def up(
-    scenario: Annotated[str, typer.Option(help="e2sim scenario: small, medium, large or a YAML path")]
+    scenario: Annotated[
+        str, typer.Option(help="e2sim scenario (small, medium, large, crowd_small, hetnet_medium) or YAML")
+    ]
     = "small",
     speed: Annotated[float, typer.Option(help="simulated seconds per wall second")] = 1.0,
     seed: Annotated[int | None, typer.Option(help="override the scenario's seed")] = None,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST
+
 SLICE_SUMS = (
     "prb_dl_s",
     "prb_ul_s",
@@ -78,6 +80,8 @@ SLICE_MEASUREMENTS = (
     "DRB.RlcSduTransmittedVolumeUL",
     "DRB.RlcPacketDropRateDl",
 )
+# Per-slice distributions (one value per bin, labelled sliceID + distBinX): RanModel.cell_distributions.
+DISTRIBUTION_MEASUREMENTS = (UE_THP_DL_DIST, DELAY_DL_DIST)
 UE_MEASUREMENTS = (
     "DRB.UEThpDl",
     "DRB.UEThpUl",
@@ -113,6 +117,9 @@ UNITS: dict[str, str] = {
     "CQI": "CQI index 0..15 at the end of the period",
     "RSRP": "dBm at the end of the period",
     "SINR": "dB, mean over the period",
+    "DRB.UEThpDlDist": "UEs per DL UE throughput bin (kbit/s bins of ricproto.kpm_distribution), per slice",
+    "DRB.DelayDlNgranUeDist": "UE delay samples per DL delay bin (ms bins of ricproto.kpm_distribution), "
+    "per slice",
 }
 
 

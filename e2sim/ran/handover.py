@@ -1,9 +1,13 @@
 """Connected-mode mobility: event A3 with time-to-trigger, commanded handovers, re-establishment.
 
-Event A3 (TS 38.331): a neighbour becomes better than the serving cell by offset + hysteresis and stays
-so for time-to-trigger; the handover then executes. A commanded handover (RC style 3 action 1) executes
-after ``execution_delay_s``. Every executed handover leaves the UE without service for the
-interruption gap. A handover back to the previous cell within ``ping_pong_window_s`` is a ping-pong.
+Event A3 (TS 38.331 §5.5.4.4): a neighbour becomes better than the serving cell by offset + hysteresis
+and stays so for time-to-trigger; the handover then executes. The entering condition is
+``Mn + Ocn - Hys > Mp + Off`` with ``Ocn`` the cell individual offset the serving cell configures for
+that neighbour (``cio_db[serving, neighbour]``, 0 dB unless a mobility-load-balancing control set it;
+the serving cell's own offset Ocp and the frequency offsets are 0 on one carrier). A commanded
+handover (RC style 3 action 1) executes after ``execution_delay_s``. Every executed handover leaves
+the UE without service for the interruption gap. A handover back to the previous cell within
+``ping_pong_window_s`` is a ping-pong.
 """
 
 from __future__ import annotations
@@ -65,6 +69,14 @@ class HandoverState:
         self.pending_target = np.full(n, -1, dtype=np.intp)
         self.pending_at_s = np.full(n, np.inf)
         self.interrupted_until_s = np.full(n, -np.inf)
+        # Cell individual offsets per (serving, neighbour) relation in dB; float32 like the RSRP matrix.
+        self.cio_db = np.zeros((n_cells, n_cells), dtype=np.float32)
+        self._cio_set = False  # any nonzero offset: A3 then needs the biased search
+
+    def set_cio(self, serving: int, neighbour: int, offset_db: float) -> None:
+        """Set Ocn of the relation serving -> neighbour (validated by the caller)."""
+        self.cio_db[serving, neighbour] = offset_db
+        self._cio_set = bool(self.cio_db.any())
 
     def in_service(self, now_s: float) -> np.ndarray:
         return self.interrupted_until_s <= now_s
@@ -97,11 +109,21 @@ class HandoverState:
             self.a3_candidate[lost] = -1
 
         # Event A3 (not while a commanded handover is pending).
-        best = best_cell
         margin = self.cfg.a3_offset_db + self.cfg.hysteresis_db
+        if self._cio_set:
+            # Each UE's neighbours as its serving cell sees them: RSRP + that relation's offset. The
+            # serving cell's own column has offset 0, so when it wins no neighbour meets A3.
+            biased = rsrp_dbm + self.cio_db[self.serving]
+            if not cell_active.all():
+                biased[:, ~cell_active] = -np.inf
+            best = np.argmax(biased, axis=1)
+            candidate = biased[rows, best]
+        else:
+            best = best_cell
+            candidate = rsrp_dbm[rows, best]
         entering = (
             (best != self.serving)
-            & (rsrp_dbm[rows, best] > rsrp_dbm[rows, self.serving] + margin)
+            & (candidate > rsrp_dbm[rows, self.serving] + margin)
             & (self.pending_target < 0)
         )
         self.ttt_elapsed = np.where(

@@ -7,7 +7,7 @@ step; traffic arrivals and buffer drops; slice-aware DL and UL scheduling; count
 Everything random comes from one generator seeded by the scenario, so a scenario and seed fix the run.
 
 Control entry points for the E2 agent (RC) return ``ControlAck`` or ``ControlFailure`` (with a cause),
-never raise on bad input: ``command_handover`` and ``set_slice_quota``. Read-outs for KPM:
+never raise on bad input: ``command_handover``, ``set_slice_quota``, ``set_cell_offset``. Read-outs for KPM:
 ``start_period`` / ``cell_report`` / ``cell_reports`` / ``ue_report`` / ``ue_reports``.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,15 +40,18 @@ from e2sim.ran.counters import (
     ue_measurements,
 )
 from e2sim.ran.handover import HandoverState
-from e2sim.ran.mobility import MobilityState
+from e2sim.ran.mobility import MOBILITY_CODES, MobilityState
 from e2sim.ran.scheduler import SliceQuotas, allocate_slices, allocate_ues, quota_problem
 from e2sim.ran.topology import CellSpec, E2NodeSpec, NrCgi, Topology, build_topology, numerology
 from e2sim.ran.traffic import TrafficState
 from e2sim.scenario import EventConfig, Scenario
+from ricproto.cell_offset import Q_OFFSET_RANGE_DB, is_q_offset
+from ricproto.kpm_distribution import BIN_EDGES, DELAY_DL_DIST, UE_THP_DL_DIST, bin_index
 from ricproto.ran_space import CellLayout, SliceQuota, Snssai
 
 PF_AVERAGING = 0.05  # EWMA weight of the PF scheduler's average-throughput filter per step
 NEIGHBOURS_REPORTED = 6  # neighbour cells listed per UE (as ns-O-RAN's CU-CP reports)
+COVERAGE_WINDOW_DB = 10.0  # a neighbour within this of the strongest cell shares its coverage
 
 
 class ControlFailureCause(enum.StrEnum):
@@ -58,6 +61,7 @@ class ControlFailureCause(enum.StrEnum):
     CELL_DOWN = "cell-down"
     ALREADY_SERVING = "already-serving"
     ILLEGAL_QUOTA = "illegal-quota"
+    ILLEGAL_OFFSET = "illegal-offset"
     MALFORMED = "malformed-request"  # the control request could not be decoded
     UNSUPPORTED = "unsupported-control"  # a control style/action the node does not offer
 
@@ -87,6 +91,8 @@ class CellReport:
     period_s: float
     measurements: dict[str, float]
     slices: dict[Snssai, dict[str, float]]
+    # (distribution name, slice) -> counts per bin (DRB.UEThpDlDist, DRB.DelayDlNgranUeDist)
+    distributions: dict[tuple[str, Snssai], tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,17 @@ class RanModel:
         self.bs_height = float(cells[0].height_m)
         self.carrier_ghz = float(cells[0].carrier_ghz)
         ch = scenario.channel
+        # Path loss per site: its antenna height and model (small cells: street-level UMi). Sites that
+        # share both are computed together; a macro-only layout is one group, as it always was.
+        site_cell = np.sort(first)
+        site_height = np.array([cells[c].height_m for c in site_cell])
+        site_model = np.array([cells[c].path_loss or ch.model for c in site_cell])
+        self._site_groups = [
+            (model_name, float(h), np.flatnonzero((site_model == model_name) & (site_height == h)))
+            for model_name, h in sorted(
+                {(str(m), float(h)) for m, h in zip(site_model, site_height, strict=True)}
+            )
+        ]
         self.noise_mw = 10 ** (noise_dbm_per_re(cells[0].scs_khz, ch.noise_figure_db) / 10)
         self.ul_sinr_factor = 10 ** (ch.uplink_sinr_offset_db / 10)
         self.cell_active = np.ones(n_c, dtype=bool)
@@ -175,6 +192,8 @@ class RanModel:
             [s.traffic for s in scenario.slices], self.ue_slice, self.rng
         )
         self.traffic_scale = np.ones(self.n_ues)
+        if scenario.clusters:
+            self._place_clusters()
         self.slice_pf = np.array([s.scheduler == "pf" for s in scenario.slices])[self.ue_slice]
         self.buffer_cap_bits = float(scenario.ue_buffer_bytes) * 8.0
         self.buf_dl = np.where(self.traffic.full_buffer, self.buffer_cap_bits, 0.0)
@@ -201,9 +220,16 @@ class RanModel:
         self._n_prb2 = np.tile(self.n_prb, 2)
         self._quotas2_cache: SliceQuotas | None = None
 
+        self._coverage_order: np.ndarray | None = None
         self._moved_at_s = 0.0
         self._refresh_channel()
         self.handover = HandoverState(self.best_cell.copy(), n_c, scenario.handover)
+        macros = [c.index for c in cells if not c.small]
+        for small_cfg, cell in zip(scenario.topology.small_cells, (c for c in cells if c.small), strict=True):
+            if small_cfg.range_expansion_db:
+                for m in macros:
+                    self.handover.set_cio(m, cell.index, small_cfg.range_expansion_db)
+                    self.handover.set_cio(cell.index, m, -small_cfg.range_expansion_db)
         self.cqi = np.zeros(self.n_ues, dtype=np.int8)
         self.sinr_db = np.zeros(self.n_ues)
         self.sums = CounterSums.zeros(n_c, self.n_slices, self.n_ues)
@@ -220,6 +246,8 @@ class RanModel:
         )
         self._timeline_pos = 0
         self._event_undo: dict[int, object] = {}
+        # moving crowds: event index -> (its UEs, the site it walks to, speed m/s)
+        self._moving_crowds: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
         self.events_applied: list[tuple[float, str, int]] = []  # (time, "start"/"end", event index)
 
     # --- clock ---------------------------------------------------------------------------------
@@ -246,10 +274,54 @@ class RanModel:
         return self.topology.nodes
 
     def cell_layout(self, n_neighbours: int) -> CellLayout:
-        nb = self.topology.neighbours(n_neighbours)
+        if self.scenario.topology.neighbour_relations == "coverage":
+            nb = self.coverage_neighbours()[:, : min(n_neighbours, self.n_cells - 1)]
+        else:
+            nb = self.topology.neighbours(n_neighbours)
         return CellLayout(
             tuple(c.nr_cgi.nr_cell_id for c in self.cells), tuple(tuple(int(j) for j in r) for r in nb)
         )
+
+    def coverage_neighbours(self) -> np.ndarray:
+        """(n_cells, n_cells - 1) every cell's other cells, those sharing the most coverage first.
+
+        What automatic neighbour relations learn from UE reports, computed from the deterministic
+        part of the channel (path loss, antenna, power; no shadowing or fading) on a grid over the
+        area: where cell s is strongest, every cell within ``COVERAGE_WINDOW_DB`` of it counts one
+        point of overlap for the relation s -> n. Ties (and cells sharing nothing) go by distance,
+        then index."""
+        if self._coverage_order is None:
+            x0, y0, x1, y1 = self.topology.area
+            spacing = self.scenario.topology.inter_site_distance_m / 25.0
+            gx, gy = np.meshgrid(np.arange(x0, x1, spacing), np.arange(y0, y1, spacing))
+            xy = np.stack([gx.ravel(), gy.ravel()], axis=1)
+            rsrp = self._mean_rsrp_dbm(xy)
+            strongest = np.argmax(rsrp, axis=1)
+            near = rsrp >= rsrp[np.arange(xy.shape[0]), strongest][:, None] - COVERAGE_WINDOW_DB
+            overlap = np.zeros((self.n_cells, self.n_cells))
+            np.add.at(overlap, strongest, near.astype(np.float64))
+            pos = self.topology.positions()
+            dist = np.hypot(pos[:, None, 0] - pos[None, :, 0], pos[:, None, 1] - pos[None, :, 1])
+            order = np.empty((self.n_cells, self.n_cells - 1), dtype=np.intp)
+            for c in range(self.n_cells):
+                others = [j for j in range(self.n_cells) if j != c]
+                others.sort(key=lambda j: (-(overlap[c, j] + overlap[j, c]), dist[c, j], j))
+                order[c] = others
+            self._coverage_order = order
+        return self._coverage_order
+
+    def _mean_rsrp_dbm(self, xy: np.ndarray) -> np.ndarray:
+        """(n_points, n_cells) RSRP per RE without shadowing and fading at points ``xy``."""
+        dx = xy[:, 0:1] - self.site_xy[None, :, 0]
+        dy = xy[:, 1:2] - self.site_xy[None, :, 1]
+        d2d = np.sqrt(dx * dx + dy * dy)
+        ue_h = self.scenario.channel.ue_height_m
+        site_loss = np.empty_like(d2d)
+        for model_name, height, sites in self._site_groups:
+            site_loss[:, sites] = pathloss_db(d2d[:, sites], self.carrier_ghz, height, ue_h, model_name)  # type: ignore[arg-type]
+        bearing = self.antenna.bearing_bin(dx, dy)
+        gain = self.antenna.gains_db[self.antenna.cell_pattern[None, :], bearing[:, self.cell_site]]
+        return self.tx_dbm_per_re[None, :] + gain - site_loss[:, self.cell_site]
 
     def resolve_cell(self, ref: CellRef) -> int | None:
         nr_cell_id = ref.nr_cell_id if isinstance(ref, NrCgi) else ref
@@ -348,6 +420,36 @@ class RanModel:
             for s in range(self.n_slices)
         ]
 
+    def set_cell_offset(
+        self, serving_ref: CellRef, neighbour_ref: CellRef, offset_db: float
+    ) -> ControlResult:
+        """Cell individual offset (Ocn, dB) that ``serving_ref`` applies to ``neighbour_ref`` in event A3.
+
+        A Q-OffsetRange value (TS 38.331); it holds until changed, so UEs moved by it stay moved."""
+        serving = self.resolve_cell(serving_ref)
+        neighbour = self.resolve_cell(neighbour_ref)
+        if serving is None or neighbour is None:
+            missing = serving_ref if serving is None else neighbour_ref
+            return ControlFailure(ControlFailureCause.UNKNOWN_CELL, f"no cell {missing} in this RAN")
+        if serving == neighbour:
+            return ControlFailure(
+                ControlFailureCause.ILLEGAL_OFFSET,
+                f"cell {self.cells[serving].nr_cgi} has no offset to itself",
+            )
+        if not is_q_offset(offset_db):
+            return ControlFailure(
+                ControlFailureCause.ILLEGAL_OFFSET,
+                f"offset {offset_db!r} dB is not a Q-OffsetRange value "
+                f"({Q_OFFSET_RANGE_DB[0]}..{Q_OFFSET_RANGE_DB[-1]} dB, 1 dB steps within +-6, else 2 dB)",
+            )
+        self.handover.set_cio(serving, neighbour, float(offset_db))
+        return ControlAck(
+            f"cell {self.cells[serving].nr_cgi} -> {self.cells[neighbour].nr_cgi}: offset {int(offset_db)} dB"
+        )
+
+    def cell_offset(self, serving: int, neighbour: int) -> int:
+        return int(self.handover.cio_db[serving, neighbour])
+
     def set_cell_active(self, cell_index: int, active: bool) -> None:
         self.cell_active[cell_index] = active
         if not active:
@@ -370,13 +472,45 @@ class RanModel:
             slice_measurements(delta.slice, duration),
         )
 
+    def cell_distributions(self, period: Period) -> dict[str, np.ndarray]:
+        """Per-slice distribution measurements of every cell: name -> (n_cells, n_slices, n_bins) counts.
+
+        One sample per UE and period, counted in the cell serving the UE at the period's end:
+        ``DRB.UEThpDlDist`` the UE's throughput (as ``DRB.UEThpDl``: bits over the time it had data)
+        for UEs that had data; ``DRB.DelayDlNgranUeDist`` its mean queueing delay (as
+        ``DRB.RlcSduDelayDl``: queued bit-seconds over bits served; unbounded when nothing was served
+        from a non-empty queue) for UEs that had data queued or served. The fluid model has no
+        packets, so a sample is a UE-period rather than a packet."""
+        ue = self.sums.ue
+        start = period.start.ue
+        bits = ue["bits_dl"] - start["bits_dl"]
+        active = ue["active_s_dl"] - start["active_s_dl"]
+        queued = ue["queue_bit_s_dl"] - start["queue_bit_s_dl"]
+        group = self.serving * self.n_slices + self.ue_slice
+        n_groups = self.n_cells * self.n_slices
+        out = {}
+        has_data = active > 0
+        thp_kbps = np.divide(bits, active, out=np.zeros_like(bits), where=has_data) / 1e3
+        delay_ms = np.where(bits > 0, np.divide(queued, np.maximum(bits, 1e-12)) * 1e3, np.inf)
+        for name, values, sampled in (
+            (UE_THP_DL_DIST, thp_kbps, has_data),
+            (DELAY_DL_DIST, delay_ms, (bits > 0) | (queued > 0)),
+        ):
+            n_bins = len(BIN_EDGES[name])
+            keys = group[sampled] * n_bins + bin_index(values[sampled], BIN_EDGES[name])
+            counts = np.bincount(keys, minlength=n_groups * n_bins)
+            out[name] = counts.reshape(self.n_cells, self.n_slices, n_bins)
+        return out
+
     def cell_reports(self, period: Period) -> list[CellReport]:
         cell_m, slice_m = self.cell_table(period)
+        dists = self.cell_distributions(period)
         duration = self.now_s - period.start_s
         cell_names, slice_names = list(cell_m), list(slice_m)
         # One tolist() per table (fast conversion to Python floats), then plain zips per cell.
         cell_rows = np.stack([cell_m[k] for k in cell_names], axis=1).tolist()
         slice_rows = np.stack([slice_m[k] for k in slice_names], axis=2).tolist()  # (cell, slice, name)
+        dist_rows = {name: counts.tolist() for name, counts in dists.items()}  # (cell, slice, bin)
         return [
             CellReport(
                 c.index,
@@ -388,14 +522,25 @@ class RanModel:
                     snssai: dict(zip(slice_names, slice_rows[c.index][s], strict=True))
                     for s, snssai in enumerate(self.slices)
                 },
+                {
+                    (name, snssai): tuple(rows[c.index][s])
+                    for name, rows in dist_rows.items()
+                    for s, snssai in enumerate(self.slices)
+                },
             )
             for c in self.cells
         ]
 
-    def cell_report(self, cell_index: int, period: Period) -> CellReport:
-        """One cell's report; the agent asks per subscribed cell, so only that row becomes Python values."""
+    def cell_report(self, cell_index: int, period: Period, distributions: bool = True) -> CellReport:
+        """One cell's report; the agent asks per subscribed cell, so only that row becomes Python values.
+        ``distributions=False`` skips counting the distribution measurements (a subscription without them)."""
         cell_m, slice_m = self.cell_table(period)
         cell = self.cells[cell_index]
+        dists: dict[tuple[str, Snssai], tuple[int, ...]] = {}
+        if distributions:
+            for name, counts in self.cell_distributions(period).items():
+                for s, snssai in enumerate(self.slices):
+                    dists[(name, snssai)] = tuple(counts[cell_index, s].tolist())
         return CellReport(
             cell.index,
             cell.nr_cgi,
@@ -406,6 +551,7 @@ class RanModel:
                 snssai: {name: float(values[cell_index, s]) for name, values in slice_m.items()}
                 for s, snssai in enumerate(self.slices)
             },
+            dists,
         )
 
     def ue_table(self, period: Period) -> dict[str, np.ndarray]:
@@ -459,9 +605,20 @@ class RanModel:
         dx = xy[:, 0:1] - self.site_xy[None, :, 0]
         dy = xy[:, 1:2] - self.site_xy[None, :, 1]
         ch = self.scenario.channel
-        site_loss = pathloss_db(
-            np.sqrt(dx * dx + dy * dy), self.carrier_ghz, self.bs_height, ch.ue_height_m, ch.model
-        )
+        d2d = np.sqrt(dx * dx + dy * dy)
+        if len(self._site_groups) == 1:
+            model_name, height, _ = self._site_groups[0]
+            site_loss = pathloss_db(d2d, self.carrier_ghz, height, ch.ue_height_m, model_name)  # type: ignore[arg-type]
+        else:
+            site_loss = np.empty_like(d2d)
+            for model_name, height, sites in self._site_groups:
+                site_loss[:, sites] = pathloss_db(
+                    d2d[:, sites],
+                    self.carrier_ghz,
+                    height,
+                    ch.ue_height_m,
+                    model_name,  # type: ignore[arg-type]
+                )
         site_loss += self.shadowing.sample(xy)
         bearing = self.antenna.bearing_bin(dx, dy)
         site_loss32 = site_loss.astype(np.float32)
@@ -499,6 +656,57 @@ class RanModel:
             (self._start_event if starts else self._end_event)(index, event)
             self.events_applied.append((self.now_s, "start" if starts else "end", index))
 
+    def _ue_pool(self, slice_name: str | None) -> np.ndarray:
+        """UE indices of a slice (by name), or all UEs."""
+        if slice_name is None:
+            return np.arange(self.n_ues)
+        return np.flatnonzero(self.ue_slice == [c.name for c in self.scenario.slices].index(slice_name))
+
+    def crowd_centre(
+        self, cell: int, towards_cell: int | None = None, at: float = 0.5
+    ) -> tuple[float, float]:
+        """Where a crowd gathers: ``at`` of the way from ``cell``'s site to ``towards_cell``'s, or (without
+        one) a third of the ISD into ``cell``'s sector, or on its site for an omni cell."""
+        site = self.site_xy[self.cell_site[cell]]
+        if towards_cell is not None:
+            other = self.site_xy[self.cell_site[towards_cell]]
+            return (float(site[0] + at * (other[0] - site[0])), float(site[1] + at * (other[1] - site[1])))
+        az = self.azimuth[cell]
+        offset = 0.0 if np.isnan(az) else self.scenario.topology.inter_site_distance_m / 3.0
+        heading = np.radians(0.0 if np.isnan(az) else az)
+        return (float(site[0] + offset * np.sin(heading)), float(site[1] + offset * np.cos(heading)))
+
+    def _place_clusters(self) -> None:
+        """Scenario crowds: members placed uniformly in their disc at start and homed there."""
+        for cluster in self.scenario.clusters:
+            pool = self._ue_pool(cluster.slice_name)
+            free = pool[np.isinf(self.mobility.home_radius[pool])]  # a UE belongs to one crowd
+            n = min(round(cluster.fraction * pool.size), free.size)
+            members = free[self.rng.choice(free.size, size=n, replace=False)]
+            centre = np.array(self.crowd_centre(cluster.cell, cluster.towards_cell, cluster.at))
+            r = cluster.radius_m * np.sqrt(self.rng.random(n))
+            a = self.rng.uniform(0, 2 * np.pi, n)
+            x0, y0, x1, y1 = self.topology.area
+            xy = centre + np.stack([r * np.cos(a), r * np.sin(a)], axis=1)
+            self.mobility.xy[members] = np.clip(xy, [x0, y0], [x1, y1])
+            mask = np.zeros(self.n_ues, dtype=bool)
+            mask[members] = True
+            static = mask & (self.mobility.kind == MOBILITY_CODES["static"])
+            self.mobility.attach_hotspot(
+                mask, (float(centre[0]), float(centre[1])), cluster.radius_m, self.rng
+            )
+            # Static members (sensors) stay where they were placed; the others wander inside the disc.
+            self.mobility.kind[static] = MOBILITY_CODES["static"]
+            self.mobility.velocity[static] = 0.0
+
+    def _move_crowds(self, dt_s: float) -> None:
+        for mask, goal, speed in self._moving_crowds.values():
+            centre = self.mobility.home_centre[mask][0]
+            step = goal - centre
+            dist = float(np.hypot(*step))
+            if dist > 1e-9:
+                self.mobility.home_centre[mask] = centre + step * min(1.0, speed * dt_s / dist)
+
     def _start_event(self, index: int, event: EventConfig) -> None:
         if event.kind == "traffic_surge":
             mask = np.ones(self.n_ues, dtype=bool)
@@ -510,20 +718,20 @@ class RanModel:
             self.traffic_scale[mask] *= event.factor
             self._event_undo[index] = mask
         elif event.kind == "hotspot":
-            n = round(event.fraction * self.n_ues)
+            pool = self._ue_pool(event.slice_name)
+            n = round(event.fraction * pool.size)
             mask = np.zeros(self.n_ues, dtype=bool)
-            mask[self.rng.choice(self.n_ues, size=n, replace=False)] = True
+            if event.slice_name is None:
+                mask[self.rng.choice(self.n_ues, size=n, replace=False)] = True
+            else:
+                mask[pool[self.rng.choice(pool.size, size=n, replace=False)]] = True
             undo = (self.mobility.kind.copy(), self.mobility.speed_max.copy(), mask)
-            site = self.site_xy[self.cell_site[event.cells[0]]]
-            az = self.azimuth[event.cells[0]]
-            # Centre the hotspot a third of the way into the sector (or on the site for an omni cell).
-            offset = 0.0 if np.isnan(az) else self.scenario.topology.inter_site_distance_m / 3.0
-            centre = (
-                site[0] + offset * np.sin(np.radians(az if not np.isnan(az) else 0.0)),
-                site[1] + offset * np.cos(np.radians(az if not np.isnan(az) else 0.0)),
-            )
+            centre = self.crowd_centre(event.cells[0], event.towards_cell, event.at)
             self.mobility.attach_hotspot(mask, centre, event.radius_m, self.rng)
             self._event_undo[index] = undo
+            if event.move_towards_cell is not None:
+                goal = self.site_xy[self.cell_site[event.move_towards_cell]]
+                self._moving_crowds[index] = (mask, np.asarray(goal, dtype=np.float64), event.speed_mps)
         elif event.kind == "cell_outage":
             for c in event.cells:
                 self.set_cell_active(c, False)
@@ -534,6 +742,7 @@ class RanModel:
             self.traffic_scale[mask] /= event.factor  # type: ignore[index]
         elif event.kind == "hotspot":
             kind, speed_max, mask = self._event_undo.pop(index)  # type: ignore[misc]
+            self._moving_crowds.pop(index, None)
             self.mobility.release_hotspot(mask, kind, speed_max, self.rng)
         elif event.kind == "cell_outage":
             for c in event.cells:
@@ -546,6 +755,8 @@ class RanModel:
         self._apply_events()
         if now >= self._next_channel_s:
             # Positions matter only through the channel, so UEs move when it is refreshed.
+            if self._moving_crowds:
+                self._move_crowds(now - self._moved_at_s)
             self.mobility.step(now - self._moved_at_s, self.rng)
             self._moved_at_s = now
             self._refresh_channel()

@@ -1,4 +1,5 @@
-"""Network layout: hex sites with 1 or 3 sectors, each sector a cell owned by one E2 node (gNB).
+"""Network layout: hex sites with 1 or 3 sectors, each sector a cell owned by one E2 node (gNB),
+plus optional small cells (omni, low power, one gNB each) placed inside macro cells.
 
 A cell is identified on E2 by its NR-CGI: PLMN (BCD MCC/MNC, default "00101") + 36-bit NR cell
 identity, whose leading ``gnb_id_bits`` bits are the gNB id and the remaining bits the local cell id
@@ -8,7 +9,8 @@ identity, whose leading ``gnb_id_bits`` bits are the gNB id and the remaining bi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -87,6 +89,8 @@ class CellSpec:
     bandwidth_mhz: int
     scs_khz: int
     n_prb: int
+    path_loss: Literal["UMa", "UMi"] | None = None  # None: the scenario's channel model
+    small: bool = False  # a small cell (not one of the hex grid's macro cells)
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,29 @@ class E2NodeSpec:
 
 
 @dataclass(frozen=True)
+class SmallCellConfig:
+    """A small cell inside macro cell ``anchor_cell``: ``distance_m`` from its site along
+    ``bearing_deg`` (default: the anchor sector's azimuth), co-channel with the macros, street-level
+    (38.901 UMi path loss), in its own gNB."""
+
+    anchor_cell: int
+    distance_m: float
+    bearing_deg: float | None = None
+    tx_power_dbm: float = 30.0
+    height_m: float = 10.0
+    bandwidth_mhz: int | None = None  # None: the macros' bandwidth
+    # configured cell range expansion: every macro cell's offset toward this cell (and this cell's
+    # offset toward every macro, negated) at start, a Q-OffsetRange value in dB
+    range_expansion_db: int = 0
+
+    def __post_init__(self) -> None:
+        if self.anchor_cell < 0:
+            raise ValueError("anchor_cell must be a macro cell index")
+        if self.distance_m < 0 or self.height_m <= 0:
+            raise ValueError("distance_m must not be negative and height_m must be positive")
+
+
+@dataclass(frozen=True)
 class TopologyConfig:
     n_sites: int
     sectors: int = 3  # 1 (omni) or 3
@@ -119,15 +146,34 @@ class TopologyConfig:
     plmn: str = "00101"
     gnb_id_bits: int = 22
     first_gnb_id: int = 1
+    small_cells: tuple[SmallCellConfig, ...] = field(default_factory=tuple)
+    # How each cell's neighbour list is ranked: by site distance, or by how much coverage the two
+    # cells share (what ANR learns from UE measurement reports; needed when cell sizes differ).
+    neighbour_relations: Literal["distance", "coverage"] = "distance"
+
+    @property
+    def n_cells(self) -> int:
+        return self.n_sites * self.sectors + len(self.small_cells)
 
     def __post_init__(self) -> None:
+        if self.neighbour_relations not in ("distance", "coverage"):
+            raise ValueError(
+                f"neighbour_relations must be distance or coverage, got {self.neighbour_relations!r}"
+            )
+        for small in self.small_cells:
+            if not isinstance(small, SmallCellConfig):
+                raise ValueError("small_cells must be small cell configurations")
+            if small.anchor_cell >= self.n_sites * self.sectors:
+                raise ValueError(f"small cell anchor {small.anchor_cell} is not a macro cell")
+            prb_count(small.bandwidth_mhz or self.bandwidth_mhz, self.scs_khz)
         if self.sectors not in (1, 3):
             raise ValueError(f"sectors must be 1 or 3, got {self.sectors}")
         if self.n_sites < 1:
             raise ValueError("a topology needs at least one site")
         if not 22 <= self.gnb_id_bits <= 32:
             raise ValueError(f"gNB id length must be 22..32 bits, got {self.gnb_id_bits}")
-        if self.first_gnb_id < 0 or self.first_gnb_id + self.n_sites > (1 << self.gnb_id_bits):
+        n_nodes = self.n_sites + len(self.small_cells)
+        if self.first_gnb_id < 0 or self.first_gnb_id + n_nodes > (1 << self.gnb_id_bits):
             raise ValueError(f"gNB ids from {self.first_gnb_id} do not fit {self.gnb_id_bits} bits")
         prb_count(self.bandwidth_mhz, self.scs_khz)
         NrCgi(self.plmn, 0)
@@ -188,7 +234,7 @@ def build_topology(cfg: TopologyConfig) -> Topology:
     n_prb = prb_count(cfg.bandwidth_mhz, cfg.scs_khz)
     numerology(cfg.scs_khz)
     local_bits = NR_CELL_ID_BITS - cfg.gnb_id_bits
-    sites = hex_site_positions(cfg.n_sites, cfg.inter_site_distance_m)
+    sites = hex_site_positions(cfg.n_sites, cfg.inter_site_distance_m)  # small cells lie inside them
     cells: list[CellSpec] = []
     nodes: list[E2NodeSpec] = []
     for s, (x, y) in enumerate(sites):
@@ -218,6 +264,34 @@ def build_topology(cfg: TopologyConfig) -> Topology:
             )
             indices.append(index)
         nodes.append(E2NodeSpec(gnb_id, cfg.gnb_id_bits, cfg.plmn, tuple(indices)))
+    for k, small in enumerate(cfg.small_cells):
+        anchor = cells[small.anchor_cell]
+        bearing = small.bearing_deg if small.bearing_deg is not None else (anchor.azimuth_deg or 0.0)
+        x = anchor.x_m + small.distance_m * np.sin(np.radians(bearing))
+        y = anchor.y_m + small.distance_m * np.cos(np.radians(bearing))
+        gnb_id = cfg.first_gnb_id + cfg.n_sites + k
+        index = len(cells)
+        bandwidth = small.bandwidth_mhz or cfg.bandwidth_mhz
+        cells.append(
+            CellSpec(
+                index=index,
+                nr_cgi=NrCgi(cfg.plmn, (gnb_id << local_bits) | 1),
+                gnb_id=gnb_id,
+                pci=(3 * cfg.n_sites + k) % 1008,
+                x_m=float(x),
+                y_m=float(y),
+                azimuth_deg=None,
+                height_m=small.height_m,
+                tx_power_dbm=small.tx_power_dbm,
+                carrier_ghz=cfg.carrier_ghz,
+                bandwidth_mhz=bandwidth,
+                scs_khz=cfg.scs_khz,
+                n_prb=prb_count(bandwidth, cfg.scs_khz),
+                path_loss="UMi",
+                small=True,
+            )
+        )
+        nodes.append(E2NodeSpec(gnb_id, cfg.gnb_id_bits, cfg.plmn, (index,)))
     margin = cfg.inter_site_distance_m / 2.0
     area = (
         float(sites[:, 0].min() - margin),

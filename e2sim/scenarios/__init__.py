@@ -1,1 +1,1 @@
-"""Scenario YAML files shipped with the package (small, medium, large)."""
+"""Scenario YAML files shipped with the package (small, medium, large; crowd_small, hetnet_medium)."""

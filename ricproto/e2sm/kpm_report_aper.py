@@ -391,6 +391,13 @@ def _no_ext(r: AperReader) -> None:
         raise AperUnsupported("extension present")
 
 
+# Labels repeat from report to report (the same slice, the same bins): which fields a presence
+# pattern carries is worked out once, and equal labels are the same (immutable) object.
+_LABEL_PLANS: dict[int, tuple[tuple[str, str], ...]] = {}
+_LABEL_MEMO: dict[tuple, MeasurementLabel] = {}
+_LABEL_MEMO_MAX = 4096
+
+
 def _dec_label(r: AperReader) -> MeasurementLabel:
     # Not 23 bits at once (to test for noLabel with its extension bit in one read): a label without
     # fields can be the last 22 bits of the message.
@@ -402,29 +409,43 @@ def _dec_label(r: AperReader) -> MeasurementLabel:
         return NO_LABEL
     if not present:
         return _EMPTY_LABEL
-    kwargs: dict = {}
-    for i, (attr, kind, _) in enumerate(_ROOT_LABEL):
-        if not (present >> (20 - i)) & 1:
-            continue
+    plan = _LABEL_PLANS.get(present)
+    if plan is None:
+        plan = tuple(
+            (attr, kind) for i, (attr, kind, _) in enumerate(_ROOT_LABEL) if (present >> (20 - i)) & 1
+        )
+        _LABEL_PLANS[present] = plan
+    values: list = []
+    for attr, kind in plan:
         if kind == "flag":
             _no_ext(r)
-            kwargs[attr] = True
+            values.append(True)
         elif kind == "octets":
-            kwargs[attr] = r.octets(3)
+            values.append(r.octets(3))
         elif kind == "slice":
             _no_ext(r)
             has_sd = r.bits(1)
             sst = r.bits(8)
-            kwargs[attr] = SNssai(sst, int.from_bytes(r.octets(3), "big") if has_sd else None)
+            values.append((sst, int.from_bytes(r.octets(3), "big") if has_sd else None))
         elif kind == "enum":
             _no_ext(r)
-            kwargs[attr] = "end" if r.bits(1) else "start"
+            values.append("end" if r.bits(1) else "start")
         else:
             lb, ub, ext = _LABEL_INT[attr]
             if ext:
                 _no_ext(r)
-            kwargs[attr] = r.constrained(lb, ub)
-    return MeasurementLabel(**kwargs)
+            values.append(r.constrained(lb, ub))
+    key = (present, *values)
+    label = _LABEL_MEMO.get(key)
+    if label is None:
+        kwargs = {
+            attr: SNssai(*value) if kind == "slice" else value
+            for (attr, kind), value in zip(plan, values, strict=True)
+        }
+        label = MeasurementLabel(**kwargs)
+        if len(_LABEL_MEMO) < _LABEL_MEMO_MAX:
+            _LABEL_MEMO[key] = label
+    return label
 
 
 # Measurement names decode with "_" too (sent by several open-source E2 nodes; encoding stays strict).

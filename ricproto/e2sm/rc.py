@@ -11,6 +11,15 @@ format 1. Typed layer on top for the two controls twinric uses:
   min/max/dedicated PRB ratios per slice. Two RAN parameter numberings are in use (E2SM-RC v1.03
   as in FlexRIC/OAI, and the newer one as in srsRAN); both decode, and the newer one is the
   default for encoding.
+* `CellOffsetControl` - style 3 (Connected Mode Mobility, E2SM-RC §7.6.4) action
+  ``ACTION_CELL_INDIVIDUAL_OFFSET`` (101): the cell individual offsets one cell applies to its
+  neighbours in event A3 (TS 38.331 §5.5.4.4 ``Ocn``, a ``cellIndividualOffset`` Q-OffsetRange value in
+  dB; the per-relation handover trigger change of the Xn Mobility Settings Change procedure, TS 38.423).
+  The E2SM-RC revisions we follow (v1.03: style 3 actions 1 handover, 2 conditional handover, 3 DAPS
+  handover) assign no action to this mobility-load-balancing lever, so twinric carries it as an
+  action of the style it belongs to, under an id the spec leaves unassigned, with a parameter tree
+  shaped like §8.4.4's (cells as packed NR-CGI elements), and advertises it in the RAN function
+  definition: an xApp uses it only when the node offers it (``RanFunctionDefinition.offers``).
 
 Every failure raises `E2CodecError` naming the message and, when known, the field.
 """
@@ -36,6 +45,7 @@ STYLE_RADIO_RESOURCE_ALLOCATION = 2
 ACTION_SLICE_PRB_QUOTA = 6
 STYLE_CONNECTED_MODE_MOBILITY = 3
 ACTION_HANDOVER = 1
+ACTION_CELL_INDIVIDUAL_OFFSET = 101  # twinric's: unassigned by the E2SM-RC text (see the module doc)
 
 # A RAN parameter value: BOOLEAN, INTEGER, REAL, OCTET STRING, PrintableString, or a BIT STRING
 # given as (bytes, number of bits).
@@ -330,7 +340,7 @@ def _elem(value: RanParameterValue) -> RanParameterElement:
     return RanParameterElement(value)
 
 
-def _encode_control(control: HandoverControl | SliceQuotaControl) -> tuple[bytes, bytes]:
+def _encode_control(control: RcControl) -> tuple[bytes, bytes]:
     message = asn1spec.convert("E2SM-RC-ControlMessage", lambda c: c.message(), control)
     return encode_control_header(control.header()), encode_control_message(message)
 
@@ -631,15 +641,119 @@ def _parse_member(entry: RanParameterStructure, ids: _QuotaIds, path: str) -> Rr
     return RrmPolicyMember(plmn, SNssai(sst[0], int.from_bytes(sd, "big") if sd is not None else None))
 
 
-def parse_control(
-    header: ControlHeaderFormat1, message: ControlMessageFormat1
-) -> HandoverControl | SliceQuotaControl:
+# ---------------------------------------------------------------------------------------------
+# Style 3, twinric's action 101: cell individual offsets (mobility load balancing)
+
+CIO_SOURCE_CELL = 1  # STRUCT: the cell whose measurement configuration carries the offsets
+CIO_SOURCE_NR_CGI = 2  # ELEMENT: its NR CGI (packed NR-CGI, as in the handover tree)
+CIO_NEIGHBOUR_LIST = 3  # LIST of neighbour items
+CIO_NEIGHBOUR_ITEM = 4  # STRUCT
+CIO_NEIGHBOUR_NR_CGI = 5  # ELEMENT: the neighbour's NR CGI
+CIO_OFFSET_DB = 6  # ELEMENT INTEGER: cellIndividualOffset in dB (a Q-OffsetRange value)
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourOffset:
+    """One relation's cell individual offset: the neighbour and its offset in dB."""
+
+    neighbour_cell: NrCgi
+    offset_db: int
+
+
+@dataclass(frozen=True, slots=True)
+class CellOffsetControl:
+    """Set the cell individual offsets `source_cell` applies to each listed neighbour in event A3.
+
+    The codec checks the shape (cells, integer offsets); whether an offset is a legal Q-OffsetRange
+    value and whether the cells exist is the E2 node's call (it answers with a control failure)."""
+
+    ue_id: UeId
+    source_cell: NrCgi
+    offsets: tuple[NeighbourOffset, ...]
+
+    def header(self) -> ControlHeaderFormat1:
+        return ControlHeaderFormat1(self.ue_id, STYLE_CONNECTED_MODE_MOBILITY, ACTION_CELL_INDIVIDUAL_OFFSET)
+
+    def message(self) -> ControlMessageFormat1:
+        where = "E2SM-RC-ControlMessage"
+        if not self.offsets:
+            raise E2CodecError(where, "a cell offset control needs at least one neighbour", "ranP-List")
+        items = []
+        for n in self.offsets:
+            if isinstance(n.offset_db, bool) or not isinstance(n.offset_db, int):
+                raise E2CodecError(where, f"offset {n.offset_db!r} must be an integer dB value", "ranP-List")
+            items.append(
+                _struct(
+                    RanParameterItem(
+                        CIO_NEIGHBOUR_ITEM,
+                        _struct(
+                            RanParameterItem(CIO_NEIGHBOUR_NR_CGI, _elem(encode_nr_cgi(n.neighbour_cell))),
+                            RanParameterItem(CIO_OFFSET_DB, _elem(n.offset_db)),
+                        ),
+                    )
+                )
+            )
+        return ControlMessageFormat1(
+            (
+                RanParameterItem(
+                    CIO_SOURCE_CELL,
+                    _struct(RanParameterItem(CIO_SOURCE_NR_CGI, _elem(encode_nr_cgi(self.source_cell)))),
+                ),
+                RanParameterItem(CIO_NEIGHBOUR_LIST, RanParameterList(tuple(items))),
+            )
+        )
+
+    def encode(self) -> tuple[bytes, bytes]:
+        """(RICcontrolHeader, RICcontrolMessage) octets."""
+        return _encode_control(self)
+
+    @classmethod
+    def from_control(cls, header: ControlHeaderFormat1, message: ControlMessageFormat1) -> CellOffsetControl:
+        where = "E2SM-RC-ControlMessage"
+        _require_action(
+            header, STYLE_CONNECTED_MODE_MOBILITY, ACTION_CELL_INDIVIDUAL_OFFSET, "cell individual offset"
+        )
+        source = message.find(CIO_SOURCE_CELL)
+        if source is None or not isinstance(source.ran_parameter_value_type, RanParameterStructure):
+            raise E2CodecError(where, "expected Source Cell (id 1) as a structure", "ranP-List[1]")
+        source_cgi = _cgi_element(source.ran_parameter_value_type, CIO_SOURCE_NR_CGI, "ranP-List[1].2")
+        listed = message.find(CIO_NEIGHBOUR_LIST)
+        if listed is None or not isinstance(listed.ran_parameter_value_type, RanParameterList):
+            raise E2CodecError(where, "expected Neighbour Cell List (id 3) as a list", "ranP-List[3]")
+        offsets = []
+        for n, entry in enumerate(listed.ran_parameter_value_type.list_of_ran_parameter):
+            path = f"ranP-List[3][{n}]"
+            item = entry.find(CIO_NEIGHBOUR_ITEM)
+            if item is None or not isinstance(item.ran_parameter_value_type, RanParameterStructure):
+                raise E2CodecError(where, "expected Neighbour Cell Item (id 4)", path)
+            body = item.ran_parameter_value_type
+            cgi = _cgi_element(body, CIO_NEIGHBOUR_NR_CGI, f"{path}.4.5")
+            offset = _int_element(body, CIO_OFFSET_DB, f"{path}.4.6")
+            if offset is None:
+                raise E2CodecError(where, "missing Cell Individual Offset (id 6)", f"{path}.4.6")
+            offsets.append(NeighbourOffset(cgi, offset))
+        return cls(header.ue_id, source_cgi, tuple(offsets))
+
+
+def _cgi_element(s: RanParameterStructure, pid: int, path: str) -> NrCgi:
+    value = _element_value(s, pid, path)
+    if not isinstance(value, bytes):
+        raise E2CodecError("E2SM-RC-ControlMessage", "expected an NR CGI (OCTET STRING)", path)
+    return decode_nr_cgi(value)
+
+
+RcControl = HandoverControl | SliceQuotaControl | CellOffsetControl
+
+
+def parse_control(header: ControlHeaderFormat1, message: ControlMessageFormat1) -> RcControl:
     """The typed control a (header, message) pair carries; E2CodecError for other styles/actions."""
     key = (header.ric_style_type, header.ric_control_action_id)
     if key == (STYLE_CONNECTED_MODE_MOBILITY, ACTION_HANDOVER):
         return HandoverControl.from_control(header, message)
     if key == (STYLE_RADIO_RESOURCE_ALLOCATION, ACTION_SLICE_PRB_QUOTA):
         return SliceQuotaControl.from_control(header, message)
+    if key == (STYLE_CONNECTED_MODE_MOBILITY, ACTION_CELL_INDIVIDUAL_OFFSET):
+        return CellOffsetControl.from_control(header, message)
     raise E2CodecError("E2SM-RC-ControlHeader", f"control style {key[0]} action {key[1]} is not supported")
 
 
@@ -648,17 +762,18 @@ def parse_control(
 CONTROL_ACTION_NAMES = {
     (STYLE_CONNECTED_MODE_MOBILITY, ACTION_HANDOVER): "handover",
     (STYLE_RADIO_RESOURCE_ALLOCATION, ACTION_SLICE_PRB_QUOTA): "slice_quota",
+    (STYLE_CONNECTED_MODE_MOBILITY, ACTION_CELL_INDIVIDUAL_OFFSET): "cell_offset",
 }
 
 
 def control_action(header: bytes) -> str:
-    """``rc.handover``, ``rc.slice_quota`` or ``rc.style<S>.action<A>`` for a RICcontrolHeader's octets."""
+    """``rc.handover``, ``rc.slice_quota``, ``rc.cell_offset`` or ``rc.style<S>.action<A>`` for a RICcontrolHeader's octets."""
     h = decode_control_header(header)
     name = CONTROL_ACTION_NAMES.get((h.ric_style_type, h.ric_control_action_id))
     return f"rc.{name}" if name else f"rc.style{h.ric_style_type}.action{h.ric_control_action_id}"
 
 
-def decode_control(header: bytes, message: bytes) -> HandoverControl | SliceQuotaControl:
+def decode_control(header: bytes, message: bytes) -> RcControl:
     """Decode RICcontrolHeader + RICcontrolMessage octets straight into the typed control."""
     return parse_control(decode_control_header(header), decode_control_message(message))
 
@@ -807,7 +922,8 @@ def decode_ran_function_definition(data: bytes) -> RanFunctionDefinition:
 def default_ran_function_definition(
     numbering: SliceQuotaNumbering = SliceQuotaNumbering.NEWER, instance: int | None = None
 ) -> RanFunctionDefinition:
-    """What twinric's E2 node offers: style 3 action 1 (handover), style 2 action 6 (slice PRB quota)."""
+    """What twinric's E2 node offers: style 2 action 6 (slice PRB quota), style 3 action 1 (handover) and
+    action 101 (cell individual offsets)."""
     ids = QUOTA_IDS[numbering]
     quota_params = tuple(
         RanParameterDescription(pid, pname)
@@ -832,6 +948,14 @@ def default_ran_function_definition(
         RanParameterDescription(HO_NR_CELL, "NR Cell"),
         RanParameterDescription(HO_NR_CGI, "NR CGI"),
     )
+    cio_params = (
+        RanParameterDescription(CIO_SOURCE_CELL, "Source Cell"),
+        RanParameterDescription(CIO_SOURCE_NR_CGI, "NR CGI"),
+        RanParameterDescription(CIO_NEIGHBOUR_LIST, "Neighbour Cell List"),
+        RanParameterDescription(CIO_NEIGHBOUR_ITEM, "Neighbour Cell Item"),
+        RanParameterDescription(CIO_NEIGHBOUR_NR_CGI, "NR CGI"),
+        RanParameterDescription(CIO_OFFSET_DB, "Cell Individual Offset"),
+    )
     return RanFunctionDefinition(
         RanFunctionName(SHORT_NAME, OID, DESCRIPTION, instance),
         (
@@ -843,7 +967,12 @@ def default_ran_function_definition(
             ControlStyle(
                 STYLE_CONNECTED_MODE_MOBILITY,
                 "Connected Mode Mobility Control",
-                (ControlActionDescription(ACTION_HANDOVER, "Handover Control", ho_params),),
+                (
+                    ControlActionDescription(ACTION_HANDOVER, "Handover Control", ho_params),
+                    ControlActionDescription(
+                        ACTION_CELL_INDIVIDUAL_OFFSET, "Cell Individual Offset Control", cio_params
+                    ),
+                ),
             ),
         ),
     )

@@ -19,6 +19,7 @@ from ricproto import e2ap
 from ricproto.e2sm import kpm, rc
 from ricproto.e2sm.identities import NrCgi as E2smNrCgi
 from ricproto.e2sm.identities import SNssai, plmn_from_digits
+from ricproto.e2sm.ueid import UeIdGnbDu
 from ricproto.e2transport import E2Connection, E2ConnectionClosed, E2TransportError, serve
 
 _spec = importlib.util.spec_from_file_location("scenario_docs", Path(__file__).with_name("scenario_docs.py"))
@@ -358,6 +359,94 @@ def test_ue_level_reports_by_condition_and_by_list() -> None:
             by_list = seen[2].values_by_ue()
             assert set(by_list) == set(listed)  # one cell: every listed UE is served here
             assert all(len(v["SINR"]) == 1 for v in by_list.values())  # granule = reporting period
+        finally:
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
+            await e2t.server.close()
+
+    asyncio.run(scenario())
+
+
+def test_cell_offsets_and_distributions_over_e2() -> None:
+    """The new lever and the objective's KPM: RC cell-offset controls applied (or refused with a
+    cause) and DRB.UEThpDlDist / DRB.DelayDlNgranUeDist reported per slice and bin."""
+    from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST, n_bins
+
+    model = RanModel(load_scenario("crowd_small"))
+
+    async def scenario() -> None:
+        e2t = E2TermStandIn()
+        port = await e2t.start()
+        agent = E2Agent(model, AgentConfig("127.0.0.1", port, "tcp", speed=20.0))
+        runner = asyncio.create_task(agent.run())
+        try:
+            for _ in range(len(model.nodes)):
+                await asyncio.wait_for(e2t.setup_done.get(), TIMEOUT)
+            _, setup = e2t.setup_requests[0]
+            kpm_def = kpm.decode_ran_function_description(setup.ranFunctionsAdded[0].ranFunctionDefinition)
+            assert {UE_THP_DL_DIST, DELAY_DL_DIST} <= set(kpm_def.measurement_names(1))
+            rc_def = rc.decode_ran_function_definition(setup.ranFunctionsAdded[1].ranFunctionDefinition)
+            assert rc_def.offers(rc.STYLE_CONNECTED_MODE_MOBILITY, rc.ACTION_CELL_INDIVIDUAL_OFFSET)
+
+            node = model.nodes[0]
+            gnb = node.gnb_id
+            cell = model.cells[node.cell_indices[0]]
+            cgi = E2smNrCgi(PLMN, cell.nr_cgi.nr_cell_id)
+            embb, urllc = SNssai(1, 1), SNssai(2, 2)
+            thp_bins = tuple(kpm.MeasurementLabel(slice_id=embb, dist_bin_x=b) for b in range(1, 17))
+            delay_bins = tuple(kpm.MeasurementLabel(slice_id=urllc, dist_bin_x=b) for b in range(1, 11))
+            no_bin = {UE_THP_DL_DIST: (kpm.MeasurementLabel(slice_id=embb),)}
+            bin_too_far = {DELAY_DL_DIST: (kpm.MeasurementLabel(slice_id=urllc, dist_bin_x=11),)}
+            await e2t.send(
+                gnb,
+                kpm_subscription(
+                    1,
+                    100,
+                    [
+                        report_action(1, [], 100, cgi, {UE_THP_DL_DIST: thp_bins, DELAY_DL_DIST: delay_bins}),
+                        report_action(2, [], 100, cgi, no_bin),
+                        report_action(3, [], 100, cgi, bin_too_far),
+                    ],
+                ),
+            )
+            resp = await e2t.expect(gnb, e2ap.RICsubscriptionResponse)
+            assert resp.ricActionsAdmitted == [1]
+            assert sorted(a.ricActionID for a in resp.ricActionsNotAdmitted) == [2, 3]
+            ind = await e2t.expect(gnb, e2ap.RICindication, skip=())
+            values = kpm.decode_indication_message(ind.ricIndicationMessage).values_by_label()
+            thp = [values[(UE_THP_DL_DIST, label)][-1] for label in thp_bins]
+            delay = [values[(DELAY_DL_DIST, label)][-1] for label in delay_bins]
+            assert len(thp) == n_bins(UE_THP_DL_DIST) and all(isinstance(v, int) and v >= 0 for v in thp)
+            assert len(delay) == n_bins(DELAY_DL_DIST) and all(isinstance(v, int) for v in delay)
+            on_cell = int((model.serving == cell.index).sum())
+            assert 0 < sum(thp) <= on_cell + 5  # one sample per eMBB UE (give or take a handover)
+
+            # RC cell individual offsets: applied to the node's cell, refused with causes otherwise.
+            neighbour = model.cells[1]
+            ok = rc.CellOffsetControl(
+                UeIdGnbDu(0), cgi, (rc.NeighbourOffset(E2smNrCgi(PLMN, neighbour.nr_cgi.nr_cell_id), 6),)
+            ).encode()
+            await e2t.send(gnb, control(1, ok))
+            await e2t.expect(gnb, e2ap.RICcontrolAcknowledge)
+            assert model.cell_offset(cell.index, neighbour.index) == 6
+            before = bad_input("control-illegal-offset")
+            bad = rc.CellOffsetControl(
+                UeIdGnbDu(0), cgi, (rc.NeighbourOffset(E2smNrCgi(PLMN, neighbour.nr_cgi.nr_cell_id), 7),)
+            ).encode()
+            await e2t.send(gnb, control(2, bad))
+            failure = await e2t.expect(gnb, e2ap.RICcontrolFailure)
+            assert failure.cause == e2ap.CauseRICrequest.control_message_invalid
+            assert bad_input("control-illegal-offset") == before + 1
+            assert model.cell_offset(cell.index, neighbour.index) == 6  # unchanged
+            other_cell = rc.CellOffsetControl(
+                UeIdGnbDu(0),
+                E2smNrCgi(PLMN, neighbour.nr_cgi.nr_cell_id),
+                (rc.NeighbourOffset(cgi, 2),),
+            ).encode()
+            await e2t.send(gnb, control(3, other_cell))  # cell 1 belongs to another node
+            failure = await e2t.expect(gnb, e2ap.RICcontrolFailure)
+            assert failure.cause == e2ap.CauseRICrequest.control_message_invalid
+            assert model.cell_offset(neighbour.index, cell.index) == 0
         finally:
             runner.cancel()
             await asyncio.gather(runner, return_exceptions=True)

@@ -7,7 +7,7 @@ import numpy as np
 from gymnasium.utils.env_checker import check_env
 
 from e2sim.gym import ENV_ID, RanSlicingEnv
-from ricproto.ran_space import NoOp, QuotaStep, RanSpace, Snssai, SteerUes
+from ricproto.ran_space import NoOp, OffsetStep, QuotaStep, RanSpace, Snssai, SteerUes
 
 
 def test_env_checker_passes() -> None:
@@ -70,13 +70,46 @@ def test_actions_on_padding_cells_do_nothing_and_spaces_can_be_shared() -> None:
     space = RanSpace(max_cells=57, n_neighbours=3, slices=(Snssai(1, 1), Snssai(2, 2), Snssai(3, 3)))
     env = RanSlicingEnv("small", space=space, episode_s=1.0)
     obs, _ = env.reset(seed=0)
-    assert obs.shape == (570,) and not obs.reshape(57, -1)[7:].any()
+    assert obs.shape == (57 * space.n_features,) and not obs.reshape(57, -1)[7:].any()
     quotas = [env.model.slice_quotas(c) for c in range(7)]  # type: ignore[union-attr]
     _, _, _, _, info = env.step(space.encode(QuotaStep(30, 0, -1)))
     assert "nothing done" in info["control"][0]
     assert [env.model.slice_quotas(c) for c in range(7)] == quotas  # type: ignore[union-attr]
     mask = env.action_masks()
-    assert mask.sum() == 1 + 7 * 3 + 7 * 6 and not mask[space.encode(QuotaStep(30, 0, -1))]
+    assert mask.sum() == 1 + 7 * 3 + 7 * 6 + 7 * 3 * 2 and not mask[space.encode(QuotaStep(30, 0, -1))]
+
+
+def test_offset_steps_reach_the_model_and_hold() -> None:
+    env = RanSlicingEnv("crowd_small", episode_s=5.0)
+    env.reset(seed=3)
+    model = env.model
+    assert model is not None and env.space.delay_budget_ms == 10.0  # the scenario's URLLC budget
+    i = 0
+    j = env.layout.neighbours[i][0]
+    _, _, _, _, info = env.step(env.space.encode(OffsetStep(i, 0, +1)))
+    assert len(info["control"]) == 2 and all(c.startswith("ok") for c in info["control"])
+    assert (model.cell_offset(i, j), model.cell_offset(j, i)) == (2, -2)
+    for _ in range(6):
+        env.step(env.space.encode(OffsetStep(i, 0, +1)))
+    assert (model.cell_offset(i, j), model.cell_offset(j, i)) == (8, -8)  # the space's limit
+    env.step(env.space.encode(OffsetStep(i, 0, -1)))
+    assert (model.cell_offset(i, j), model.cell_offset(j, i)) == (6, -6)
+    env.step(0)
+    assert (model.cell_offset(i, j), model.cell_offset(j, i)) == (6, -6)  # no-op keeps it
+
+
+def test_observation_carries_the_objective_from_kpm() -> None:
+    env = RanSlicingEnv("crowd_small", episode_s=5.0)
+    obs, _ = env.reset(seed=1)
+    for _ in range(10):
+        obs, reward, *_ = env.step(0)
+    space = env.space
+    rows = obs.reshape(space.max_cells, space.n_features)
+    obj = space.objective_column
+    assert rows[:, obj].sum() > 0 and rows[:, obj + 2].sum() > 0  # eMBB and URLLC samples
+    assert (rows[rows[:, obj] > 0, obj + 1] > 0).all()  # a p5 wherever eMBB UEs were sampled
+    assert reward == space.reward(obs)
+    assert np.isfinite(space.embb_p5(rows)) and 0 <= space.urllc_over_budget(rows) <= 1
 
 
 def test_a_stable_baselines3_agent_trains_on_it(tmp_path) -> None:

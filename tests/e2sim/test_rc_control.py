@@ -128,3 +128,45 @@ def test_unsupported_style_is_named(model: RanModel) -> None:
     result = apply_control(model, model.nodes[0], header, message)
     assert isinstance(result, ControlFailure) and result.cause == ControlFailureCause.UNSUPPORTED
     assert "style 1 action 1" in result.reason
+
+
+def offset_bytes(source: int, offsets: list[tuple[int, int]], plmn: bytes = PLMN) -> tuple[bytes, bytes]:
+    """A cell individual offset control: source NR cell id, [(neighbour NR cell id, dB), ...]."""
+    return rc.CellOffsetControl(
+        UeIdGnbDu(0),
+        RcNrCgi(plmn, source),
+        tuple(rc.NeighbourOffset(RcNrCgi(plmn, n), db) for n, db in offsets),
+    ).encode()
+
+
+def test_cell_offsets_apply_to_the_source_cell_of_the_node(model: RanModel) -> None:
+    node = model.nodes[0]
+    source = model.cells[node.cell_indices[1]]
+    a, b = model.cells[3], model.cells[0]  # a cell of the other node, and a co-sited one
+    result = apply_control(
+        model,
+        node,
+        *offset_bytes(source.nr_cgi.nr_cell_id, [(a.nr_cgi.nr_cell_id, 6), (b.nr_cgi.nr_cell_id, -4)]),
+    )
+    assert isinstance(result, ControlAck), result
+    assert model.cell_offset(source.index, a.index) == 6 and model.cell_offset(source.index, b.index) == -4
+    assert model.cell_offset(a.index, source.index) == 0  # the other side is the other node's to set
+    model.run(0.2)
+
+
+def test_cell_offset_failures_name_the_cause_and_change_nothing(model: RanModel) -> None:
+    node, other = model.nodes[0], model.nodes[1]
+    mine = model.cells[node.cell_indices[0]].nr_cgi.nr_cell_id
+    theirs = model.cells[other.cell_indices[0]].nr_cgi.nr_cell_id
+    cases = [
+        (offset_bytes(theirs, [(mine, 2)]), ControlFailureCause.UNKNOWN_CELL),  # not this node's cell
+        (offset_bytes(mine, [(0x123456789, 2)]), ControlFailureCause.UNKNOWN_CELL),
+        (offset_bytes(mine, [(theirs, 2)], plmn=plmn_from_digits("99970")), ControlFailureCause.UNKNOWN_CELL),
+        (offset_bytes(mine, [(theirs, 7)]), ControlFailureCause.ILLEGAL_OFFSET),  # not a Q-OffsetRange value
+        (offset_bytes(mine, [(theirs, 2), (theirs, 30)]), ControlFailureCause.ILLEGAL_OFFSET),  # all or none
+        (offset_bytes(mine, [(mine, 2)]), ControlFailureCause.ILLEGAL_OFFSET),
+    ]
+    for (header, message), cause in cases:
+        result = apply_control(model, node, header, message)
+        assert isinstance(result, ControlFailure) and result.cause == cause, (cause, result)
+    assert not model.handover.cio_db.any()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -82,3 +83,64 @@ def test_bad_slice_fields() -> None:
     d["slices"][1]["sd"] = 1
     with pytest.raises(ScenarioError, match="unique"):
         parse_scenario(d)
+
+
+@pytest.mark.parametrize(("name", "cells", "small_cells"), [("crowd_small", 7, 0), ("hetnet_medium", 27, 6)])
+def test_congested_scenarios_load_and_say_what_makes_them_hard(
+    name: str, cells: int, small_cells: int
+) -> None:
+    sc = load_scenario(name)
+    assert sc.name == name and sc.n_cells == cells and len(sc.topology.small_cells) == small_cells
+    assert sc.clusters, "persistent crowds from the start"
+    assert {e.kind for e in sc.events} == {"traffic_surge", "hotspot", "cell_outage"}
+    assert max(e.at_s + (e.duration_s or 0) for e in sc.events) <= 20, "events fall inside short episodes"
+    assert any(e.move_towards_cell is not None for e in sc.events), "a moving crowd"
+    urllc = [s for s in sc.slices if s.snssai.sst == 2]
+    assert urllc and all(s.delay_budget_ms for s in urllc)
+    text = Path(__file__).parents[2].joinpath("e2sim", "scenarios", f"{name}.yaml").read_text()
+    assert "hard" in text.split("name:")[0].lower()  # the header comment says what makes it hard
+
+
+def test_congested_scenarios_are_deterministic_for_a_seed() -> None:
+    from e2sim.ran.model import RanModel
+
+    def run(seed: int) -> tuple[np.ndarray, np.ndarray]:
+        m = RanModel(load_scenario("crowd_small"), seed=seed)
+        period = m.start_period()
+        m.run(4.0)  # past the moving crowd's start
+        cell, _ = m.cell_table(period)
+        return cell["DRB.RlcSduTransmittedVolumeDL"], m.mobility.xy.copy()
+
+    a, b, c = run(5), run(5), run(6)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert not np.array_equal(a[1], c[1])
+
+
+def test_bad_congestion_fields_name_the_field() -> None:
+    d = docs.doc(ues={"count": 10, "clusters": [{"cell": 5, "fraction": 0.5}]})
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(d)
+    assert info.value.field == "ues.clusters[0].cell"
+    d = docs.doc(ues={"count": 10, "clusters": [{"cell": 0, "fraction": 1.5}]})
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(d)
+    assert info.value.field == "ues.clusters[0].fraction"
+    d = docs.doc(
+        topology={"sites": 2, "small_cells": [{"anchor_cell": 0, "distance_m": 50, "range_expansion_db": 7}]}
+    )
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(d)
+    assert info.value.field == "topology.small_cells[0].range_expansion_db"
+    d = docs.doc(topology={"sites": 2, "small_cells": [{"anchor_cell": 9, "distance_m": 50}]})
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(d)
+    assert info.value.field == "topology"
+    d = docs.doc(events=[{"kind": "hotspot", "at_s": 1, "cell": 0, "fraction": 0.2, "move_towards_cell": 4}])
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(d)
+    assert info.value.field == "events[0].move_towards_cell"
+    d = docs.doc()
+    d["slices"][1]["delay_budget_ms"] = -3
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(d)
+    assert info.value.field == "slices[1].delay_budget_ms"

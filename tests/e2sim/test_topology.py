@@ -49,3 +49,42 @@ def test_ran_name_and_neighbours() -> None:
     assert nb.shape == (21, 3)
     assert set(nb[0][:2]) == {1, 2}  # co-sited sectors first
     assert all(i not in row for i, row in enumerate(nb))
+
+
+def test_small_cells_have_their_own_gnb_and_sit_inside_their_anchor_sector() -> None:
+    from e2sim.ran.topology import SmallCellConfig
+
+    cfg = TopologyConfig(
+        n_sites=7,
+        sectors=3,
+        small_cells=(SmallCellConfig(0, 200.0), SmallCellConfig(4, 150.0, bearing_deg=90.0)),
+    )
+    topo = build_topology(cfg)
+    assert topo.n_cells == cfg.n_cells == 23 and len(topo.nodes) == 9
+    small = topo.cells[21:]
+    assert all(c.small and c.path_loss == "UMi" and c.azimuth_deg is None for c in small)
+    assert [n.cell_indices for n in topo.nodes[7:]] == [(21,), (22,)]
+    assert len({c.nr_cgi.nr_cell_id for c in topo.cells}) == 23
+    anchor = topo.cells[0]  # azimuth 0: north of its site
+    assert (small[0].x_m, small[0].y_m) == pytest.approx((anchor.x_m, anchor.y_m + 200.0))
+    assert (small[1].x_m, small[1].y_m) == pytest.approx((topo.cells[4].x_m + 150.0, topo.cells[4].y_m))
+    assert small[0].tx_power_dbm == 30.0 and small[0].n_prb == topo.cells[0].n_prb
+    with pytest.raises(ValueError):
+        TopologyConfig(n_sites=1, small_cells=(SmallCellConfig(3, 10.0),))  # anchor is not a macro cell
+
+
+def test_coverage_relations_put_a_small_cell_next_to_the_macro_around_it() -> None:
+    from e2sim.ran.model import RanModel
+    from e2sim.scenario import load_scenario
+
+    m = RanModel(load_scenario("hetnet_medium"))
+    order = m.coverage_neighbours()
+    assert order.shape == (27, 26)
+    for small in range(21, 27):
+        anchor = m.scenario.topology.small_cells[small - 21].anchor_cell
+        assert order[small, 0] == anchor
+        assert small not in order[small]
+    layout = m.cell_layout(3)
+    assert all(len(n) == 3 for n in layout.neighbours)
+    # distance ranking (the default) keeps co-sited sectors first, as before
+    assert set(RanModel(load_scenario("medium")).cell_layout(3).neighbours[0][:2]) == {1, 2}

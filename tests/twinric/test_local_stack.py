@@ -76,3 +76,15 @@ def test_up_runs_the_pdp_with_identities_and_e2term_enforcing_grants(tmp_path: P
     control_again = json.loads(Path(again["control"].env["CONFIG_FILE"]).read_text())["controls"]
     assert identity.raw_public_key(identity.load_private_key(control_again["identity"]["key_file"])) == \
         identity.raw_public_key(xapp_key)  # the identities of a run directory are kept
+
+
+def test_a_congested_scenario_gives_the_xapp_its_cells_relations_and_delay_budget(tmp_path: Path) -> None:
+    from xapps.control.ran_view import RanInventory
+
+    controls = json.loads(control_xapp_config("hetnet_medium", tmp_path).read_text())["controls"]
+    ran = controls["ran"]
+    assert ran["max_cells"] == len(ran["cells"]) == 27 and ran["delay_budget_ms"] == 10.0
+    inventory = RanInventory.from_config(ran)
+    assert inventory.space.delay_budget_ms == 10.0 and len(inventory.nodes) == 13
+    small = next(c for c in ran["cells"] if c["meid"] == inventory.cells[21].meid)
+    assert small["neighbours"][0] == ran["cells"][0]["nr_cell_id"]  # the macro sector around it

@@ -52,8 +52,14 @@ class BehaviorPolicy:
         self.rng = np.random.default_rng(seed)
 
     def reward(self, obs: np.ndarray, settings: ControlSettings) -> float:
-        """Reward intervention: ran_space's reward with the A1 objective weights (imbalance penalty)."""
-        space = dataclasses.replace(self.space, imbalance_weight=settings.imbalance_weight)
+        """Reward intervention: ran_space's reward with the A1 objective weights (throughput, eMBB p5,
+        load imbalance, URLLC delay-budget violations); with the default weights it is the gym's."""
+        space = dataclasses.replace(
+            self.space,
+            imbalance_weight=settings.imbalance_weight,
+            p5_weight=settings.p5_weight,
+            sla_weight=settings.sla_weight,
+        )
         base = space.reward(obs)
         if settings.throughput_weight == 1.0:
             return base

@@ -39,6 +39,8 @@ class Exploration:
 class ControlSettings:
     throughput_weight: float = 1.0
     imbalance_weight: float = 0.5
+    p5_weight: float = 1.0  # eMBB 5th-percentile throughput (ran_space p5_weight)
+    sla_weight: float = 1.0  # URLLC delay-budget violations (ran_space sla_weight)
     cell_load_limit: float = 0.9
     exploration: Exploration = Exploration()
     planner_budget_ms: int = 0
@@ -87,6 +89,8 @@ def settings_from_policy(
     return ControlSettings(
         throughput_weight=float(weights.get("throughput", base.throughput_weight)),
         imbalance_weight=float(weights.get("load_imbalance", base.imbalance_weight)),
+        p5_weight=float(weights.get("embb_p5_throughput", base.p5_weight)),
+        sla_weight=float(weights.get("urllc_delay_violations", base.sla_weight)),
         cell_load_limit=float(payload.get("cell_load_limit", base.cell_load_limit)),
         exploration=exploration,
         planner_budget_ms=int(payload.get("planner_budget_ms", base.planner_budget_ms)),

@@ -1,15 +1,23 @@
 """Built-in load balancer: the degraded-mode policy when no promoted snapshot exists.
 
-It scores actions instead of returning just one, so the same exploration machinery (and the same
-mu(a|s) logging) applies: the steer from the most loaded cell to its least loaded neighbour scores 1
-when the gap exceeds ``margin``; no-op scores 0.5; everything else 0.
+It does what a classic mobility-load-balancing function does with PRB usage alone: when the most
+loaded cell's DL PRB usage exceeds its least loaded neighbour's by more than ``margin``, it shifts
+the handover boundary toward that neighbour (a cell individual offset step, which holds: UEs moved
+by it are not handed back), and steering a few UEs there is its second choice. It scores actions
+instead of returning just one, so the same exploration machinery (and the same mu(a|s) logging)
+applies: the offset step scores 1, the steer 0.75, no-op 0.5, everything else 0. It knows nothing of
+throughput percentiles or delay budgets, which is the room a learned controller has above it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ricproto.ran_space import CellLayout, RanSpace, SteerUes
+from ricproto.ran_space import CellLayout, OffsetStep, RanSpace, SteerUes
+
+OFFSET_VALUE = 1.0
+STEER_VALUE = 0.75
+NOOP_VALUE = 0.5
 
 
 class HeuristicBalancer:
@@ -22,7 +30,7 @@ class HeuristicBalancer:
         space = self.space
         rows = np.asarray(obs, dtype=np.float64).reshape(space.max_cells, space.n_features)
         values = np.zeros(space.n_actions, dtype=np.float64)
-        values[0] = 0.5
+        values[0] = NOOP_VALUE
         present = rows[:, 0] > 0.5
         if not present.any():
             return values
@@ -37,5 +45,6 @@ class HeuristicBalancer:
                 if gap > self.margin and (best is None or gap > best[0]):
                     best = (gap, rank)
         if best is not None:
-            values[space.encode(SteerUes(i, best[1]))] = 1.0
+            values[space.encode(OffsetStep(i, best[1], +1))] = OFFSET_VALUE
+            values[space.encode(SteerUes(i, best[1]))] = STEER_VALUE
         return values

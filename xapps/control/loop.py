@@ -373,9 +373,7 @@ class ControlLoop:
         self._outcomes.labels(kind=flight.request.kind, outcome="ack" if ok else "failure").inc()
         step = flight.step
         if ok:
-            if flight.request.quota is not None:
-                cell, _slice, quotas = flight.request.quota
-                self.view.quotas[cell] = list(quotas)
+            flight.request.remember(self.view)
             if step.outcome == ControlOutcome.SENT:
                 step.outcome = ControlOutcome.ACKNOWLEDGED
         else:

@@ -3,14 +3,19 @@
 Inventory (``controls.ran`` of the descriptor; ``twinric up`` writes it from the scenario)::
 
     {"max_cells": 21, "n_neighbours": 3, "steer_count": 3, "quota_step": 10, "plmn": "00101",
-     "report_period_ms": 100,
+     "report_period_ms": 100, "offset_step_db": 2, "offset_limit_db": 8, "delay_budget_ms": 10,
      "slices": [{"sst": 1, "sd": 1, "quota": {"min": 40, "max": 100, "dedicated": 0}}, ...],
      "cells": [{"nr_cell_id": 1, "meid": "gnb_001_001_000001", "neighbours": [2, 4, 7]}, ...]}
 
 The cell order of ``cells`` is the observation's row order (as ``RanModel.cell_layout`` in the gym).
 KPM subscription layout, per E2 node: the node's k-th cell gets REPORT action ``2k+1`` (format 1,
-cell-level measurements, per-slice ones labelled by sliceID) and action ``2k+2`` (style 4 / format 4,
-per-UE RSRP), so an indication's RIC action id says which cell (and which kind) it reports.
+cell-level measurements, per-slice ones labelled by sliceID, and the distributions the objective
+needs: ``DRB.UEThpDlDist`` of the eMBB slices and ``DRB.DelayDlNgranUeDist`` of the URLLC slices, one
+value per bin labelled sliceID + distBinX) and action ``2k+2`` (style 4 / format 4, per-UE RSRP), so
+an indication's RIC action id says which cell (and which kind) it reports.
+
+Besides the reports, the view keeps what the xApp itself commanded and the nodes acknowledged: the
+slice quotas per cell and the cell individual offsets per relation (the actions step from them).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -27,6 +33,7 @@ from ricproto.e2error import E2CodecError
 from ricproto.e2sm import kpm
 from ricproto.e2sm.identities import NrCgi, SNssai, plmn_from_digits
 from ricproto.e2sm.ueid import UeId, UeIdGnb, UeIdGnbCuUp, UeIdGnbDu, UeIdNgEnbDu
+from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST, n_bins
 from ricproto.ran_space import CellKpm, CellLayout, RanSpace, SliceQuota, Snssai, UeKpm
 
 CELL_MEASUREMENTS = ("RRU.PrbTotDl", "DRB.UEThpDl", "RRC.ConnMean", "RRU.PrbAvailDl")
@@ -34,6 +41,7 @@ SLICE_MEASUREMENTS = ("RRU.PrbUsedDl", "DRB.UEThpDl")
 UE_MEASUREMENTS = ("RSRP",)
 F1_NAME = "E2SM-KPM-IndicationMessage-Format1"
 MAX_CELLS_PER_NODE = 8  # two actions per cell, 16 actions per E2AP subscription at most
+DIST_NAMES = frozenset({UE_THP_DL_DIST, DELAY_DL_DIST})
 
 
 class InventoryError(ValueError):
@@ -78,6 +86,9 @@ class RanInventory:
                 slices=slices,
                 steer_count=int(ran.get("steer_count", 3)),
                 quota_step=int(ran.get("quota_step", 10)),
+                offset_step_db=int(ran.get("offset_step_db", RanSpace.offset_step_db)),
+                offset_limit_db=int(ran.get("offset_limit_db", RanSpace.offset_limit_db)),
+                delay_budget_ms=float(ran.get("delay_budget_ms", RanSpace.delay_budget_ms)),
             )
             layout = CellLayout(tuple(ids), neighbours)
         except (KeyError, TypeError, ValueError) as exc:
@@ -127,6 +138,13 @@ class RanInventory:
             for name in SLICE_MEASUREMENTS:
                 labels = tuple(kpm.MeasurementLabel(slice_id=SNssai(s.sst, s.sd)) for s in self.space.slices)
                 infos.append(kpm.MeasurementInfoItem(name, labels))
+            for name, slices in self.distributions():
+                labels = tuple(
+                    kpm.MeasurementLabel(slice_id=SNssai(s.sst, s.sd), dist_bin_x=b)
+                    for s in slices
+                    for b in range(1, n_bins(name) + 1)
+                )
+                infos.append(kpm.MeasurementInfoItem(name, labels))
             cell_def = kpm.ActionDefinition(
                 1, kpm.ActionDefinitionFormat1(tuple(infos), self.report_period_ms, cgi)
             )
@@ -145,8 +163,25 @@ class RanInventory:
             out.append((2 * entry.position + 2, kpm.encode_action_definition(ue_def)))
         return out
 
+    def distributions(self) -> list[tuple[str, tuple[Snssai, ...]]]:
+        """The distribution measurements the observation needs, with the slices to report them for."""
+        out = []
+        for name, slices in (
+            (UE_THP_DL_DIST, self.space.embb_slices),
+            (DELAY_DL_DIST, self.space.urllc_slices),
+        ):
+            if slices:
+                out.append((name, slices))
+        return out
+
     def event_trigger(self) -> bytes:
         return kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(self.report_period_ms))
+
+
+@lru_cache(maxsize=256)
+def _snssai(s: SNssai) -> Snssai:
+    """The RAN space's S-NSSAI of a KPM sliceID label (reports repeat a few, so they are kept)."""
+    return Snssai(s.sst, s.sd)
 
 
 def ue_number(ue: UeId) -> int:
@@ -216,6 +251,8 @@ class RanView:
         self.inventory = inventory
         self.cells = [CellState() for _ in inventory.cells]
         self.quotas: list[list[SliceQuota]] = [list(inventory.default_quotas) for _ in inventory.cells]
+        # (cell, neighbour) -> the cell individual offset (dB) a node acknowledged; absent = 0
+        self.offsets: dict[tuple[int, int], int] = {}
         self.pending_ue_reports: set[int] = set()  # cells with a UE-level report not decoded yet
 
     def ingest(self, meid: str, ind: RICindication, now: float | None = None) -> CellEntry:
@@ -242,15 +279,23 @@ class RanView:
             raise E2CodecError("E2SM-KPM-IndicationMessage", "cell action must report format 1")
         cell: dict[str, float] = {}
         per_slice: dict[Snssai, dict[str, float]] = {}
+        dists: dict[tuple[str, Snssai], list[float]] = {}
         for (name, label), value in latest_values(message):
             if value is None or not isinstance(name, str):
                 continue
             if label.slice_id is not None:
-                s = label.slice_id
-                per_slice.setdefault(Snssai(s.sst, s.sd), {})[name] = float(value)
+                snssai = _snssai(label.slice_id)
+                if label.dist_bin_x is not None:
+                    if name not in DIST_NAMES:
+                        continue  # a distribution the observation does not use
+                    counts = dists.setdefault((name, snssai), [0.0] * n_bins(name))
+                    if 1 <= label.dist_bin_x <= len(counts):
+                        counts[label.dist_bin_x - 1] = float(value)
+                else:
+                    per_slice.setdefault(snssai, {})[name] = float(value)
             else:
                 cell[name] = float(value)
-        state.kpm = CellKpm.from_measurements(cell, per_slice)
+        state.kpm = CellKpm.from_measurements(cell, per_slice, dists)
         state.reported_at = time.monotonic() if now is None else now
         return entry
 

@@ -5,6 +5,10 @@
   reports carry neighbour RSRP, else the weakest-served UEs first, the cell-edge ones).
 * ``QuotaStep(i, s, d)``: one RC style 2 action 6 (slice PRB quota) with the quotas
   ``step_slice_quota`` computes from what the xApp last commanded for that cell.
+* ``OffsetStep(i, k, d)``: two RC style 3 action 101 (cell individual offsets,
+  ``rc.CellOffsetControl``), one to each cell's E2 node: cell i's offset toward its k-th neighbour j
+  and j's offset toward i, stepped together (``step_cell_offsets``) from what the nodes last
+  acknowledged, so the boundary moves and a UE moved across it is not handed back.
 
 Each request gets its own RIC instance id so acknowledgements and failures can be matched to it.
 """
@@ -22,11 +26,13 @@ from ricproto.e2sm.identities import SNssai
 from ricproto.e2sm.ueid import UeIdGnbDu
 from ricproto.ran_space import (
     NoOp,
+    OffsetStep,
     QuotaStep,
     RanAction,
     SliceQuota,
     SteerUes,
     select_ues_to_steer,
+    step_cell_offsets,
     step_slice_quota,
 )
 from xapps.control.ran_view import RanView
@@ -35,7 +41,7 @@ MAX_INSTANCE_ID = 65535
 
 
 @functools.lru_cache(maxsize=4096)
-def _encoded(control: rc.HandoverControl | rc.SliceQuotaControl) -> tuple[bytes, bytes]:
+def _encoded(control: rc.RcControl) -> tuple[bytes, bytes]:
     """E2SM-RC (header, message) octets; cached because the ASN.1 encoder costs ~0.3 ms and a loop
     keeps sending the same few controls (the same quota steps, the same UEs to the same targets)."""
     return control.encode()
@@ -45,11 +51,21 @@ def _encoded(control: rc.HandoverControl | rc.SliceQuotaControl) -> tuple[bytes,
 class ControlRequest:
     meid: str
     instance_id: int
-    kind: str  # "handover" | "slice_quota"
+    kind: str  # "handover" | "slice_quota" | "cell_offset"
     resource: str  # what the PEP is asked about
     payload: bytes  # E2AP RICcontrolRequest PDU
     quota: tuple[int, int, list[SliceQuota]] | None = None  # (cell, slice, new quotas) to remember on ACK
-    steer: tuple[int, int] | None = None  # (source cell, target cell)
+    steer: tuple[int, int] | None = None  # load moved (source cell, target cell): the shield's ping-pong rule
+    offset: tuple[int, int, int] | None = None  # (cell, neighbour, dB) to remember on ACK
+
+    def remember(self, view: RanView) -> None:
+        """What the view keeps once the node acknowledged this control (the next steps start from it)."""
+        if self.quota is not None:
+            cell, _slice, quotas = self.quota
+            view.quotas[cell] = list(quotas)
+        if self.offset is not None:
+            cell, neighbour, offset_db = self.offset
+            view.offsets[(cell, neighbour)] = offset_db
 
 
 class ControlBuilder:
@@ -112,6 +128,38 @@ class ControlBuilder:
                         f"e2node:{src.meid}/cell:{dst.nr_cell_id}",
                         self._pdu(iid, header, message),
                         steer=(src.index, dst.index),
+                    )
+                )
+            return out
+        if isinstance(action, OffsetStep):
+            neighbours = inv.layout.neighbours[action.cell_index]
+            if action.neighbour_rank >= len(neighbours):
+                return []
+            i, j = src.index, neighbours[action.neighbour_rank]
+            view = self.view
+            forward, backward = step_cell_offsets(
+                view.offsets.get((i, j), 0), view.offsets.get((j, i), 0), action.direction, inv.space
+            )
+            out = []
+            moved = (i, j) if action.direction > 0 else (j, i)
+            for cell, neighbour, offset_db in ((i, j, forward), (j, i, backward)):
+                entry = inv.cells[cell]
+                control = rc.CellOffsetControl(
+                    UeIdGnbDu(0),
+                    inv.nr_cgi(cell),
+                    (rc.NeighbourOffset(inv.nr_cgi(neighbour), offset_db),),
+                )
+                header, message = _encoded(control)
+                iid = next(self._ids)
+                out.append(
+                    ControlRequest(
+                        entry.meid,
+                        iid,
+                        "cell_offset",
+                        f"e2node:{entry.meid}/cell:{entry.nr_cell_id}/neighbour:{inv.cells[neighbour].nr_cell_id}",
+                        self._pdu(iid, header, message),
+                        steer=moved if cell == i else None,
+                        offset=(cell, neighbour, offset_db),
                     )
                 )
             return out

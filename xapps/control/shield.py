@@ -1,12 +1,15 @@
 """Action intervention: a post-posed shield that mutes unsafe actions (replaces them by no-op).
 
 Two rules, both checked for every action at once so the effective behaviour distribution after the
-shield is exact (``shielded_distribution``):
+shield is exact (``shielded_distribution``). They apply to every action that moves load from a cell
+i to a neighbour j: steering UEs (``SteerUes``) and shifting the handover boundary between them
+(``OffsetStep``; direction +1 moves load from i to j, -1 from j to i):
 
 * overload: steering ``steer_count`` UEs from cell i to neighbour j moves about ``steer_count /
-  connected_i`` of cell i's PRB load to j; the action is muted when j's predicted load (the twin's
-  prediction when it offers one, else the reported load) plus that share exceeds the A1 cell load limit;
-* ping-pong: steering from i to j within ``ping_pong_window_s`` of a steer from j to i is muted.
+  connected_i`` of cell i's PRB load to j (an offset step is taken to move as much); the action is
+  muted when j's predicted load (the twin's prediction when it offers one, else the reported load)
+  plus that share exceeds the A1 cell load limit;
+* ping-pong: moving load from i to j within ``ping_pong_window_s`` of a move from j to i is muted.
 
 Each muted action comes with a human-readable reason, which the loop logs and counts.
 """
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ricproto.ran_space import CellLayout, RanSpace
+from ricproto.ran_space import CellLayout, OffsetStep, RanSpace, SteerUes
 
 NOOP = 0
 
@@ -38,14 +41,22 @@ class ActionShield:
         self._recent: deque[tuple[float, int, int]] = deque(maxlen=256)  # (time, from cell, to cell)
         k = space.n_neighbours
         n = min(len(layout.nr_cell_ids), space.max_cells)
-        # steer action -> (source index, target index); -1 where the neighbour does not exist
-        self._src = np.full(space.max_cells * k, -1, dtype=np.int64)
-        self._dst = np.full(space.max_cells * k, -1, dtype=np.int64)
+        # load-moving actions: action index, the cell load leaves and the cell it goes to
+        actions, src, dst = [], [], []
         for i in range(n):
             for r, j in enumerate(layout.neighbours[i][:k]):
                 if j < space.max_cells:
-                    self._src[i * k + r] = i
-                    self._dst[i * k + r] = j
+                    for action, a, b in (
+                        (SteerUes(i, r), i, j),
+                        (OffsetStep(i, r, +1), i, j),
+                        (OffsetStep(i, r, -1), j, i),
+                    ):
+                        actions.append(space.encode(action))
+                        src.append(a)
+                        dst.append(b)
+        self._action = np.array(actions, dtype=np.int64)
+        self._src = np.array(src, dtype=np.int64)
+        self._dst = np.array(dst, dtype=np.int64)
 
     def record_steer(self, source: int, target: int, at: float | None = None) -> None:
         self._recent.append((time.monotonic() if at is None else at, source, target))
@@ -63,29 +74,27 @@ class ActionShield:
         conn = np.maximum(rows[:, 3] * space.conn_ref, 1.0)
         allowed = np.ones(space.n_actions, dtype=bool)
         reasons: dict[int, str] = {}
-        valid = self._dst >= 0
-        src = np.where(valid, self._src, 0)
-        dst = np.where(valid, self._dst, 0)
+        src, dst = self._src, self._dst
         moved = load[src] * np.minimum(space.steer_count / conn[src], 1.0)
         predicted = load[dst] + moved
-        over = valid & (predicted > limit)
+        over = predicted > limit
         now = time.monotonic() if now is None else now
         recent = {(a, b) for t, a, b in self._recent if now - t <= self.ping_pong_window_s}
         for idx in np.flatnonzero(over):
-            action = 1 + int(idx)
+            action = int(self._action[idx])
             allowed[action] = False
             reasons[action] = (
-                f"overload: steering from cell {src[idx]} would bring cell {dst[idx]} to "
+                f"overload: moving load from cell {src[idx]} would bring cell {dst[idx]} to "
                 f"{predicted[idx]:.2f} > limit {limit:.2f}"
             )
         if recent:
-            for idx in np.flatnonzero(valid):
+            for idx in range(self._action.size):
                 if (int(dst[idx]), int(src[idx])) in recent:
-                    action = 1 + int(idx)
+                    action = int(self._action[idx])
                     allowed[action] = False
                     reasons.setdefault(
                         action,
-                        f"ping-pong: cell {dst[idx]} steered UEs to cell {src[idx]} within "
+                        f"ping-pong: cell {dst[idx]} moved load to cell {src[idx]} within "
                         f"{self.ping_pong_window_s:g}s",
                     )
         return ShieldVerdict(allowed, reasons)

@@ -2,8 +2,9 @@
 
 * principal: the subject, ``xapp:<name>`` -> ``Xapp::"<name>"`` (``e2node:``/``ue:`` likewise);
 * action: ``Action::"<action>"`` (``rc.handover``, ``rc.slice_quota``, ...);
-* resource: ``e2node:<meid>[/cell:<id>[/slice:<s>]]`` or ``.../ue:<id>``: the type is the last
-  segment's kind (``E2Node``, ``Cell``, ``Slice``, ``Ue``; anything else ``Resource``), the id the
+* resource: ``e2node:<meid>[/cell:<id>[/slice:<s> | /neighbour:<id>]]`` or ``.../ue:<id>``: the type
+  is the last segment's kind (``E2Node``, ``Cell`` (a cell, or a cell's relation to a neighbour, as
+  cell individual offsets are), ``Slice``, ``Ue``; anything else ``Resource``), the id the
   whole string (an ``E2Node``/``Ue`` resource uses its own id, so its trust entity is the resource);
   the *resource class* (which A1 threshold applies) is that last kind, ``default`` for others;
 * context: ``min_trust`` (the class's threshold in thousandths), ``node`` (the E2 node entity, when
@@ -20,8 +21,9 @@ from dataclasses import dataclass
 
 from ricproto.access import AccessRequest
 
-KIND_TYPES = {"e2node": "E2Node", "cell": "Cell", "slice": "Slice", "ue": "Ue"}
+KIND_TYPES = {"e2node": "E2Node", "cell": "Cell", "neighbour": "Cell", "slice": "Slice", "ue": "Ue"}
 SUBJECT_TYPES = {"xapp": "Xapp", "e2node": "E2Node", "ue": "Ue"}
+CLASS_OF_TYPE = {"E2Node": "e2node", "Cell": "cell", "Slice": "slice", "Ue": "ue"}  # A1 threshold classes
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,7 @@ def parse_resource(resource: str) -> ResourceRef:
         last_kind, last_id = kind, ident
     cedar_type = KIND_TYPES.get(last_kind, "Resource")
     cedar_id = last_id if cedar_type in ("E2Node", "Ue") else resource
-    return ResourceRef(cedar_type, cedar_id, last_kind if last_kind in KIND_TYPES else "default", meid, ue)
+    return ResourceRef(cedar_type, cedar_id, CLASS_OF_TYPE.get(cedar_type, "default"), meid, ue)
 
 
 def principal_uid(subject: str) -> dict[str, str] | None:

@@ -97,6 +97,13 @@ slice_controls = st.builds(
     st.sampled_from(list(rc.SliceQuotaNumbering)),
 )
 ho_controls = st.builds(rc.HandoverControl, ueids, st.builds(NrCgi, octets3, st.integers(0, 2**36 - 1)))
+cells = st.builds(NrCgi, octets3, st.integers(0, 2**36 - 1))
+offset_controls = st.builds(
+    rc.CellOffsetControl,
+    ueids,
+    cells,
+    st.lists(st.builds(rc.NeighbourOffset, cells, st.integers(-30, 30)), min_size=1, max_size=4).map(tuple),
+)
 param_descs = st.lists(st.builds(rc.RanParameterDescription, param_ids, names), max_size=3).map(tuple)
 definitions = st.builds(
     rc.RanFunctionDefinition,
@@ -166,6 +173,76 @@ def test_handover_control_round_trip(control: rc.HandoverControl) -> None:
     assert rc.decode_control(*control.encode()) == control
 
 
+@SETTINGS
+@given(offset_controls)
+def test_cell_offset_control_round_trip(rc_reencodes: Reencodes, control: rc.CellOffsetControl) -> None:
+    header, message = control.encode()
+    assert rc.decode_control(header, message) == control
+    rc_reencodes("E2SM-RC-ControlMessage", message)  # the standard module reads the same tree
+
+
+def test_cell_offset_control_tree_and_header() -> None:
+    control = rc.CellOffsetControl(
+        UeIdGnbDu(0),
+        NrCgi(b"\x00\xf1\x10", 0x40001),
+        (rc.NeighbourOffset(NrCgi(b"\x00\xf1\x10", 0x80001), -4),),
+    )
+    header, message = control.encode()
+    h = rc.decode_control_header(header)
+    assert (h.ric_style_type, h.ric_control_action_id) == (3, rc.ACTION_CELL_INDIVIDUAL_OFFSET)
+    tree = rc.decode_control_message(message)
+    assert [i.ran_parameter_id for i in tree.ran_p_list] == [rc.CIO_SOURCE_CELL, rc.CIO_NEIGHBOUR_LIST]
+    neighbour = tree.ran_p_list[1].ran_parameter_value_type.list_of_ran_parameter[0]  # type: ignore[union-attr]
+    body = neighbour.find(rc.CIO_NEIGHBOUR_ITEM).ran_parameter_value_type  # type: ignore[union-attr]
+    assert body.find(rc.CIO_OFFSET_DB).ran_parameter_value_type.ran_parameter_value == -4  # type: ignore[union-attr]
+
+
+def test_bad_cell_offset_controls_are_codec_errors_naming_the_field() -> None:
+    cgi = NrCgi(b"\x00\xf1\x10", 1)
+    with pytest.raises(E2CodecError, match="at least one neighbour"):
+        rc.CellOffsetControl(UeIdGnbDu(0), cgi, ()).encode()
+    with pytest.raises(E2CodecError, match="integer dB"):
+        rc.CellOffsetControl(UeIdGnbDu(0), cgi, (rc.NeighbourOffset(cgi, 2.5),)).encode()  # type: ignore[arg-type]
+    header = rc.ControlHeaderFormat1(UeIdGnbDu(0), 3, rc.ACTION_CELL_INDIVIDUAL_OFFSET)
+    with pytest.raises(E2CodecError) as err:
+        rc.parse_control(header, rc.ControlMessageFormat1(()))
+    assert err.value.field == "ranP-List[1]"
+    good = rc.CellOffsetControl(UeIdGnbDu(0), cgi, (rc.NeighbourOffset(cgi, 2),)).message()
+    no_offset = rc.ControlMessageFormat1(
+        (
+            good.ran_p_list[0],
+            rc.RanParameterItem(
+                rc.CIO_NEIGHBOUR_LIST,
+                rc.RanParameterList(
+                    (
+                        rc.RanParameterStructure(
+                            (
+                                rc.RanParameterItem(
+                                    rc.CIO_NEIGHBOUR_ITEM,
+                                    rc.RanParameterStructure(
+                                        (
+                                            rc.RanParameterItem(
+                                                rc.CIO_NEIGHBOUR_NR_CGI,
+                                                rc.RanParameterElement(rc.encode_nr_cgi(cgi)),
+                                            ),
+                                            rc.RanParameterItem(
+                                                rc.CIO_OFFSET_DB, rc.RanParameterElement("3 dB")
+                                            ),
+                                        )
+                                    ),
+                                ),
+                            )
+                        ),
+                    )
+                ),
+            ),
+        )
+    )
+    with pytest.raises(E2CodecError) as err:
+        rc.parse_control(header, no_offset)
+    assert err.value.field == "ranP-List[3][0].4.6"
+
+
 def test_both_slice_numberings_decode_to_the_same_quota() -> None:
     base = rc.SliceQuotaControl.single(UeIdGnbDu(7), b"\x00\xf1\x10", SNssai(1, 2), 10, 50, 5)
     old = rc.SliceQuotaControl(base.ue_id, base.rrm_policy_ratio_list, rc.SliceQuotaNumbering.V1_03)
@@ -188,6 +265,7 @@ def test_default_definition_offers_handover_and_slice_quota() -> None:
     )
     assert d.ran_function_name.ran_function_e2sm_oid == "1.3.6.1.4.1.53148.1.1.2.3"
     assert d.offers(3, 1) and d.offers(2, 6) and not d.offers(2, 1)
+    assert d.offers(3, rc.ACTION_CELL_INDIVIDUAL_OFFSET)
 
 
 def test_ratio_outside_percent_is_rejected() -> None:

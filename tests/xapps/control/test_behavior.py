@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ricproto.policy_snapshot import random_snapshot
-from ricproto.ran_space import SteerUes
+from ricproto.ran_space import OffsetStep
 from ricproto.transition import ActionSource
 from xapps.control.behavior import BehaviorPolicy
 from xapps.control.control_policy import ControlSettings, Exploration
@@ -55,7 +55,9 @@ def test_without_snapshot_the_heuristic_acts(inventory):
     d = bp.decide(obs, ControlSettings(exploration=Exploration("none"), cell_load_limit=1.0), None)
     assert d.source == ActionSource.HEURISTIC and d.policy_version == "heuristic"
     decoded = inventory.space.decode(d.action)
-    assert isinstance(decoded, SteerUes) and decoded.cell_index == 1 and d.mu == 1.0
+    # the balancer moves load off cell 1 with the lever that holds (an offset step), issue 20
+    assert isinstance(decoded, OffsetStep) and decoded.cell_index == 1 and decoded.direction == 1
+    assert d.mu == 1.0
 
 
 def test_shield_replaces_overload_action_by_noop_and_mu_accounts_for_it(inventory):
@@ -87,3 +89,20 @@ def test_reward_intervention_penalises_imbalance_with_a1_weight(inventory):
     heavier = dataclasses.replace(s, imbalance_weight=2.0)
     assert bp.reward(skewed, heavier) < bp.reward(skewed, s)
     assert bp.reward(balanced, heavier) == pytest.approx(bp.reward(balanced, s))
+
+
+def test_reward_matches_the_gym_and_weighs_the_objective_with_a1_weights(inventory):
+    bp = policy(inventory)
+    space = inventory.space
+    obj = space.objective_column
+    rows = np.zeros((space.max_cells, space.n_features), dtype=np.float32)
+    rows[:, 0], rows[:, 1], rows[:, 2] = 1, 0.6, 0.5
+    rows[:, obj], rows[:, obj + 1] = 0.1, 0.4  # eMBB samples and their p5 feature
+    rows[:, obj + 2], rows[:, obj + 3] = 0.05, 0.2  # URLLC samples, 20 % over budget
+    obs = rows.reshape(-1)
+    s = ControlSettings()
+    assert bp.reward(obs, s) == pytest.approx(space.reward(obs))  # the default weights are the gym's
+    more_p5 = dataclasses.replace(s, p5_weight=2.0)
+    assert bp.reward(obs, more_p5) == pytest.approx(bp.reward(obs, s) + 0.4, rel=1e-5)
+    stricter = dataclasses.replace(s, sla_weight=3.0)
+    assert bp.reward(obs, stricter) == pytest.approx(bp.reward(obs, s) - 2 * 0.2, rel=1e-5)

@@ -32,6 +32,17 @@ def test_settings_from_policy():
     assert s.planner_budget_ms == 20 and not s.follow_promoted_policies and s.a1_instance == "p1"
 
 
+def test_objective_weights_for_the_tail_and_the_sla():
+    s = settings_from_policy(
+        {"objective_weights": {"embb_p5_throughput": 2.5, "urllc_delay_violations": 4}}, "p"
+    )
+    assert (s.p5_weight, s.sla_weight) == (2.5, 4.0)
+    assert (s.throughput_weight, s.imbalance_weight) == (1.0, 0.5)  # the others keep their defaults
+    with pytest.raises(PolicyRejected) as err:
+        settings_from_policy({"objective_weights": {"urllc_delay_violations": -1}}, "p")
+    assert err.value.reason.startswith("objective_weights/urllc_delay_violations")
+
+
 def test_empty_policy_keeps_defaults():
     assert settings_from_policy({}, "p") == ControlSettings(a1_instance="p")
 

@@ -126,3 +126,44 @@ def test_latest_value_of_type_matches_values_by_type():
         latest_value_of_type(_f1([(1.0, 2.0)], [two_labels]), "RSRP")
     with pytest.raises(E2CodecError, match="twice"):
         latest_value_of_type(_f1([(1.0, 2.0)], [infos[0], infos[0]]), "RSRP")
+
+
+def test_distribution_reports_become_the_objective_columns(inventory):
+    from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST, n_bins
+
+    view = RanView(inventory)
+    cell = inventory.cells[1]
+    embb, urllc = inventory.space.embb_slices[0], inventory.space.urllc_slices[0]
+    thp_counts = [0] * n_bins(UE_THP_DL_DIST)
+    thp_counts[2], thp_counts[9] = 1, 9  # one UE at 100-200 kbit/s, nine at 2-3 Mbit/s
+    delay_counts = [0] * n_bins(DELAY_DL_DIST)
+    delay_counts[0], delay_counts[6] = 3, 1  # three UEs under 1 ms, one at 50-100 ms
+    values: dict = {"RRU.PrbTotDl": 80.0, "DRB.UEThpDl": 2500.0, "RRC.ConnMean": 14.0, "RRU.PrbAvailDl": 51.0}
+    for name, s, counts in ((UE_THP_DL_DIST, embb, thp_counts), (DELAY_DL_DIST, urllc, delay_counts)):
+        for b, count in enumerate(counts, start=1):
+            values[(name, kpm.MeasurementLabel(slice_id=SNssai(s.sst, s.sd), dist_bin_x=b))] = count
+    from kpm_messages import indication
+
+    report = indication(2 * cell.position + 1, kpm.cell_report(values, 100))
+    view.ingest(cell.meid, e2ap.decode(report), now=3.0)
+    kpm_state = view.cells[1].kpm
+    assert kpm_state is not None
+    assert list(kpm_state.slice_ue_thp_dl_dist[embb]) == thp_counts
+    assert list(kpm_state.slice_delay_dl_dist[urllc]) == delay_counts
+    rows = view.observation(since=0.0).reshape(inventory.space.max_cells, inventory.space.n_features)
+    obj = inventory.space.objective_column
+    assert rows[1, obj] == pytest.approx(10 / inventory.space.conn_ref)
+    assert 0 < rows[1, obj + 1] < rows[1, 2]  # p5 below the mean throughput feature
+    assert rows[1, obj + 3] == pytest.approx(0.25)  # one of four URLLC samples over 10 ms
+
+
+def test_the_subscription_asks_for_the_distributions_by_slice_and_bin(inventory):
+    from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST, n_bins
+
+    meid = inventory.cells[0].meid
+    _, definition = inventory.action_definitions(meid)[0]
+    fmt = kpm.decode_action_definition(definition).action_definition_format
+    infos = {i.meas_type: i.label_info_list for i in fmt.meas_info_list}
+    assert len(infos[UE_THP_DL_DIST]) == n_bins(UE_THP_DL_DIST) * len(inventory.space.embb_slices)
+    assert len(infos[DELAY_DL_DIST]) == n_bins(DELAY_DL_DIST) * len(inventory.space.urllc_slices)
+    assert {label.dist_bin_x for label in infos[DELAY_DL_DIST]} == set(range(1, n_bins(DELAY_DL_DIST) + 1))

@@ -73,3 +73,41 @@ def test_a_ue_just_steered_is_not_steered_again_until_the_hold_expires(inventory
 
     time.sleep(0.35)
     assert moved(builder.build(SteerUes(1, 0))) == first
+
+
+def test_offset_step_sends_both_sides_of_the_relation_to_their_nodes(inventory):
+    from ricproto.ran_space import OffsetStep
+
+    view = RanView(inventory)
+    builder = ControlBuilder(view)
+    i = 1
+    j = inventory.layout.neighbours[i][0]
+    reqs = builder.build(OffsetStep(i, 0, +1))
+    assert [r.kind for r in reqs] == ["cell_offset", "cell_offset"]
+    assert [r.meid for r in reqs] == [inventory.cells[i].meid, inventory.cells[j].meid]
+    sent = []
+    for r in reqs:
+        pdu = e2ap.decode(r.payload)
+        assert isinstance(pdu, e2ap.RICcontrolRequest) and pdu.ranFunctionID == 3
+        control = rc.decode_control(pdu.ricControlHeader, pdu.ricControlMessage)
+        assert isinstance(control, rc.CellOffsetControl) and len(control.offsets) == 1
+        sent.append(
+            (
+                control.source_cell.nr_cell_identity,
+                control.offsets[0].neighbour_cell.nr_cell_identity,
+                control.offsets[0].offset_db,
+            )
+        )
+    step = inventory.space.offset_step_db
+    ids = inventory.cells[i].nr_cell_id, inventory.cells[j].nr_cell_id
+    assert sent == [(ids[0], ids[1], step), (ids[1], ids[0], -step)]
+    assert reqs[0].steer == (i, j) and reqs[1].steer is None  # the shield sees load moving i -> j
+    # Nothing is remembered until the nodes acknowledge: the next step starts from the same place.
+    assert [r.offset for r in builder.build(OffsetStep(i, 0, +1))] == [r.offset for r in reqs]
+    for r in reqs:
+        r.remember(view)
+    assert view.offsets == {(i, j): step, (j, i): -step}
+    again = builder.build(OffsetStep(i, 0, +1))
+    assert [r.offset for r in again] == [(i, j, 2 * step), (j, i, -2 * step)]
+    back = builder.build(OffsetStep(i, 0, -1))
+    assert [r.offset for r in back] == [(i, j, 0), (j, i, 0)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ricproto.ran_space import CellLayout, RanSpace, Snssai, SteerUes
+from ricproto.ran_space import CellLayout, OffsetStep, RanSpace, Snssai, SteerUes
 from xapps.control.shield import ActionShield, shielded_distribution
 
 SPACE = RanSpace(max_cells=3, n_neighbours=2, slices=(Snssai(1),), conn_ref=10.0, steer_count=2)
@@ -89,3 +89,18 @@ def test_steering_more_ues_than_the_cell_has_moves_its_whole_load_at_most():
         observed = exact_obs([0.5, 0.25, 0.0], conns)
         assert shield.verdict(observed, limit=0.75).allowed[to_1]  # 0.25 + 0.5 = 0.75
         assert not shield.verdict(observed, limit=0.7).allowed[to_1]
+
+
+def test_offset_steps_move_load_and_obey_both_rules():
+    shield = ActionShield(SPACE, LAYOUT, ping_pong_window_s=1.0)
+    verdict = shield.verdict(obs([0.9, 0.8, 0.2]), limit=0.9)
+    toward_1 = SPACE.encode(OffsetStep(0, 0, +1))  # load 0 -> 1, which is near the limit
+    from_1 = SPACE.encode(OffsetStep(0, 0, -1))  # load 1 -> 0
+    toward_2 = SPACE.encode(OffsetStep(0, 1, +1))
+    assert not verdict.allowed[toward_1] and "overload" in verdict.reasons[toward_1]
+    assert verdict.allowed[toward_2]
+    assert not verdict.allowed[from_1]  # cell 0 is at 0.9 already
+    shield.record_steer(2, 0, at=50.0)  # an offset step moved load 2 -> 0
+    later = shield.verdict(obs([0.3, 0.3, 0.3]), 0.9, now=50.5)
+    assert not later.allowed[toward_2] and later.reasons[toward_2].startswith("ping-pong")
+    assert later.allowed[toward_1]

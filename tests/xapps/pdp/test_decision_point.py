@@ -175,3 +175,19 @@ def test_a_score_equal_to_the_threshold_passes(pdp):
     set_trust(pdp.client, f"e2node:{MEID}", 0.57)
     assert wait_until(lambda: pdp.trust.get(f"e2node:{MEID}").score == 0.57, 5)
     assert pdp.ask(pdp.signed(rid="eq")).permitted
+
+
+def test_every_control_the_xapp_sends_is_permitted_by_the_default_policy(pdp):
+    """The control xApp asks about handovers, slice quotas and cell offsets: a default policy that
+    forgot one would stop that lever silently (the loop would see only denials)."""
+    asks = {
+        "rc.handover": CELL,
+        "rc.slice_quota": f"{CELL}/slice:1-000001",
+        "rc.cell_offset": f"{CELL}/neighbour:32770",
+    }
+    for i, (action, resource) in enumerate(asks.items()):
+        resp = pdp.ask(pdp.signed(action=action, resource=resource, rid=f"lever-{i}"))
+        assert resp.permitted and resp.grant, (action, resp.reason)
+        assert grant.decode_grant(identity.b64decode(resp.grant)).action == action
+    unknown = pdp.ask(pdp.signed(action="rc.style9.action9", resource=CELL, rid="lever-x"))
+    assert not unknown.permitted  # an action the policy does not name is never permitted
