@@ -10,8 +10,9 @@ every 100 ms, the control xApp; a private Redis), with what the box lacks added 
 * a twin stand-in on HTTP that answers planning requests at once (so the planning figure is the
   xApp's own overhead of asking, not a planner's search time);
 * the control xApp told of the twin through ``StackOptions.control_overrides`` (``twin_url``),
-  a promoted MLP snapshot (numpy, observation-64-64-actions, sized by the RAN space) in Redis and an A1 policy through the mediator's
-  REST API: Boltzmann exploration, planning off (phase 1), then ``planner_budget_ms`` = 50 (phase 2).
+  a promoted MLP snapshot (numpy, observation-64-64-actions, sized by the RAN space) in Redis and an
+  A1 policy through the mediator's REST API: Boltzmann exploration, planning off (phase 1), then
+  ``planner_budget_ms`` = 50 (phase 2).
 
 The xApp records, per step, the arrival time of the indication that completed the report round and
 the time its first control request left (``Transition.timestamps`` in the Redis stream); the bench

@@ -95,8 +95,10 @@ def _encode(message: e2ap.E2APMessage) -> bytes | None:
 
 
 def _decode(buffer: Any, size: Any) -> e2ap.E2APMessage | None:
+    """The PDU at the start of a C buffer; like asn1c's decoder, octets after it are not looked at
+    (callers pass a buffer and its capacity: ricxappframe's set-sequence-number helpers do)."""
     try:
-        return e2ap.decode(_message_bytes(buffer, size))
+        return e2ap.decode_prefix(_message_bytes(buffer, size))[0]
     except (E2CodecError, ValueError, TypeError, OSError):
         return None
 

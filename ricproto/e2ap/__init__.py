@@ -18,7 +18,15 @@ the tests.
 
 from ricproto.e2ap import ies as _ies
 from ricproto.e2ap import messages as _messages
-from ricproto.e2ap.codec import MESSAGE_SPECS, MessageKind, MessageSpec, decode, encode, spec_of
+from ricproto.e2ap.codec import (
+    MESSAGE_SPECS,
+    MessageKind,
+    MessageSpec,
+    decode,
+    decode_prefix,
+    encode,
+    spec_of,
+)
 from ricproto.e2ap.ies import *  # noqa: F403 - the IE value types are part of this package's API
 from ricproto.e2ap.messages import *  # noqa: F403 - every message class is part of this package's API
 from ricproto.e2ap.node_name import ran_name
@@ -31,6 +39,7 @@ __all__ = [
     "MessageKind",
     "MessageSpec",
     "decode",
+    "decode_prefix",
     "encode",
     "plmn_from_bytes",
     "plmn_to_bytes",

@@ -549,7 +549,25 @@ def _envelope(spec: MessageSpec, criticality: Criticality, parts: list[bytes]) -
 
 
 def decode(data: bytes) -> E2APMessage:
-    """The E2AP message in ``data`` (one APER E2AP-PDU), as its dataclass; raises only ``E2CodecError``."""
+    """The E2AP message in ``data`` (one APER E2AP-PDU), as its dataclass; raises only ``E2CodecError``.
+
+    Octets after the PDU are an error (named with their offset): a frame holds one PDU."""
+    message, end, total = _decode_first(data)
+    if end != total:
+        raise E2CodecError(_PDU, f"{total - end} trailing octets after the PDU, at offset {end} of {total}")
+    return message
+
+
+def decode_prefix(data: bytes) -> tuple[E2APMessage, int]:
+    """The first E2AP-PDU in ``data`` and the octets it took, ignoring what follows it.
+
+    For callers that hand over a buffer larger than the PDU, as asn1c's ``aper_decode`` takes them
+    (C APIs pass a buffer and its size, not the PDU's length); framed transports use ``decode``."""
+    message, end, _ = _decode_first(data)
+    return message, end
+
+
+def _decode_first(data: bytes) -> tuple[E2APMessage, int, int]:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise E2CodecError(_PDU, f"needs bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -566,15 +584,12 @@ def decode(data: bytes) -> E2APMessage:
         if data[2] >> 6 == 3:
             raise AperError("criticality 3 does not exist")
         body, end = _read_open_type(data, 3)
-        if end != len(data):
-            raise AperError(f"{len(data) - end} trailing octets after the PDU, at offset {end} "
-                            f"of {len(data)}")
     except AperError as exc:
         raise E2CodecError(_PDU, str(exc)) from None
     spec = _BY_PROCEDURE.get((procedure, kind))
     if spec is None:
         raise E2CodecError(_PDU, f"unsupported procedure code {procedure} ({MessageKind(kind).name})")
-    return _decode_container(spec, body, end - len(body), _CRITICALITIES[data[2] >> 6])
+    return _decode_container(spec, body, end - len(body), _CRITICALITIES[data[2] >> 6]), end, len(data)
 
 
 def _decode_container(spec: MessageSpec, body: bytes, at: int, criticality: Criticality) -> Any:

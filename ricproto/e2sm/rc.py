@@ -767,7 +767,8 @@ CONTROL_ACTION_NAMES = {
 
 
 def control_action(header: bytes) -> str:
-    """``rc.handover``, ``rc.slice_quota``, ``rc.cell_offset`` or ``rc.style<S>.action<A>`` for a RICcontrolHeader's octets."""
+    """The access-request name of a RICcontrolHeader's control: ``rc.handover``, ``rc.slice_quota``,
+    ``rc.cell_offset``, or ``rc.style<S>.action<A>`` for one without a name."""
     h = decode_control_header(header)
     name = CONTROL_ACTION_NAMES.get((h.ric_style_type, h.ric_control_action_id))
     return f"rc.{name}" if name else f"rc.style{h.ric_style_type}.action{h.ric_control_action_id}"

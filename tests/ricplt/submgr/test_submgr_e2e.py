@@ -267,12 +267,12 @@ def test_one_refused_and_one_active_instance_keep_the_subscription(ricbox: Ricbo
     assert "action_not_supported" in refused["ErrorCause"]
     # the subscription stays: one of its E2 subscriptions is active and delivers indications
     (listed,) = httpx.get(f"{ricbox.submgr.url}/ric/v1/subscriptions").json()
-    assert listed["SubscriptionId"] == notes[0].body["SubscriptionId"]
+    assert listed["SubscriptionId"] == active["E2EventInstanceId"]  # OSC lists E2 subscriptions
     assert metric(ricbox.submgr.http_port, "twinric_subscriptions_active") == 1
     pdu = node.indication(instance=active["E2EventInstanceId"], requestor=21)
     assert ricbox.expect_rmr(mtypes.RIC_INDICATION).payload == pdu
     # deleting it deletes the active E2 subscription only (the refused one was never set up)
-    url = f"{ricbox.submgr.url}/ric/v1/subscriptions/{listed['SubscriptionId']}"
+    url = f"{ricbox.submgr.url}/ric/v1/subscriptions/{notes[0].body['SubscriptionId']}"
     assert httpx.delete(url).status_code == 204
     delete = node.wait_for(RICsubscriptionDeleteRequest)
     assert delete.ricRequestID.ricInstanceID == active["E2EventInstanceId"]

@@ -155,3 +155,15 @@ def test_indication_round_trip_is_unchanged() -> None:
                                ricIndicationSN=5)
     assert decode(encode(indication)) == indication
     assert encode(decode(encode(indication))) == encode(indication)
+
+
+def test_decode_prefix_takes_the_first_pdu_of_a_larger_buffer_and_says_where_it_ends() -> None:
+    from ricproto import e2ap
+
+    pdu = e2ap.encode(e2ap.RICsubscriptionDeleteRequest(e2ap.RICrequestID(7, 9), 3))
+    message, used = e2ap.decode_prefix(pdu + bytes(40))  # a C caller's buffer: the PDU, then its capacity
+    assert used == len(pdu) and message == e2ap.RICsubscriptionDeleteRequest(e2ap.RICrequestID(7, 9), 3)
+    with pytest.raises(e2ap.E2CodecError, match=f"40 trailing octets after the PDU, at offset {len(pdu)}"):
+        e2ap.decode(pdu + bytes(40))  # a frame holds one PDU: what follows it is an error
+    with pytest.raises(e2ap.E2CodecError):
+        e2ap.decode_prefix(pdu[:-1])  # a short buffer is still an error

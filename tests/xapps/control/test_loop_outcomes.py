@@ -84,7 +84,7 @@ def rig(inventory, redis_client) -> Iterator[Rig]:
     writer = TransitionWriter(redis_client, STREAM, metrics).start()
     sent: list[tuple[bytes, str]] = []
 
-    def send_control(payload: bytes, meid: str) -> bool:
+    def send_control(payload: bytes, meid: str, grant: object = None) -> bool:
         sent.append((payload, meid))
         return True
 
