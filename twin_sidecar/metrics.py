@@ -25,16 +25,22 @@ class TwinMetrics:
             "twinric_twin_records_consumed", "Stream records applied (exactly once)", ["stream"], registry=r
         )
         self.duplicates = Counter(
-            "twinric_twin_records_duplicate", "Records skipped: seq at or below the last applied",
-            ["stream"], registry=r,
+            "twinric_twin_records_duplicate",
+            "Records skipped: seq at or below the last applied",
+            ["stream"],
+            registry=r,
         )
         self.lost = Counter(
-            "twinric_twin_records_lost", "Records never seen: gaps in seq (trimmed before read)",
-            ["stream"], registry=r,
+            "twinric_twin_records_lost",
+            "Records never seen: gaps in seq (trimmed before read)",
+            ["stream"],
+            registry=r,
         )
         self.malformed = Counter(
-            "twinric_twin_records_malformed", "Records skipped: undecodable or inconsistent",
-            ["stream", "reason"], registry=r,
+            "twinric_twin_records_malformed",
+            "Records skipped: undecodable or inconsistent",
+            ["stream", "reason"],
+            registry=r,
         )
         self.lag = Gauge(LAG, "Stream entries not yet read by the twin", ["stream"], registry=r)
         self.checkpoints = Counter("twinric_twin_checkpoints", "Checkpoints written", registry=r)
@@ -44,10 +50,15 @@ class TwinMetrics:
         self.updates = Counter("twinric_twin_train_updates", "Gradient updates of the ensemble", registry=r)
         self.model_version = Gauge(MODEL_VERSION, "Version of the predictive model in service", registry=r)
         self.fidelity_ratio = Gauge(
-            FIDELITY_RATIO, "PRB-load RMSE of the model / persistence's on fresh data", ["horizon"], registry=r
+            FIDELITY_RATIO,
+            "PRB-load RMSE of the model / persistence's on fresh data",
+            ["horizon"],
+            registry=r,
         )
         self.fidelity_rmse = Gauge(
-            "twinric_twin_fidelity_rmse", "RMSE on fresh data per feature", ["feature", "horizon", "model"],
+            "twinric_twin_fidelity_rmse",
+            "RMSE on fresh data per feature",
+            ["feature", "horizon", "model"],
             registry=r,
         )
         self.drift = Counter("twinric_twin_drift_events", "Drift detected", ["reason"], registry=r)
