@@ -21,6 +21,7 @@ engine reacts to (a node lost or added, a cell reporting for the first time) are
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from ricproto.transition import ControlOutcome
 from twin_sidecar.emulation.history import RoundHistory
 
 log = logging.getLogger("twin_sidecar.emulation")
+RECENT = 64  # rounds of per-cell load kept for the forecaster's lock-free reads
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,9 @@ class Mirror:
         self.controls: OrderedDict[int, ControlState] = OrderedDict()
         self.changes: list[RanChange] = []
         self.change_log: deque[RanChange] = deque(maxlen=1000)
+        self.lock = threading.RLock()  # ingest writes, the API and the sync engine read
+        # the latest RECENT observations' loads, replaced (never mutated) per round: read lock-free
+        self.recent = np.zeros((0, self.space.max_cells), dtype=np.float32)
 
     def _reset_latest(self) -> None:
         c, s, n = self.n_cells, len(self.space.slices), len(self.nodes)
@@ -109,8 +114,9 @@ class Mirror:
 
     # --- ingest ------------------------------------------------------------------------------------
     def apply(self, rounds: list[RanRound]) -> None:
-        for r in rounds:
-            self._apply(r)
+        with self.lock:
+            for r in rounds:
+                self._apply(r)
 
     def _columns(self, r: RanRound) -> tuple[np.ndarray, np.ndarray]:
         """The record's values in the mirror's column order (columns fixed by the first record)."""
@@ -152,6 +158,8 @@ class Mirror:
             self.cell_collection_ns[idx] = r.collection_ns[ok].astype(np.int64)
         if r.observation.shape[0] == self.observation.shape[0]:
             self.observation = r.observation.astype(np.float32, copy=True)
+            load = self.observation.reshape(self.space.max_cells, self.space.n_features)[None, :, 1]
+            self.recent = np.concatenate([self.recent[-(RECENT - 1) :], load])
         self._nodes(r, t)
         self._ues(r, t)
         self._controls(r, t)
@@ -203,7 +211,10 @@ class Mirror:
         ids, cells, rsrp = r.ue_id, r.ue_cell_index.astype(np.int32), r.ue_rsrp_dbm
         self.ue_rounds.append((t, ids.copy(), cells.copy(), rsrp.copy()))
         pos = np.searchsorted(self.ue_ids, ids)
-        known = (pos < self.ue_ids.size) & (self.ue_ids[np.minimum(pos, max(self.ue_ids.size - 1, 0))] == ids)
+        if self.ue_ids.size:
+            known = (pos < self.ue_ids.size) & (self.ue_ids[np.minimum(pos, self.ue_ids.size - 1)] == ids)
+        else:
+            known = np.zeros(ids.shape, dtype=bool)
         if known.any():
             kp = pos[known]
             moved = self.ue_cell[kp] != cells[known]
@@ -263,7 +274,8 @@ class Mirror:
         log.info("RAN change at %d: %s %s", t, kind, subject)
 
     def take_changes(self) -> list[RanChange]:
-        out, self.changes = self.changes, []
+        with self.lock:
+            out, self.changes = self.changes, []
         return out
 
     # --- reading -----------------------------------------------------------------------------------
@@ -272,10 +284,16 @@ class Mirror:
         return self.history.latest_ns
 
     def observation_at(self, t_ns: int | None = None) -> np.ndarray | None:
-        if t_ns is None:
-            return self.observation.copy() if self.rounds else None
-        i = self.history.index_at(t_ns)
-        return None if i is None else self.history.row(i)["observation"]
+        with self.lock:
+            if t_ns is None:
+                return self.observation.copy() if self.rounds else None
+            i = self.history.index_at(t_ns)
+            return None if i is None else self.history.row(i)["observation"]
+
+    def recent_load(self, n: int) -> np.ndarray:
+        """PRB load of every cell over the last n (<= RECENT) rounds, oldest first; no lock taken."""
+        recent = self.recent
+        return recent[-n:] if n else recent[:0]
 
     def load_history(self, n: int) -> np.ndarray:
         """PRB load of every cell over the last n rounds, oldest first ([n', max_cells])."""
@@ -286,16 +304,25 @@ class Mirror:
 
     def state(self) -> dict[str, Any] | None:
         """The state now (None before the first record)."""
-        if not self.rounds:
-            return None
-        return self.state_at(int(self.history.latest_ns))
+        with self.lock:
+            if not self.rounds:
+                return None
+            return self.state_at(int(self.history.latest_ns))
 
     def state_at(self, t_ns: int) -> dict[str, Any] | None:
         """The mirrored state as it was at t; None when t is before the retained history."""
-        i = self.history.index_at(t_ns)
-        if i is None:
-            return None
-        row = self.history.row(i)
+        with self.lock:
+            i = self.history.index_at(t_ns)
+            if i is None:
+                return None
+            row = self.history.row(i)
+            ues = self._ues_at(t_ns)
+            controls = []
+            for state in self.controls.values():
+                outcome = state.outcome_at(t_ns)
+                if outcome is not None:
+                    controls.append({**_control_dict(state.record), "outcome": ControlOutcome.Name(outcome)})
+            nodes_known = list(self.nodes)
         space = self.space
         cells = []
         for c, cell in enumerate(self.config.cells):
@@ -330,7 +357,6 @@ class Mirror:
                     "ues": 0,
                 }
             )
-        ues = self._ues_at(t_ns)
         for cell_index in ues["cell"].tolist():
             if 0 <= cell_index < len(cells):
                 cells[cell_index]["ues"] += 1
@@ -344,14 +370,8 @@ class Mirror:
                 "last_report_ns": int(row["node_last_ns"][j]) or None,
                 "cells": [c.index for c in self.config.cells if c.meid == meid],
             }
-            for j, meid in enumerate(self.nodes[: len(row["node_lost"])])
+            for j, meid in enumerate(nodes_known[: len(row["node_lost"])])
         ]
-        controls = []
-        for state in self.controls.values():
-            outcome = state.outcome_at(t_ns)
-            if outcome is None:
-                continue
-            controls.append({**_control_dict(state.record), "outcome": ControlOutcome.Name(outcome)})
         return {
             "t_ns": row["t_ns"],
             "seq": row["seq"],
@@ -383,6 +403,10 @@ class Mirror:
 
     # --- checkpoint --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
+        with self.lock:
+            return self._state_dict()
+
+    def _state_dict(self) -> dict[str, Any]:
         latest = {
             k: getattr(self, k).copy()
             for k in (
@@ -423,6 +447,10 @@ class Mirror:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        with self.lock:
+            self._load_state_dict(state)
+
+    def _load_state_dict(self, state: dict[str, Any]) -> None:
         self.nodes = list(state["nodes"])
         self.cell_measurements = tuple(state["cell_measurements"])
         self.slice_measurements = tuple(state["slice_measurements"])
@@ -441,6 +469,9 @@ class Mirror:
         self.change_log.clear()
         self.change_log.extend(RanChange(**c) for c in state["change_log"])
         self.changes = []
+        obs = self.history.last("observation", RECENT)
+        if obs.ndim == 2 and len(obs):
+            self.recent = obs.reshape(len(obs), self.space.max_cells, self.space.n_features)[:, :, 1].copy()
 
 
 def _by_name(values: np.ndarray, have: tuple[str, ...], want: tuple[str, ...]) -> np.ndarray:
