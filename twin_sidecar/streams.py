@@ -133,15 +133,17 @@ class StreamConsumer:
             return 0
         by_key = {(k.decode() if isinstance(k, bytes) else k): entries for k, entries in replies or []}
         total = 0
+        switched = False
         for name, key in self.keys.items():
             entries = by_key.get(key, [])
             if self._pending_phase[name] and not entries:
                 self._pending_phase[name] = False  # own pending list drained: new entries from now on
+                switched = True
                 continue
             if entries:
                 total += len(entries)
                 self._apply(name, entries)
-        return total
+        return self.poll(block_ms) if switched and not total else total
 
     def _apply(self, name: str, entries: list[tuple[bytes, dict[bytes, bytes] | None]]) -> None:
         pos = self.positions[name]
