@@ -12,6 +12,7 @@ from rich.table import Table
 from ricproto import mdclog
 from twinric.a1_cmd import a1_app
 from twinric.rmr_cmd import rmr_app
+from twinric.twin_cmd import twin_app
 from twinric.up_cmd import status, up
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.add_typer(a1_app, name="a1")
 app.command()(up)
 app.command()(status)
 app.add_typer(rmr_app, name="rmr")
+app.add_typer(twin_app, name="twin")
 
 
 @app.callback()

@@ -24,7 +24,7 @@ PLATFORM_ROLES = [
     "submgr-http", "submgr-rmr", "submgr-rtg",
     "a1-http", "a1-rmr", "a1-rtg",
 ]
-XAPP_ROLES = ["control-http", "control-rmr", "control-rtg"]
+XAPP_ROLES = ["control-http", "control-rmr", "control-rtg", "twin-http"]  # twin: its sidecar
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def ran_controls(scenario: str, n_neighbours: int = 3, report_period_ms: int = 1
 
 
 def control_xapp_config(scenario: str, run_dir: Path, overrides: Mapping[str, Any] | None = None,
-                        rtg_port: int | None = None) -> Path:
+                        rtg_port: int | None = None, twin_url: str | None = None) -> Path:
     """The control xApp's descriptor with this run's RAN inventory; written into the run directory.
 
     ``overrides`` (see ``StackOptions.control_overrides``) is merged over ``controls`` last;
@@ -91,7 +91,7 @@ def control_xapp_config(scenario: str, run_dir: Path, overrides: Mapping[str, An
     controls["ran"] = {**controls.get("ran", {}), **ran_controls(scenario)}
     # There is no PDP xApp in the box yet: with the PEP on, an unreachable PDP would deny every control.
     controls.setdefault("pep", {})["enabled"] = False
-    controls["twin_url"] = None  # nor a twin sidecar: the xApp runs its degraded modes
+    controls["twin_url"] = twin_url  # its twin sidecar (None: the xApp runs its degraded modes)
     _merge(controls, overrides or {})
     path = run_dir / "control-config.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,13 @@ def build_services(ports: dict[str, int], redis_url: str, options: StackOptions,
         e2sim += ["--seed", str(options.seed)]
     services.append(Service("e2sim", e2sim))
     if run_dir is not None and "control" in available_xapps():
-        services.append(_control_service(ports, redis_url, options, run_dir))
+        control = _control_service(ports, redis_url, options, run_dir)
+        if "twin-http" in ports:  # one twin sidecar per control xApp, reading the same descriptor
+            from twinric.twin_cmd import twin_service
+
+            services.append(twin_service(ports["twin-http"], redis_url, Path(control.env["CONFIG_FILE"]),
+                                         run_dir, options.log_level))
+        services.append(control)
     return services
 
 
@@ -165,8 +171,9 @@ def _control_service(ports: dict[str, int], redis_url: str, options: StackOption
     seed.write_text(f"newrt|start\nmse|12040|-1|{HOST}:{p['e2term-rmr']}\nmse|20011|-1|{a1}\n"
                     f"mse|20012|-1|{a1}\nnewrt|end\n")
     env = {
-        "CONFIG_FILE": str(control_xapp_config(options.scenario, run_dir, options.control_overrides,
-                                               rtg_port=p["control-rtg"])),
+        "CONFIG_FILE": str(control_xapp_config(
+            options.scenario, run_dir, options.control_overrides, rtg_port=p["control-rtg"],
+            twin_url=f"http://{HOST}:{p['twin-http']}" if "twin-http" in p else None)),
         "TWINRIC_RMR_PORT": str(p["control-rmr"]),
         "TWINRIC_HTTP_PORT": str(p["control-http"]),
         "TWINRIC_HTTP_HOST": HOST,
@@ -188,7 +195,9 @@ def _control_service(ports: dict[str, int], redis_url: str, options: StackOption
 
 def urls(ports: dict[str, int]) -> dict[str, str]:
     """Where an operator reaches the stack (printed by ``up`` and ``status``)."""
+    twin = {"twin": f"http://{HOST}:{ports['twin-http']}"} if "twin-http" in ports else {}
     return {
+        **twin,
         "a1": f"http://{HOST}:{ports['a1-http']}",
         "submgr": f"http://{HOST}:{ports['submgr-http']}",
         "appmgr": f"http://{HOST}:{ports['appmgr-http']}",

@@ -27,6 +27,7 @@ from twinric.local_stack import (
 from twinric.ports import allocate_ports, port_is_free
 from twinric.redis_server import PrivateRedis, RedisUnavailable, configured_url, ping
 from twinric.stack import LoopSummary, Stack, StackFailed, default_run_dir, read_status
+from twinric.twin_cmd import twin_summary
 
 console = Console(stderr=True)
 
@@ -164,6 +165,8 @@ def status(
 ) -> None:
     """The state of a `twinric up` running in another terminal."""
     report = read_status(run_dir or default_run_dir())
+    if report["running"]:
+        report["twin"] = twin_summary(report.get("urls", {}))  # lag, fidelity, model version
     if as_json:
         print(json.dumps(report))
     else:
