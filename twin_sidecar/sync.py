@@ -177,6 +177,7 @@ class SyncEngine:
         model = self.serving.current
         report = self.fidelity.evaluate(model, self.published_at_arrival)
         if report is None:
+            self.check_drift(None, self.mirror.take_changes())
             return None
         self.last_report = report
         for entry in self.versions:
@@ -195,8 +196,12 @@ class SyncEngine:
         return report
 
     def check_drift(self, report: FidelityReport | None, changes: list[RanChange]) -> list[str]:
+        """Drift reasons (and the reaction) from a fidelity report and the RAN changes since the last
+        check. Before the first trained version nothing can drift: the RAN appearing is just the start."""
+        if not model_trained(self.serving.version):
+            return []
         reasons = [f"ran: {c.kind} {c.subject}" for c in changes]
-        if report is not None and model_trained(self.serving.version):
+        if report is not None:
             ratio = report.prb_ratio_1
             self.high_ratio_streak = (
                 self.high_ratio_streak + 1 if ratio and ratio > self.settings.drift_ratio else 0
