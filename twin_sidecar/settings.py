@@ -49,7 +49,7 @@ class TrainingSettings(BaseModel):
     lr: float = Field(2e-3, gt=0)
     weight_decay: float = Field(1e-5, ge=0)
     batch_size: int = Field(256, ge=8)
-    replay_size: int = Field(20_000, ge=100)  # transitions kept for training (checkpointed)
+    replay_size: int = Field(10_000, ge=100)  # transitions kept for training (checkpointed)
     min_samples: int = Field(200, ge=16)  # before the first update
     holdout_every: int = Field(10, ge=2)  # every n-th transition is held out: fresh data for fidelity
     duty: float = Field(0.3, gt=0, le=1)  # share of one core the trainer may use
@@ -69,7 +69,7 @@ class TwinSettings(BaseModel):
     redis_url: str = "redis://127.0.0.1:6379/0"
     xapp_instance: str = "twinric-control"
     state_dir: Path = Path("/tmp/twinric-twin")
-    checkpoint_interval_s: float = Field(5.0, gt=0)
+    checkpoint_interval_s: float = Field(10.0, gt=0)  # also how long entries wait for their XACK
     group: str = "twin"  # Redis consumer group
     consumer: str = "sidecar"
     read_count: int = Field(1000, ge=1)  # entries per XREADGROUP
