@@ -94,8 +94,12 @@ def _signed(value: int, ftype: int) -> int | bool:
     return value
 
 
+# how a field is read (the loop dispatches on these small ints rather than on descriptor attributes)
+_SCALAR_VARINT, _REPEATED_VARINT, _SCALAR_FIXED, _REPEATED_FIXED, _STRING, _BYTES, _MESSAGE = range(7)
+
+
 class _Field:
-    __slots__ = ("dtype", "name", "nested", "repeated", "type")
+    __slots__ = ("dtype", "kind", "name", "nested", "repeated", "size", "type", "unpack", "wire")
 
     def __init__(self, fd: FieldDescriptor, nested: WireDecoder | None) -> None:
         self.name = fd.name
@@ -103,12 +107,25 @@ class _Field:
         self.repeated = fd.label == _FD.LABEL_REPEATED
         self.nested = nested
         self.dtype = _FIXED.get(fd.type) or _VARINT_DTYPE.get(fd.type)
+        self.wire = _WIRE_OF.get(fd.type, 2)
+        self.size = np.dtype(self.dtype).itemsize if fd.type in _FIXED else 0
+        self.unpack = _UNPACK.get(fd.type)
+        if fd.type in _VARINT:
+            self.kind = _REPEATED_VARINT if self.repeated else _SCALAR_VARINT
+        elif fd.type in _FIXED:
+            self.kind = _REPEATED_FIXED if self.repeated else _SCALAR_FIXED
+        elif fd.type == _FD.TYPE_STRING:
+            self.kind = _STRING
+        elif fd.type == _FD.TYPE_BYTES:
+            self.kind = _BYTES
+        else:
+            self.kind = _MESSAGE
 
     def default(self) -> Any:
         if self.repeated:
             return np.zeros(0, dtype=self.dtype) if self.dtype is not None else []
         if self.type == _FD.TYPE_MESSAGE:
-            return None
+            return b"" if self.kind == _BYTES else None
         if self.type == _FD.TYPE_STRING:
             return ""
         if self.type == _FD.TYPE_BYTES:
@@ -120,10 +137,15 @@ class _Field:
         return 0
 
 
+_PLAIN_VARINT = {_FD.TYPE_UINT64, _FD.TYPE_UINT32}  # values that need no sign or width fix-up
+
+
 class WireDecoder:
     """Reads one message type (see the module docstring for the shape of the result)."""
 
-    def __init__(self, descriptor: Descriptor) -> None:
+    def __init__(self, descriptor: Descriptor, raw: tuple[str, ...] = ()) -> None:
+        """``raw``: message fields returned as their bytes, undecoded (for a caller that caches the
+        decoding of a part that repeats unchanged from record to record)."""
         self.descriptor = descriptor
         self._fields: dict[int, _Field] = {}
         for fd in descriptor.fields:
@@ -131,104 +153,127 @@ class WireDecoder:
                 raise TypeError(f"{descriptor.full_name}.{fd.name}: map fields are not supported")
             nested = WireDecoder(fd.message_type) if fd.type == _FD.TYPE_MESSAGE else None
             self._fields[fd.number] = _Field(fd, nested)
+            if fd.name in raw:
+                if fd.type != _FD.TYPE_MESSAGE:
+                    raise TypeError(f"{fd.name}: only message fields can be kept raw")
+                self._fields[fd.number].kind = _BYTES
+        self._by_name = {f.name: f for f in self._fields.values()}
+        self._scalar_defaults = {f.name: f.default() for f in self._fields.values() if not f.repeated}
 
     def decode(self, data: bytes | bytearray | memoryview) -> dict[str, Any]:
         data = bytes(data)
         return self._decode(data, 0, len(data))
 
     def _decode(self, data: bytes, i: int, end: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = dict(self._scalar_defaults)
         lists: dict[str, list] = {}
         fields = self._fields
         while i < end:
-            key, i = _varint(data, i, end)
+            key = data[i]
+            if key < 0x80:
+                i += 1
+            else:
+                key, i = _varint(data, i, end)
             number, wire = key >> 3, key & 7
             f = fields.get(number)
-            if wire == 0:
-                value, i = _varint(data, i, end)
-                if f is not None and f.dtype is not None and f.type in _VARINT:
-                    self._put(out, lists, f, _signed(value, f.type))
-                elif f is not None:
-                    raise WireDecodeError(f"field {f.name}: varint for a non-varint type")
-            elif wire == 2:
-                length, i = _varint(data, i, end)
+            if wire == 2:
+                length = data[i] if i < end else 0x80
+                if length < 0x80:
+                    i += 1
+                else:
+                    length, i = _varint(data, i, end)
                 stop = i + length
                 if stop > end:
                     raise WireDecodeError(f"field {number}: length {length} runs past the end")
                 if f is not None:
-                    self._length_delimited(out, lists, f, data, i, stop)
+                    kind = f.kind
+                    if kind == _STRING:
+                        try:
+                            value: Any = data[i:stop].decode("utf-8")
+                        except UnicodeDecodeError as exc:
+                            raise WireDecodeError(f"field {f.name}: not UTF-8: {exc}") from None
+                        if f.repeated:
+                            lists.setdefault(f.name, []).append(value)
+                        else:
+                            out[f.name] = value
+                    elif kind == _REPEATED_FIXED:
+                        if length % f.size:
+                            raise WireDecodeError(
+                                f"field {f.name}: packed length {length} not a multiple of {f.size}"
+                            )
+                        arr = np.frombuffer(data, dtype=f.dtype, count=length // f.size, offset=i)
+                        self._extend(out, lists, f, arr)
+                    elif kind == _MESSAGE:
+                        assert f.nested is not None
+                        value = f.nested._decode(data, i, stop)
+                        if f.repeated:
+                            lists.setdefault(f.name, []).append(value)
+                        elif out.get(f.name) is not None:  # protobuf merges repeated occurrences
+                            out[f.name] = {**out[f.name], **value}
+                        else:
+                            out[f.name] = value
+                    elif kind == _BYTES:
+                        if f.repeated:
+                            lists.setdefault(f.name, []).append(data[i:stop])
+                        else:
+                            out[f.name] = data[i:stop]
+                    elif kind == _REPEATED_VARINT:
+                        values = []
+                        j = i
+                        while j < stop:
+                            v, j = _varint(data, j, stop)
+                            values.append(_signed(v, f.type))
+                        self._extend(out, lists, f, np.asarray(values, dtype=f.dtype))
+                    else:
+                        raise WireDecodeError(f"field {f.name}: length-delimited value for a scalar")
                 i = stop
+            elif wire == 0:
+                value = data[i] if i < end else 0x80
+                if value < 0x80:
+                    i += 1
+                else:
+                    value, i = _varint(data, i, end)
+                if f is not None:
+                    if f.kind == _SCALAR_VARINT:
+                        out[f.name] = (
+                            value if f.type in _PLAIN_VARINT and value < 1 << 32 else _signed(value, f.type)
+                        )
+                    elif f.kind == _REPEATED_VARINT:  # one unpacked element
+                        self._extend(out, lists, f, np.asarray([_signed(value, f.type)], dtype=f.dtype))
+                    else:
+                        raise WireDecodeError(f"field {f.name}: varint for a non-varint type")
             elif wire in (1, 5):
                 size = 8 if wire == 1 else 4
                 if i + size > end:
                     raise WireDecodeError(f"field {number}: truncated fixed-width value")
                 if f is not None:
-                    if _WIRE_OF.get(f.type) != wire:
+                    if f.wire != wire:
                         raise WireDecodeError(f"field {f.name}: wire type {wire} does not fit its type")
-                    self._put(out, lists, f, _UNPACK[f.type](data, i)[0])
+                    value = f.unpack(data, i)[0]
+                    if f.repeated:
+                        self._extend(out, lists, f, np.asarray([value], dtype=f.dtype))
+                    else:
+                        out[f.name] = value
                 i += size
             else:
                 raise WireDecodeError(f"field {number}: unsupported wire type {wire}")
         for name, values in lists.items():
-            f = next(x for x in fields.values() if x.name == name)
-            if f.dtype is not None:
-                out[name] = np.asarray(values, dtype=f.dtype)
-            else:
-                out[name] = values
-        for f in fields.values():
-            if f.name not in out:
+            f = self._by_name[name]
+            out[name] = np.concatenate(values) if f.dtype is not None else values
+        for f in self._fields.values():
+            if f.repeated and f.name not in out:
                 out[f.name] = f.default()
         return out
 
     @staticmethod
-    def _put(out: dict[str, Any], lists: dict[str, list], f: _Field, value: Any) -> None:
-        if not f.repeated:
-            out[f.name] = value
-            return
-        if f.name in out:  # a packed run came first: continue as a list
-            lists[f.name] = list(out.pop(f.name))
-        lists.setdefault(f.name, []).append(value)
-
-    def _length_delimited(
-        self, out: dict[str, Any], lists: dict[str, list], f: _Field, data: bytes, i: int, stop: int
-    ) -> None:
-        t = f.type
-        if t == _FD.TYPE_STRING:
-            try:
-                value: Any = data[i:stop].decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise WireDecodeError(f"field {f.name}: not UTF-8: {exc}") from None
-        elif t == _FD.TYPE_BYTES:
-            value = data[i:stop]
-        elif t == _FD.TYPE_MESSAGE:
-            assert f.nested is not None
-            value = f.nested._decode(data, i, stop)
-            if not f.repeated and out.get(f.name) is not None:  # protobuf merges repeated occurrences
-                value = {**out[f.name], **value}
-        elif f.repeated and f.dtype is not None:  # a packed run
-            if t in _FIXED:
-                size = np.dtype(f.dtype).itemsize
-                if (stop - i) % size:
-                    raise WireDecodeError(
-                        f"field {f.name}: packed length {stop - i} not a multiple of {size}"
-                    )
-                arr = np.frombuffer(data, dtype=f.dtype, count=(stop - i) // size, offset=i)
-            else:
-                values = []
-                while i < stop:
-                    v, i = _varint(data, i, stop)
-                    values.append(_signed(v, t))
-                arr = np.asarray(values, dtype=f.dtype)
-            if f.name in lists:
-                lists[f.name].extend(arr.tolist())
-            elif f.name in out:
-                out[f.name] = np.concatenate([out[f.name], arr])
-            else:
-                out[f.name] = arr
-            return
+    def _extend(out: dict[str, Any], lists: dict[str, list], f: _Field, arr: np.ndarray) -> None:
+        """A numeric run (packed, or one unpacked element): the first stays a view, more are joined."""
+        if f.name in lists:
+            lists[f.name].append(arr)
+        elif f.name in out:
+            lists[f.name] = [out.pop(f.name), arr]
         else:
-            raise WireDecodeError(f"field {f.name}: length-delimited value for a scalar")
-        self._put(out, lists, f, value)
+            out[f.name] = arr
 
 
 def _varint_bytes(value: int) -> bytes:

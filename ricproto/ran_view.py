@@ -16,6 +16,7 @@ runtime of 3.20 is too slow for them. ``decode_ran_view`` gives the plain protob
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from ricproto.protowire import WireDecodeError, WireDecoder, encode_packed
 from ricproto.ran_space import Snssai
-from ricproto.ran_view_pb2 import Control, ControlUpdate, RanViewRecord
+from ricproto.ran_view_pb2 import Control, ControlUpdate, Layout, RanViewRecord
 from ricproto.ran_view_pb2 import Snssai as SnssaiMsg
 
 SCHEMA_VERSION = 1
@@ -37,6 +38,7 @@ __all__ = [
     "Control",
     "ControlRecord",
     "ControlUpdate",
+    "Layout",
     "OutcomeUpdate",
     "RanRound",
     "RanViewCodecError",
@@ -171,17 +173,20 @@ _PACKED = {
         ("ue_rsrp_dbm", "<f4"),
     )
 }
-_WIRE = WireDecoder(RanViewRecord.DESCRIPTOR)
+_WIRE = WireDecoder(RanViewRecord.DESCRIPTOR, raw=("layout",))
+_LAYOUT = WireDecoder(Layout.DESCRIPTOR)
 
 
 def encode_ran_round(r: RanRound) -> bytes:
     head = RanViewRecord(
         schema_version=SCHEMA_VERSION,
         **{k: getattr(r, k) for k in _SCALARS},
-        nodes=list(r.nodes),
-        slices=[SnssaiMsg(sst=s.sst, has_sd=s.sd is not None, sd=s.sd or 0) for s in r.slices],
-        cell_measurements=list(r.cell_measurements),
-        slice_measurements=list(r.slice_measurements),
+        layout=Layout(
+            nodes=list(r.nodes),
+            slices=[SnssaiMsg(sst=s.sst, has_sd=s.sd is not None, sd=s.sd or 0) for s in r.slices],
+            cell_measurements=list(r.cell_measurements),
+            slice_measurements=list(r.slice_measurements),
+        ),
         controls=[Control(**{**c.__dict__, "ue_ids": list(c.ue_ids)}) for c in r.controls],
         outcomes=[ControlUpdate(**o.__dict__) for o in r.outcomes],
     )
@@ -200,18 +205,18 @@ def decode_ran_round(data: bytes) -> RanRound:
     if f["schema_version"] != SCHEMA_VERSION:
         raise RanViewCodecError(f"schema_version {f['schema_version']}, expected {SCHEMA_VERSION}")
     c = f["cell_index"].shape[0]
-    slices = tuple(Snssai(int(s["sst"]), int(s["sd"]) if s["has_sd"] else None) for s in f["slices"])
-    mc, ms = len(f["cell_measurements"]), len(f["slice_measurements"])
+    nodes, slices, cell_cols, slice_cols = _layout(f["layout"])
+    mc, ms = len(cell_cols), len(slice_cols)
     try:
         cell_values = f["cell_values"].reshape(c, mc)
         slice_values = f["slice_values"].reshape(c, len(slices), ms)
         r = RanRound(
             **{k: f[k] for k in _SCALARS},
             observation=f["observation"],
-            nodes=tuple(f["nodes"]),
+            nodes=nodes,
             slices=slices,
-            cell_measurements=tuple(f["cell_measurements"]),
-            slice_measurements=tuple(f["slice_measurements"]),
+            cell_measurements=cell_cols,
+            slice_measurements=slice_cols,
             cell_index=f["cell_index"],
             nr_cell_id=f["nr_cell_id"],
             cell_node=f["cell_node"],
@@ -228,6 +233,18 @@ def decode_ran_round(data: bytes) -> RanRound:
     except ValueError as exc:  # a reshape that does not fit, a bad slice id
         raise RanViewCodecError(str(exc)) from None
     return r.validate()
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(raw: bytes) -> tuple[tuple[str, ...], tuple[Snssai, ...], tuple[str, ...], tuple[str, ...]]:
+    """(nodes, slices, cell columns, slice columns): the same bytes on every record of an xApp, so
+    decoded once. Raises RanViewCodecError (not cached) for a bad layout."""
+    try:
+        f = _LAYOUT.decode(raw)
+        slices = tuple(Snssai(int(s["sst"]), int(s["sd"]) if s["has_sd"] else None) for s in f["slices"])
+    except (WireDecodeError, ValueError) as exc:
+        raise RanViewCodecError(f"layout: {exc}") from None
+    return tuple(f["nodes"]), slices, tuple(f["cell_measurements"]), tuple(f["slice_measurements"])
 
 
 def _control(fields: dict[str, Any]) -> ControlRecord:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ricproto.protowire import WireDecodeError, WireDecoder, encode_packed
-from ricproto.ran_view_pb2 import Control, RanViewRecord
+from ricproto.ran_view_pb2 import Control, Layout, RanViewRecord
 from ricproto.transition_pb2 import Timestamps, Transition
 
 f32 = st.floats(allow_nan=False, width=32)
@@ -77,13 +77,15 @@ def test_transition_fields_equal_protobuf(msg: Transition) -> None:
 def test_ran_view_fields_equal_protobuf(ue_ids, _ints, nodes, values) -> None:
     msg = RanViewRecord(
         seq=len(ue_ids),
-        nodes=nodes,
+        layout=Layout(nodes=nodes),
         ue_id=ue_ids,
         cell_values=values,
         controls=[Control(control_id=i, ue_ids=ue_ids, kind="handover") for i in range(len(nodes))],
     )
     got = WireDecoder(RanViewRecord.DESCRIPTOR).decode(msg.SerializeToString())
-    assert got["seq"] == len(ue_ids) and got["nodes"] == nodes
+    assert got["seq"] == len(ue_ids) and got["layout"]["nodes"] == nodes
+    raw = WireDecoder(RanViewRecord.DESCRIPTOR, raw=("layout",)).decode(msg.SerializeToString())
+    assert raw["layout"] == msg.layout.SerializeToString()  # kept as bytes for the caller to cache
     assert got["ue_id"].dtype == np.dtype("<u8") and got["ue_id"].tolist() == ue_ids
     assert np.array_equal(got["cell_values"], np.asarray(values, dtype=np.float32))
     assert [c["control_id"] for c in got["controls"]] == list(range(len(nodes)))
@@ -128,3 +130,13 @@ def test_encode_packed_is_what_protobuf_writes() -> None:
 def test_malformed_bytes_are_refused(data: bytes, reason: str) -> None:
     with pytest.raises(WireDecodeError, match=reason):
         WireDecoder(Transition.DESCRIPTOR).decode(data)
+
+
+def test_unpacked_repeated_varints_join_packed_runs() -> None:
+    from ricproto.ran_view_pb2 import Control
+
+    d = WireDecoder(Control.DESCRIPTOR)
+    # ue_ids is fixed64; use an int field instead: the RanViewRecord has none repeated, so build one
+    packed = Control(ue_ids=[1, 2]).SerializeToString()
+    single = b"\x69" + (3).to_bytes(8, "little")  # field 13, wire type 1: one more fixed64 element
+    assert d.decode(packed + single)["ue_ids"].tolist() == [1, 2, 3]

@@ -11,6 +11,7 @@ import pytest
 from ricproto.ran_space import Snssai
 from ricproto.ran_view import (
     ControlRecord,
+    Layout,
     OutcomeUpdate,
     RanRound,
     RanViewCodecError,
@@ -87,8 +88,8 @@ def test_protobuf_reads_the_same_bytes() -> None:
     r = sample_round()
     msg = decode_ran_view(encode_ran_round(r))
     assert isinstance(msg, RanViewRecord)
-    assert msg.seq == 3 and list(msg.nodes) == ["gnb_a", "gnb_b"] and list(msg.ue_id) == [7, 2**63 + 1]
-    assert msg.slices[1].has_sd is False and msg.slices[0].sd == 1
+    assert msg.seq == 3 and list(msg.layout.nodes) == ["gnb_a", "gnb_b"] and list(msg.ue_id) == [7, 2**63 + 1]
+    assert msg.layout.slices[1].has_sd is False and msg.layout.slices[0].sd == 1
     assert np.allclose(msg.cell_values, r.cell_values.reshape(-1))
     assert msg.controls[0].ue_ids == [7, 8] and msg.outcomes[0].outcome == ControlOutcome.ACKNOWLEDGED
 
@@ -127,11 +128,16 @@ def test_foreign_bytes_and_wrong_version_are_refused() -> None:
         cell_index=[0],
         nr_cell_id=[1],
         cell_node=[0],
-        nodes=["a"],
+        layout=Layout(nodes=["a"], cell_measurements=["x", "y"]),
         collection_ns=[1],
         arrival_ns=[1],
-        cell_measurements=["x", "y"],
         cell_values=[1.0],
     )
     with pytest.raises(RanViewCodecError):
         decode_ran_round(bad.SerializeToString())
+    # a layout that does not decode
+    broken = (
+        RanViewRecord(schema_version=1).SerializeToString() + b"\x42\x02\x0a\x05"
+    )  # layout: nodes cut short
+    with pytest.raises(RanViewCodecError, match="layout"):
+        decode_ran_round(broken)

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from twin_sidecar.api.deps import Parts
@@ -34,7 +33,9 @@ def _recent_with(parts: Parts, obs: np.ndarray) -> np.ndarray:
 
 
 @router.post("/predict", response_model=PredictOut, summary="Each cell's PRB load next period")
-async def predict(body: PredictIn, parts: Parts) -> dict[str, Any]:
+async def predict(body: PredictIn, parts: Parts) -> JSONResponse:
+    # asked every report period by the xApp's state intervention: answered in the event loop, as a
+    # ready response (no second validation and encoding of what was just built)
     space = parts.settings.ran.space
     want = space.max_cells * space.n_features
     if len(body.observation) != want:
@@ -45,11 +46,13 @@ async def predict(body: PredictIn, parts: Parts) -> dict[str, Any]:
     mean, _ = parts.forecaster.predict(_recent_with(parts, obs))
     present = obs.reshape(space.max_cells, space.n_features)[:, 0] > 0.5
     load = np.where(present, mean[:, 0], 0.0)
-    return {
-        "predicted_load": load.tolist(),
-        "model": parts.forecaster.model,
-        "forecaster_version": parts.forecaster.version,
-    }
+    return JSONResponse(
+        {
+            "predicted_load": load.tolist(),
+            "model": parts.forecaster.model,
+            "forecaster_version": parts.forecaster.version,
+        }
+    )
 
 
 class CellForecast(BaseModel):

@@ -1,8 +1,12 @@
-"""A bounded, time-indexed ring of per-round arrays: the memory behind the mirror's time travel.
+"""A bounded, time-indexed ring of per-round states: the memory behind the mirror's time travel.
 
-Every round appends one row to each named array (shapes fixed at the first append); when full, the
-oldest row is overwritten. ``index_at(t)`` finds the latest row at or before t by bisection over the
-round times (appended in non-decreasing order), as Ditto's history answers "the thing at timestamp t".
+Every round appends one row, a dict of named arrays, when full the oldest row is dropped.
+``index_at(t)`` finds the latest row at or before t by bisection over the round times (appended in
+non-decreasing order), as Ditto's history answers "the thing at timestamp t".
+
+Rows hold references, not copies: the mirror replaces an array when it changes (copy-on-write) and
+never writes into one it has handed to the history, so a round that changes little costs little and
+unchanged arrays are shared between rows. Readers must not write into what ``row`` returns.
 """
 
 from __future__ import annotations
@@ -13,29 +17,23 @@ import numpy as np
 
 
 class RoundHistory:
-    """Arrays ``name -> [capacity, *shape]``; rows in append order; ``t_ns`` and ``seq`` per row."""
+    """Rows ``name -> array`` in append order, with ``t_ns`` and ``seq`` per row."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.t_ns = np.zeros(capacity, dtype=np.int64)
         self.seq = np.zeros(capacity, dtype=np.int64)
-        self.arrays: dict[str, np.ndarray] = {}
+        self.rows: list[dict[str, np.ndarray] | None] = [None] * capacity
         self.count = 0  # rows ever appended
         self._last_t = np.iinfo(np.int64).min
 
     def __len__(self) -> int:
         return min(self.count, self.capacity)
 
-    def append(self, t_ns: int, seq: int, rows: dict[str, np.ndarray]) -> None:
+    def append(self, t_ns: int, seq: int, row: dict[str, np.ndarray]) -> None:
         t_ns = max(int(t_ns), int(self._last_t))  # keep the index sorted even if a clock steps back
         slot = self.count % self.capacity
-        for name, row in rows.items():
-            arr = self.arrays.get(name)
-            if arr is None:
-                arr = self.arrays[name] = np.zeros(
-                    (self.capacity, *np.shape(row)), dtype=np.asarray(row).dtype
-                )
-            arr[slot] = row
+        self.rows[slot] = row
         self.t_ns[slot] = t_ns
         self.seq[slot] = seq
         self.count += 1
@@ -43,8 +41,7 @@ class RoundHistory:
 
     def _slot(self, i: int) -> int:
         """Slot of the i-th retained row (0 = oldest)."""
-        first = max(0, self.count - self.capacity)
-        return (first + i) % self.capacity
+        return (max(0, self.count - self.capacity) + i) % self.capacity
 
     @property
     def oldest_ns(self) -> int | None:
@@ -53,11 +50,6 @@ class RoundHistory:
     @property
     def latest_ns(self) -> int | None:
         return int(self.t_ns[self._slot(len(self) - 1)]) if self.count else None
-
-    def times(self) -> np.ndarray:
-        """Round times of the retained rows, oldest first."""
-        n = len(self)
-        return self.t_ns[[self._slot(i) for i in range(n)]] if n else np.zeros(0, np.int64)
 
     def index_at(self, t_ns: int) -> int | None:
         """Position (0 = oldest retained) of the latest row at or before t; None before the history."""
@@ -75,48 +67,38 @@ class RoundHistory:
 
     def row(self, i: int) -> dict[str, Any]:
         slot = self._slot(i)
-        out: dict[str, Any] = {name: arr[slot].copy() for name, arr in self.arrays.items()}
-        out["t_ns"] = int(self.t_ns[slot])
-        out["seq"] = int(self.seq[slot])
-        return out
+        row = self.rows[slot]
+        assert row is not None
+        return {**row, "t_ns": int(self.t_ns[slot]), "seq": int(self.seq[slot])}
 
     def last(self, name: str, n: int) -> np.ndarray:
-        """The last n rows of one array, oldest first ([min(n, len), *shape])."""
+        """The last n rows of one array, stacked oldest first ([min(n, len), *shape])."""
         k = min(n, len(self))
-        if k == 0 or name not in self.arrays:
+        if k == 0:
             return np.zeros((0,), dtype=np.float32)
-        idx = [self._slot(len(self) - k + i) for i in range(k)]
-        return self.arrays[name][idx]
+        first = len(self) - k
+        return np.stack([self.rows[self._slot(first + i)][name] for i in range(k)])  # type: ignore[index]
 
     def state_dict(self) -> dict[str, Any]:
+        """Rows stacked per name, oldest first (compact; shared arrays are stored per row)."""
         n = len(self)
         idx = [self._slot(i) for i in range(n)]
+        names = list(self.rows[idx[0]]) if n else []  # type: ignore[arg-type]
         return {
             "capacity": self.capacity,
             "count": self.count,
             "t_ns": self.t_ns[idx].copy(),
             "seq": self.seq[idx].copy(),
-            "arrays": {k: v[idx].copy() for k, v in self.arrays.items()},
+            "arrays": {k: np.stack([self.rows[s][k] for s in idx]) for k in names},  # type: ignore[index]
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore (rows re-laid oldest first; a smaller capacity keeps the newest rows)."""
+        """Restore (a smaller capacity keeps the newest rows); ``count`` keeps counting all rounds."""
         t, seq, arrays = state["t_ns"], state["seq"], state["arrays"]
-        keep = slice(max(0, len(t) - self.capacity), len(t))
-        self.t_ns[:] = 0
-        self.seq[:] = 0
-        self.arrays = {}
-        self.count = 0
+        n = len(t)
+        keep = range(max(0, n - self.capacity), n)
+        self.rows = [None] * self.capacity
+        self.count = int(state.get("count", n)) - len(keep)
         self._last_t = np.iinfo(np.int64).min
-        for i in range(keep.start, keep.stop):
+        for i in keep:
             self.append(int(t[i]), int(seq[i]), {k: v[i] for k, v in arrays.items()})
-        # `count` keeps counting rounds ever seen, not only the retained ones
-        self.count = max(self.count, int(state.get("count", self.count)))
-        if self.count > len(t[keep]):
-            # re-lay so the retained rows end at slot (count - 1) % capacity
-            n = len(t[keep])
-            shift = (self.count - n) % self.capacity
-            self.t_ns[:] = np.roll(self.t_ns, shift)
-            self.seq[:] = np.roll(self.seq, shift)
-            for k in self.arrays:
-                self.arrays[k] = np.roll(self.arrays[k], shift, axis=0)

@@ -95,6 +95,14 @@ class Mirror:
         self.lock = threading.RLock()  # ingest writes, the API and the sync engine read
         # the latest RECENT observations' loads, replaced (never mutated) per round: read lock-free
         self.recent = np.zeros((0, self.space.max_cells), dtype=np.float32)
+        self._all_cells = np.arange(self.n_cells, dtype=np.uint32)
+        self._all_cells_bytes = self._all_cells.astype("<u4").tobytes()
+        self._all_nodes = np.arange(len(self.nodes), dtype=np.int64)
+        self._all_true = np.ones(self.n_cells, dtype=bool)
+        self._config_nodes = tuple(config.meids)
+        self._unseen = set(range(self.n_cells))  # cells that never reported
+        self._last_ue_key: tuple[bytes, bytes] | None = None  # UE ids/cells of the last round, and
+        self._last_ue_pos = np.zeros(0, dtype=np.int64)  # their positions in ue_ids
 
     def _reset_latest(self) -> None:
         c, s, n = self.n_cells, len(self.space.slices), len(self.nodes)
@@ -141,24 +149,40 @@ class Mirror:
         self.slice_values = np.zeros((c, s, len(self.slice_measurements)), dtype=np.float32)
 
     def _apply(self, r: RanRound) -> None:
+        # Copy-on-write: an array handed to the history is never written again; a changed one is
+        # replaced. A round where every cell reported (the usual one) takes the record's own columns.
         t = int(r.decided_ns) or (int(r.arrival_ns.max()) if r.n_cells else 0)
         cells, slices = self._columns(r)
-        idx = r.cell_index.astype(np.int64)
-        ok = idx < self.n_cells  # a cell beyond this config (config changed under us): ignore it
-        idx = idx[ok]
-        first = idx[self.cell_last_ns[idx] == 0]
-        for i in first.tolist():
-            self._change(t, "cell_added", str(self.config.cells[i].nr_cell_id))
-        self.cell_reported[:] = False
-        self.cell_reported[idx] = True
-        if len(idx):
-            self.cell_values[idx] = cells[ok]
-            self.slice_values[idx] = slices[ok]
-            self.cell_last_ns[idx] = r.arrival_ns[ok].astype(np.int64)
-            self.cell_collection_ns[idx] = r.collection_ns[ok].astype(np.int64)
+        idx = r.cell_index
+        if idx.shape[0] == self.n_cells and idx.tobytes() == self._all_cells_bytes:
+            self.cell_values, self.slice_values = cells, slices
+            self.cell_reported = self._all_true
+            self.cell_last_ns = r.arrival_ns.astype(np.int64)
+            self.cell_collection_ns = r.collection_ns.astype(np.int64)
+            reported = self._all_cells
+        else:
+            idx = idx.astype(np.int64)
+            ok = idx < self.n_cells  # a cell beyond this config (config changed under us): ignore it
+            reported = idx = idx[ok]
+            self.cell_reported = np.zeros(self.n_cells, dtype=bool)
+            self.cell_reported[idx] = True
+            if len(idx):
+                for name, values in (
+                    ("cell_values", cells[ok]),
+                    ("slice_values", slices[ok]),
+                    ("cell_last_ns", r.arrival_ns[ok].astype(np.int64)),
+                    ("cell_collection_ns", r.collection_ns[ok].astype(np.int64)),
+                ):
+                    new = getattr(self, name).copy()
+                    new[idx] = values
+                    setattr(self, name, new)
+        if self._unseen:
+            for i in [int(i) for i in reported if int(i) in self._unseen]:
+                self._unseen.discard(i)
+                self._change(t, "cell_added", str(self.config.cells[i].nr_cell_id))
         if r.observation.shape[0] == self.observation.shape[0]:
-            self.observation = r.observation.astype(np.float32, copy=True)
-            load = self.observation.reshape(self.space.max_cells, self.space.n_features)[None, :, 1]
+            self.observation = r.observation
+            load = r.observation.reshape(self.space.max_cells, self.space.n_features)[None, :, 1]
             self.recent = np.concatenate([self.recent[-(RECENT - 1) :], load])
         self._nodes(r, t)
         self._ues(r, t)
@@ -185,31 +209,57 @@ class Mirror:
         )
 
     def _nodes(self, r: RanRound, t: int) -> None:
-        for n in set(r.cell_node.tolist()):
-            meid = r.nodes[n]
-            if meid not in self.nodes:  # a node the config does not name: mirror it anyway
-                self.nodes.append(meid)
-                for name in ("node_first_ns", "node_last_ns"):
-                    setattr(self, name, np.append(getattr(self, name), 0))
-                self.node_lost = np.append(self.node_lost, False)
-            j = self.nodes.index(meid)
-            if self.node_first_ns[j] == 0:
-                self.node_first_ns[j] = t
-                self._change(t, "node_added", meid)
-            elif self.node_lost[j]:
-                self.node_lost[j] = False
-                self._change(t, "node_back", meid)
-            self.node_last_ns[j] = t
+        if (
+            r.cell_index.shape[0] == self.n_cells
+            and r.nodes == self._config_nodes
+            and len(self.nodes) == len(self._config_nodes)
+            and self._nodes_steady
+        ):  # every node reported, all known and connected: only the last-report times move
+            self.node_last_ns = np.full(len(self.nodes), t, dtype=np.int64)
+            return
+        if r.nodes == self._config_nodes:  # the xApp lists the configured nodes, in order
+            present = r.cell_node
+        else:
+            for meid in r.nodes:
+                if meid not in self.nodes:  # a node the config does not name: mirror it anyway
+                    self.nodes.append(meid)
+                    self.node_first_ns = np.append(self.node_first_ns, 0)
+                    self.node_last_ns = np.append(self.node_last_ns, 0)
+                    self.node_lost = np.append(self.node_lost, False)
+            present = np.array([self.nodes.index(r.nodes[n]) for n in r.cell_node.tolist()], dtype=np.int64)
+        present = np.unique(present)
+        if (self.node_first_ns[present] == 0).any() or self.node_lost[present].any():
+            self.node_first_ns, self.node_lost = self.node_first_ns.copy(), self.node_lost.copy()
+            for j in present.tolist():
+                if self.node_first_ns[j] == 0:
+                    self.node_first_ns[j] = t
+                    self._change(t, "node_added", self.nodes[j])
+                elif self.node_lost[j]:
+                    self.node_lost[j] = False
+                    self._change(t, "node_back", self.nodes[j])
+        self.node_last_ns = self.node_last_ns.copy()
+        self.node_last_ns[present] = t
         stale = (self.node_first_ns > 0) & ~self.node_lost & (t - self.node_last_ns > self.lost_after_ns)
-        for j in np.flatnonzero(stale).tolist():
-            self.node_lost[j] = True
-            self._change(t, "node_lost", self.nodes[j])
+        if stale.any():
+            self.node_lost = self.node_lost | stale
+            for j in np.flatnonzero(stale).tolist():
+                self._change(t, "node_lost", self.nodes[j])
+
+    @property
+    def _nodes_steady(self) -> bool:
+        return bool(self.node_first_ns.all()) and not self.node_lost.any()
 
     def _ues(self, r: RanRound, t: int) -> None:
         if r.ue_id.size == 0:
             return
         ids, cells, rsrp = r.ue_id, r.ue_cell_index.astype(np.int32), r.ue_rsrp_dbm
-        self.ue_rounds.append((t, ids.copy(), cells.copy(), rsrp.copy()))
+        self.ue_rounds.append((t, ids, cells, rsrp))  # the record's own (read-only) columns
+        key = (ids.tobytes(), cells.tobytes())
+        if key == self._last_ue_key:  # the same UEs in the same cells as last round: no handover
+            self.ue_rsrp[self._last_ue_pos] = rsrp
+            self.ue_last_ns[self._last_ue_pos] = t
+            return
+        self._last_ue_key = None
         pos = np.searchsorted(self.ue_ids, ids)
         if self.ue_ids.size:
             known = (pos < self.ue_ids.size) & (self.ue_ids[np.minimum(pos, self.ue_ids.size - 1)] == ids)
@@ -218,6 +268,8 @@ class Mirror:
         if known.any():
             kp = pos[known]
             moved = self.ue_cell[kp] != cells[known]
+            if moved.any():  # history rows keep the old counters
+                self.ho_in, self.ho_out = self.ho_in.copy(), self.ho_out.copy()
             for p, dst in zip(kp[moved].tolist(), cells[known][moved].tolist(), strict=True):
                 src = int(self.ue_cell[p])
                 self.handovers.append((t, int(self.ue_ids[p]), src, dst))
@@ -241,6 +293,8 @@ class Mirror:
             keep = np.sort(np.argsort(-self.ue_last_ns, kind="stable")[: self.max_ues])
             for name in ("ue_ids", "ue_cell", "ue_rsrp", "ue_first_ns", "ue_last_ns"):
                 setattr(self, name, getattr(self, name)[keep])
+        elif not new.any():  # every UE known: the next identical round can reuse the positions
+            self._last_ue_key, self._last_ue_pos = key, pos
 
     def _controls(self, r: RanRound, t: int) -> None:
         for c in r.controls:
@@ -259,6 +313,7 @@ class Mirror:
                 and rec.kind == "slice_quota"
                 and rec.cell_index < self.n_cells
             ):
+                self.quotas = self.quotas.copy()  # history rows keep the old quotas
                 self.quotas[rec.cell_index, rec.slice_index] = (
                     rec.min_ratio,
                     rec.max_ratio,
@@ -469,6 +524,8 @@ class Mirror:
         self.change_log.clear()
         self.change_log.extend(RanChange(**c) for c in state["change_log"])
         self.changes = []
+        self._unseen = {i for i in range(self.n_cells) if self.cell_last_ns[i] == 0}
+        self._last_ue_key = None
         obs = self.history.last("observation", RECENT)
         if obs.ndim == 2 and len(obs):
             self.recent = obs.reshape(len(obs), self.space.max_cells, self.space.n_features)[:, :, 1].copy()
