@@ -343,7 +343,7 @@ class Mirror:
             if t_ns is None:
                 return self.observation.copy() if self.rounds else None
             i = self.history.index_at(t_ns)
-            return None if i is None else self.history.row(i)["observation"]
+            return None if i is None else self.history.row(i)["observation"].copy()
 
     def recent_load(self, n: int) -> np.ndarray:
         """PRB load of every cell over the last n (<= RECENT) rounds, oldest first; no lock taken."""
