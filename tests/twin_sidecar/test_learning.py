@@ -78,10 +78,10 @@ def test_ensemble_learns_a_known_dynamic(cfg) -> None:
     replay = TransitionReplay(5000, space.max_cells * space.n_features)
     replay.add(Rows(train))
     trainer = EnsembleTrainer(
-        space, cfg.layout, TrainingSettings(hidden=64, batch_size=64, lr=3e-3, n_members=5)
+        space, cfg.layout, TrainingSettings(hidden=48, batch_size=48, lr=4e-3, n_members=5)
     )
     trainer.fit_normalisation(replay.all())
-    for _ in range(250):
+    for _ in range(200):
         trainer.update(replay)
     trainer.calibrate(train)
     trainer.fit_reward(train)

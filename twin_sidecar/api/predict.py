@@ -29,7 +29,10 @@ def _recent_with(parts: Parts, obs: np.ndarray) -> np.ndarray:
     space = parts.settings.ran.space
     lags = parts.forecaster.lags
     current = obs.reshape(space.max_cells, space.n_features)[:, 1]
-    return np.concatenate([parts.mirror.recent_load(lags - 1), current[None]])
+    recent = parts.mirror.recent_load(lags)
+    if len(recent) and np.allclose(recent[-1], current):  # the mirror has this round already
+        return recent
+    return np.concatenate([recent[len(recent) - (lags - 1) :] if lags > 1 else recent[:0], current[None]])
 
 
 @router.post("/predict", response_model=PredictOut, summary="Each cell's PRB load next period")
