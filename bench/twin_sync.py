@@ -301,7 +301,7 @@ def ingest_rate(args, cfg: RanConfig, descriptor: dict, data, progress: Progress
 
 
 def predict_latency(args, cfg: RanConfig, run_dir: Path, data, progress: Progress) -> np.ndarray:
-    rounds = 30_000 if args.quick else 100_000
+    rounds = 50_000 if args.quick else 150_000  # a backlog that outlasts the requests
     n_requests = 1000 if args.quick else 5000
     server = PrivateRedis().start()
     twin = None
