@@ -25,6 +25,7 @@ from twin_sidecar.predictive.fidelity import FidelityTracker
 from twin_sidecar.predictive.forecaster import LoadForecaster
 from twin_sidecar.predictive.replay import TransitionReplay
 from twin_sidecar.predictive.training import EnsembleTrainer
+from twin_sidecar.priority import PriorityMiddleware, RequestGate
 from twin_sidecar.settings import TwinSettings
 from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
@@ -77,6 +78,9 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
         ("forecaster", forecaster),
     ):
         checkpointer.register(name, part)
+    gate = RequestGate()  # requests first: ingestion and training step aside while one is answered
+    consumer.pause = gate.yield_to_requests
+    sync.pause = gate.yield_to_requests
     return TwinParts(
         settings,
         metrics_,
@@ -92,6 +96,7 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
         forecaster,
         sync,
         PlaneStore(settings.max_planes, settings.plane_ttl_s),
+        gate,
         train=train,
     )
 
@@ -121,4 +126,5 @@ def create_app(parts: TwinParts, *, manage: bool = True) -> FastAPI:
         app.include_router(router)
     install_errors(app, parts.metrics)
     app.add_middleware(BearerAuth, token=parts.settings.token, metrics=parts.metrics)
+    app.add_middleware(PriorityMiddleware, gate=parts.gate)
     return app

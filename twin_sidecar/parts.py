@@ -21,6 +21,7 @@ from twin_sidecar.predictive.fidelity import FidelityTracker
 from twin_sidecar.predictive.forecaster import LoadForecaster
 from twin_sidecar.predictive.replay import TransitionReplay
 from twin_sidecar.predictive.training import EnsembleTrainer
+from twin_sidecar.priority import RequestGate
 from twin_sidecar.settings import TwinSettings
 from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
@@ -44,6 +45,7 @@ class TwinParts:
     forecaster: LoadForecaster
     sync: SyncEngine
     planes: PlaneStore
+    gate: RequestGate
     train: bool = True  # run the background trainer (off in some tests and benches)
     started_at: float = field(default_factory=time.time)
     restored: bool = False

@@ -97,6 +97,7 @@ class StreamConsumer:
         self._ran_view_sinks: list[Callable[[list[RanRound]], None]] = []
         self.lag: dict[str, int | None] = {name: None for name in self.keys}
         self.redis_ok = True
+        self.pause: Callable[[], None] = _no_pause  # called between records (priority.RequestGate)
 
     # --- sinks ---------------------------------------------------------------------------------------
     def add_transition_sink(self, sink: Callable[[list[Transition]], None]) -> None:
@@ -149,7 +150,9 @@ class StreamConsumer:
         pos = self.positions[name]
         field = self._field[name]
         accepted: list[tuple[Any, bytes]] = []
+        pause = self.pause
         for entry_id, fields in entries:
+            pause()
             self._unacked[name].append(entry_id)
             pos.last_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
             if self._pending_phase[name]:
@@ -313,6 +316,10 @@ class StreamConsumer:
             name: {**asdict(pos), "lag": self.lag[name], "key": self.keys[name]}
             for name, pos in self.positions.items()
         }
+
+
+def _no_pause() -> None:
+    return None
 
 
 def _reason(message: str) -> str:

@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -89,6 +90,7 @@ class SyncEngine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.busy_s = 0.0
+        self.pause: Callable[[], None] = lambda: None  # before each update (priority.RequestGate)
 
     # --- the transition sink (ingest thread) --------------------------------------------------------
     def on_transitions(self, batch: TransitionBatch) -> None:
@@ -129,6 +131,7 @@ class SyncEngine:
         """One unit of background work (an update, and a publication when due); returns seconds spent."""
         if len(self.replay) < self.config.min_samples:
             return 0.0
+        self.pause()
         started = time.perf_counter()
         if not self.trainer.normalised:
             self.trainer.fit_normalisation(self.replay.all())
