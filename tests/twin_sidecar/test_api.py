@@ -5,7 +5,7 @@ answer in their documented shapes; the OpenAPI document lists every route."""
 from __future__ import annotations
 
 import httpx
-from records import T0_NS, produce
+from twin_records import T0_NS, produce
 
 from twinric.processes import wait_until
 

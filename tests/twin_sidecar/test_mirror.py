@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
-from records import T0_NS, RanScript
+from twin_records import T0_NS, RanScript
 
 from ricproto.ran_view import OutcomeUpdate
 from ricproto.transition import ControlOutcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from conftest import twin_settings
+from twin_harness import twin_settings
 
 from twin_sidecar.app import build_parts
 from twin_sidecar.priority import RequestGate

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from records import RanScript, descriptor, produce, ran_config
+from twin_records import RanScript, descriptor, produce, ran_config
 
 from twinric.ports import free_port, wait_for_port
 from twinric.processes import ManagedProcess, wait_until

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from records import descriptor
+from twin_records import descriptor
 
 from twin_sidecar.settings import SettingsError, TwinSettings
 

@@ -5,7 +5,7 @@ counted by reason; a consumer restored from its checkpoint resumes where the che
 from __future__ import annotations
 
 import numpy as np
-from records import RanScript, produce
+from twin_records import RanScript, produce
 
 from ricproto import ran_view, transition
 from ricproto.transition import Transition, TransitionBatch, encode_transition

@@ -5,8 +5,8 @@ worse than persistence) by re-weighting recent data and retraining sooner."""
 from __future__ import annotations
 
 import numpy as np
-from conftest import twin_settings
-from records import RanScript, produce
+from twin_harness import twin_settings
+from twin_records import RanScript, produce
 
 from ricproto import ran_view
 from twin_sidecar.app import build_parts
