@@ -13,6 +13,7 @@ from ricproto import mdclog
 from twinric.a1_cmd import a1_app
 from twinric.pdp_cmd import pdp_app
 from twinric.rmr_cmd import rmr_app
+from twinric.twin_cmd import twin_app
 from twinric.up_cmd import status, up
 from twinric.xapp_cmd import xapp_app
 
@@ -29,6 +30,7 @@ app.command()(status)
 app.add_typer(rmr_app, name="rmr")
 app.add_typer(xapp_app, name="xapp")
 app.add_typer(pdp_app, name="pdp")
+app.add_typer(twin_app, name="twin")
 
 
 @app.callback()

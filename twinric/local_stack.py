@@ -26,7 +26,11 @@ PLATFORM_ROLES = [
     "a1-http", "a1-rmr", "a1-rtg",
     "e2mgr-http", "e2mgr-rmr", "e2mgr-rtg", "absent-http",
 ]
-XAPP_ROLES = ["control-http", "control-rmr", "control-rtg", "pdp-http", "pdp-rmr", "pdp-rtg"]
+XAPP_ROLES = [
+    "control-http", "control-rmr", "control-rtg",
+    "twin-http",  # the control xApp's twin sidecar
+    "pdp-http", "pdp-rmr", "pdp-rtg",
+]
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,8 @@ def ran_controls(scenario: str, n_neighbours: int = 3, report_period_ms: int = 1
 
 
 def control_xapp_config(scenario: str, run_dir: Path, overrides: Mapping[str, Any] | None = None,
-                        rtg_port: int | None = None, zero_trust: Mapping[str, Any] | None = None) -> Path:
+                        rtg_port: int | None = None, zero_trust: Mapping[str, Any] | None = None,
+                        twin_url: str | None = None) -> Path:
     """The control xApp's descriptor with this run's RAN inventory; written into the run directory.
 
     ``overrides`` (see ``StackOptions.control_overrides``) is merged over ``controls`` last;
@@ -101,7 +106,7 @@ def control_xapp_config(scenario: str, run_dir: Path, overrides: Mapping[str, An
     # Without the PDP in the box the PEP stays off: an unreachable PDP would deny every control.
     controls.setdefault("pep", {}).update(enabled=False, pdp_public_key=None)
     controls["identity"] = {"key_file": None}
-    controls["twin_url"] = None  # no twin sidecar: the xApp runs its degraded modes
+    controls["twin_url"] = twin_url  # its twin sidecar (None: the xApp runs its degraded modes)
     _merge(controls, zero_trust or {})
     _merge(controls, overrides or {})
     path = run_dir / "control-config.json"
@@ -177,7 +182,13 @@ def build_services(ports: dict[str, int], redis_url: str, options: StackOptions,
         services.append(pdp_stack.pdp_service(ports, redis_url, options.log_level, run_dir, ids))
         zero_trust = pdp_stack.control_overrides(ids)
     if run_dir is not None and "control" in available_xapps():
-        services.append(_control_service(ports, redis_url, options, run_dir, zero_trust))
+        control = _control_service(ports, redis_url, options, run_dir, zero_trust)
+        if "twin-http" in ports:  # one twin sidecar per control xApp, reading the same descriptor
+            from twinric.twin_cmd import twin_service
+
+            services.append(twin_service(ports["twin-http"], redis_url, Path(control.env["CONFIG_FILE"]),
+                                         run_dir, options.log_level))
+        services.append(control)
     return services
 
 
@@ -192,8 +203,10 @@ def _control_service(ports: dict[str, int], redis_url: str, options: StackOption
     seed.write_text(f"newrt|start\nmse|12040|-1|{HOST}:{p['e2term-rmr']}\nmse|20011|-1|{a1}\n"
                     f"mse|20012|-1|{a1}\nnewrt|end\n")
     env = {
-        "CONFIG_FILE": str(control_xapp_config(options.scenario, run_dir, options.control_overrides,
-                                               rtg_port=p["control-rtg"], zero_trust=zero_trust)),
+        "CONFIG_FILE": str(control_xapp_config(
+            options.scenario, run_dir, options.control_overrides, rtg_port=p["control-rtg"],
+            zero_trust=zero_trust,
+            twin_url=f"http://{HOST}:{p['twin-http']}" if "twin-http" in p else None)),
         "TWINRIC_RMR_PORT": str(p["control-rmr"]),
         "TWINRIC_HTTP_PORT": str(p["control-http"]),
         "TWINRIC_HTTP_HOST": HOST,
@@ -225,4 +238,6 @@ def urls(ports: dict[str, int]) -> dict[str, str]:
         out["e2mgr"] = f"http://{HOST}:{ports['e2mgr-http']}"
     if "pdp-http" in ports:
         out["pdp"] = f"http://{HOST}:{ports['pdp-http']}"
+    if "twin-http" in ports:
+        out["twin"] = f"http://{HOST}:{ports['twin-http']}"
     return out

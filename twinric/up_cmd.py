@@ -32,6 +32,7 @@ from twinric.local_stack import (
 from twinric.ports import allocate_ports, port_is_free
 from twinric.redis_server import PrivateRedis, RedisUnavailable, configured_url, ping
 from twinric.stack import LoopSummary, Service, Stack, StackFailed, default_run_dir, read_status
+from twinric.twin_cmd import twin_summary
 
 console = Console(stderr=True)
 
@@ -242,6 +243,8 @@ def status(
     if pdp is not None:
         keys = ("decisions", "decisions_per_s", "deny_reasons", "policy_version")
         report["pdp"] = {k: pdp[k] for k in keys}
+    if report["running"]:
+        report["twin"] = twin_summary(report.get("urls", {}))  # lag, fidelity, model version
     if as_json:
         print(json.dumps(report))
     else:

@@ -58,3 +58,27 @@ def test_foreign_bytes_and_wrong_version_are_refused():
         decode_transition(Transition(schema_version=9).SerializeToString())
     with pytest.raises(TransitionCodecError, match="outside mu_all"):
         decode_transition(Transition(schema_version=1, action=5, mu_all=[0.5, 0.5]).SerializeToString())
+
+
+def test_fields_fast_path_agrees_and_batches():
+    from ricproto.transition import TransitionBatch, decode_transition_fields
+
+    rows = []
+    for step in range(3):
+        s = np.full(6, step / 10, dtype=np.float32)
+        msg = Transition(xapp_instance="x", step=step, s=floats(s), s_next=floats(s + 0.05), action=step,
+                         mu_all=floats([0.2, 0.3, 0.5]), reward=0.5, policy_version=f"v{step}",
+                         timestamps=Timestamps(indication_ns=100 + step), state_intervened=step == 1)
+        rows.append(decode_transition_fields(encode_transition(msg)))
+    batch = TransitionBatch.from_fields(rows)
+    assert len(batch) == 3 and batch.s.shape == (3, 6) and batch.mu_all.shape == (3, 3)
+    assert batch.step.tolist() == [0, 1, 2] and batch.action.tolist() == [0, 1, 2]
+    assert np.allclose(batch.s_next[2], 0.25) and batch.policy_version == ["v0", "v1", "v2"]
+    assert batch.state_intervened.tolist() == [False, True, False]
+    assert batch.indication_ns.tolist() == [100, 101, 102]
+    with pytest.raises(TransitionCodecError, match="s_next"):
+        decode_transition_fields(encode_transition(Transition(s=[1.0, 2.0], s_next=[1.0])))
+    with pytest.raises(TransitionCodecError, match="outside mu_all"):
+        decode_transition_fields(encode_transition(Transition(action=4, mu_all=[1.0])))
+    with pytest.raises(TransitionCodecError, match="not a Transition"):
+        decode_transition_fields(b"\xff\xff")

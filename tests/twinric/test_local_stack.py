@@ -88,3 +88,25 @@ def test_a_congested_scenario_gives_the_xapp_its_cells_relations_and_delay_budge
     assert inventory.space.delay_budget_ms == 10.0 and len(inventory.nodes) == 13
     small = next(c for c in ran["cells"] if c["meid"] == inventory.cells[21].meid)
     assert small["neighbours"][0] == ran["cells"][0]["nr_cell_id"]  # the macro sector around it
+
+
+def test_one_twin_sidecar_per_control_xapp_on_its_descriptor(tmp_path: Path) -> None:
+    from twinric.local_stack import urls
+
+    ports = allocate_ports(PLATFORM_ROLES + XAPP_ROLES, free=True)
+    services = {s.name: s for s in build_services(ports, "redis://127.0.0.1:1/0", StackOptions(), tmp_path)}
+    twin, control = services["twin"], services["control"]
+    names = list(services)
+    assert names.index("twin") < names.index("control")  # up before the xApp asks it
+    assert twin.argv[1:] == ["-m", "twin_sidecar"] and twin.ready_port == ports["twin-http"]
+    assert twin.env["CONFIG_FILE"] == control.env["CONFIG_FILE"]  # the same descriptor (controls.ran)
+    assert twin.env["TWINRIC_TWIN_HOST"] == "127.0.0.1"
+    assert Path(twin.env["TWINRIC_TWIN_STATE_DIR"]) == tmp_path / "twin"
+    controls = json.loads(Path(control.env["CONFIG_FILE"]).read_text())["controls"]
+    assert controls["twin_url"] == f"http://127.0.0.1:{ports['twin-http']}" == urls(ports)["twin"]
+    # a bench's own twin still wins over the box's
+    options = StackOptions(control_overrides={"twin_url": "http://127.0.0.1:9"})
+    control = next(s for s in build_services(ports, "redis://127.0.0.1:1/0", options, tmp_path / "b")
+                   if s.name == "control")
+    descriptor = json.loads(Path(control.env["CONFIG_FILE"]).read_text())
+    assert descriptor["controls"]["twin_url"] == "http://127.0.0.1:9"

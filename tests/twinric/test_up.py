@@ -10,7 +10,9 @@ import sys
 import time
 
 import httpx
+import redis
 
+from ricproto.transition import decode_transition
 from twinric.ports import LOCAL_PORT_PLAN, port_is_free
 from twinric.processes import pid_alive, wait_until
 
@@ -47,7 +49,7 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         report = status()
         assert report["running"] is True and all(report["services"].values())
         assert set(report["services"]) == {
-            "appmgr", "e2term", "submgr", "a1mediator", "e2mgr", "absent", "e2sim", "pdp", "control"}
+            "appmgr", "e2term", "submgr", "a1mediator", "e2mgr", "absent", "e2sim", "pdp", "twin", "control"}
         assert report["errors"] == 0
 
         # zero trust: the default policy is in force, the control xApp's controls were permitted by the
@@ -59,6 +61,27 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         assert any(d["result"] == "PERMIT" and d["request"]["subject"] == "xapp:twinric-control"
                    for d in decisions), out.stdout[-2000:]
         assert [d["seq"] for d in decisions] == sorted(d["seq"] for d in decisions)
+
+        # the twin sidecar beside the control xApp: it mirrors and learns from the xApp's streams, the
+        # xApp leaves its degraded mode, receives load forecasts and uses them (state intervention)
+        stream = "twinric:transitions:twinric-control"
+
+        def intervened() -> bool:
+            return any(decode_transition(f[b"t"]).state_intervened
+                       for _, f in redis.Redis.from_url(redis_url).xrevrange(stream, count=50))
+
+        assert wait_until(intervened, 40), status()
+        twin = status()["twin"]
+        assert twin["up"] and twin["url"] == state["urls"]["twin"]
+        assert twin["consumed"]["transitions"] > 0 and twin["consumed"]["ran_view"] > 0
+        assert set(twin["lag"]) == {"transitions", "ran_view"} and twin["model_version"] >= 0
+        mirrored = json.loads(_twinric("twin", "state", "--json", "--run-dir", str(run_dir), env=env).stdout)
+        assert len(mirrored["cells"]) == 7 and {n["status"] for n in mirrored["nodes"]} == {"connected"}
+        fc = json.loads(_twinric("twin", "forecast", "--json", "--horizon", "3", "--run-dir", str(run_dir),
+                                 env=env).stdout)
+        assert len(fc["cells"]) == 7 and len(fc["cells"][0]["load"]) == 3
+        out = _twinric("twin", "fidelity", "--run-dir", str(run_dir), env=env)
+        assert out.returncode == 0 and "model version" in out.stdout, out.stderr
 
         # appmgr (as rtmgr) learnt which e2term serves each node: the MEID map routes controls by %meid.
         routes = httpx.get(f"{state['urls']['appmgr']}/ric/v1/routes", timeout=5).json()["table"]

@@ -31,6 +31,7 @@ from xapps.common.pep import PepClient
 from xapps.control.behavior import BehaviorPolicy, Decision
 from xapps.control.control_policy import ControlSettings
 from xapps.control.ran_view import RanView
+from xapps.control.ran_view_log import RanViewLog
 from xapps.control.rc_control import ControlBuilder, ControlRequest
 from xapps.control.snapshot_source import SnapshotSource
 from xapps.control.transition_log import TransitionWriter
@@ -83,6 +84,7 @@ class ControlLoop:
         settings: ControlSettings,
         *,
         control_timeout_s: float = 1.0,
+        ran_view_log: RanViewLog | None = None,
     ) -> None:
         self.xapp_instance = xapp_instance
         self.view = view
@@ -96,6 +98,7 @@ class ControlLoop:
         self.metrics = metrics
         self.settings = settings
         self.control_timeout_s = control_timeout_s
+        self.ran_view_log = ran_view_log
         self.period_s = view.inventory.report_period_ms / 1000.0
         self.pinned_snapshot = None
         self._inbox: queue.SimpleQueue[tuple] = queue.SimpleQueue()
@@ -203,6 +206,8 @@ class ControlLoop:
         if self._round_first is None:
             self._round_first = arrived
         self._reported.add(entry.index)
+        if self.ran_view_log is not None:
+            self.ran_view_log.on_cell_report(entry.index, ind.ricIndicationHeader, arrived_ns, state.kpm)
         self._round_trigger_ns, self._round_meid = arrived_ns, meid
         if self._reported >= self._expected:
             self._decide(arrived)
@@ -277,6 +282,11 @@ class ControlLoop:
         # the previous step's transition is completed after the control left
         if previous is not None:
             self._finish(previous, obs, step.indication_ns)
+        if self.ran_view_log is not None:  # the round as seen, with the controls it sent (step = self._step)
+            sent = [self._in_flight[i].request for i in step.controls]
+            self.ran_view_log.end_round(
+                self._step, step.meid, decided_ns, decision.action, obs, sent, step.sent_ns, self.view.cells
+            )
         self._pending_step = step
         self.decisions += 1
 
@@ -370,6 +380,9 @@ class ControlLoop:
             self.metrics.error("control_answer_unknown")
             return
         ok = isinstance(pdu, e2ap.RICcontrolAcknowledge) and mtype == mtypes.RIC_CONTROL_ACK
+        if self.ran_view_log is not None:
+            outcome = ControlOutcome.ACKNOWLEDGED if ok else ControlOutcome.FAILED
+            self.ran_view_log.on_control_outcome(pdu.ricRequestID.ricInstanceID, outcome, time.time_ns())
         self._outcomes.labels(kind=flight.request.kind, outcome="ack" if ok else "failure").inc()
         step = flight.step
         if ok:
@@ -389,6 +402,8 @@ class ControlLoop:
         for iid in [i for i, f in self._in_flight.items() if now - f.sent_at > self.control_timeout_s]:
             flight = self._in_flight.pop(iid)
             self.metrics.error("control_timeout")
+            if self.ran_view_log is not None:
+                self.ran_view_log.on_control_outcome(iid, ControlOutcome.TIMED_OUT, time.time_ns())
             self._outcomes.labels(kind=flight.request.kind, outcome="timeout").inc()
             if flight.step.outcome == ControlOutcome.SENT:
                 flight.step.outcome = ControlOutcome.TIMED_OUT

@@ -34,6 +34,7 @@ from ricproto.e2sm import kpm
 from ricproto.e2sm.identities import NrCgi, SNssai, plmn_from_digits
 from ricproto.e2sm.ueid import UeId, UeIdGnb, UeIdGnbCuUp, UeIdGnbDu, UeIdNgEnbDu
 from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST, n_bins
+from ricproto.ran_config import RanConfig, RanConfigError
 from ricproto.ran_space import CellKpm, CellLayout, RanSpace, SliceQuota, Snssai, UeKpm
 
 CELL_MEASUREMENTS = ("RRU.PrbTotDl", "DRB.UEThpDl", "RRC.ConnMean", "RRU.PrbAvailDl")
@@ -44,7 +45,7 @@ MAX_CELLS_PER_NODE = 8  # two actions per cell, 16 actions per E2AP subscription
 DIST_NAMES = frozenset({UE_THP_DL_DIST, DELAY_DL_DIST})
 
 
-class InventoryError(ValueError):
+class InventoryError(RanConfigError):
     """The ``controls.ran`` section is inconsistent."""
 
 
@@ -69,50 +70,26 @@ class RanInventory:
     @classmethod
     def from_config(cls, ran: Mapping[str, Any]) -> RanInventory:
         try:
-            slices = tuple(
-                Snssai(int(s["sst"]), None if s.get("sd") is None else int(s["sd"])) for s in ran["slices"]
-            )
-            quotas = tuple(
-                SliceQuota(int(q.get("min", 0)), int(q.get("max", 100)), int(q.get("dedicated", 0)))
-                for q in (s.get("quota", {}) for s in ran["slices"])
-            )
-            raw_cells = list(ran["cells"])
-            ids = [int(c["nr_cell_id"]) for c in raw_cells]
-            position_of = {nr: i for i, nr in enumerate(ids)}
-            neighbours = tuple(tuple(position_of[int(n)] for n in c.get("neighbours", [])) for c in raw_cells)
-            space = RanSpace(
-                max_cells=int(ran.get("max_cells", len(raw_cells))),
-                n_neighbours=int(ran.get("n_neighbours", 3)),
-                slices=slices,
-                steer_count=int(ran.get("steer_count", 3)),
-                quota_step=int(ran.get("quota_step", 10)),
-                offset_step_db=int(ran.get("offset_step_db", RanSpace.offset_step_db)),
-                offset_limit_db=int(ran.get("offset_limit_db", RanSpace.offset_limit_db)),
-                delay_budget_ms=float(ran.get("delay_budget_ms", RanSpace.delay_budget_ms)),
-            )
-            layout = CellLayout(tuple(ids), neighbours)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InventoryError(f"controls.ran: {exc!r}") from None
-        if len(raw_cells) > space.max_cells:
-            raise InventoryError(f"{len(raw_cells)} cells but max_cells={space.max_cells}")
+            cfg = RanConfig.from_config(ran)  # the geometry the twin sidecar reads too
+        except RanConfigError as exc:
+            raise InventoryError(str(exc)) from None
         entries = []
         per_node: dict[str, list[CellEntry]] = {}
-        for i, c in enumerate(raw_cells):
-            meid = str(c["meid"])
-            node = per_node.setdefault(meid, [])
-            entry = CellEntry(i, ids[i], meid, len(node))
+        for cell in cfg.cells:
+            node = per_node.setdefault(cell.meid, [])
+            entry = CellEntry(cell.index, cell.nr_cell_id, cell.meid, len(node))
             node.append(entry)
             entries.append(entry)
         for meid, node in per_node.items():
             if len(node) > MAX_CELLS_PER_NODE:
                 raise InventoryError(f"node {meid} has {len(node)} cells, at most {MAX_CELLS_PER_NODE}")
         return cls(
-            space,
-            layout,
+            cfg.space,
+            cfg.layout,
             tuple(entries),
-            str(ran.get("plmn", "00101")),
-            int(ran.get("report_period_ms", 100)),
-            quotas,
+            cfg.plmn,
+            cfg.report_period_ms,
+            cfg.default_quotas,
             {m: tuple(v) for m, v in per_node.items()},
         )
 

@@ -21,6 +21,7 @@ from typing import Any
 import redis
 
 from ricproto import grant, identity, mdclog, mtypes
+from ricproto import ran_view as ran_view_stream
 from ricproto.transition import DEFAULT_MAXLEN, FIELD, TransitionCodecError, decode_transition, stream_key
 from xapps.common.a1_handler import A1PolicyHandler
 from xapps.common.config import ENV as CONFIG_ENV
@@ -37,6 +38,7 @@ from xapps.control.control_policy import ControlSettings, PolicyRejected, policy
 from xapps.control.heuristic import HeuristicBalancer
 from xapps.control.loop import ControlLoop
 from xapps.control.ran_view import InventoryError, RanInventory, RanView
+from xapps.control.ran_view_log import RanViewEncoder, RanViewLog, RanViewWriter
 from xapps.control.rc_control import ControlBuilder
 from xapps.control.shield import ActionShield
 from xapps.control.snapshot_source import SnapshotSource
@@ -109,6 +111,14 @@ class ControlXapp:
             self.metrics,
             maxlen=int(ctl.get("transitions", {}).get("maxlen", DEFAULT_MAXLEN)),
         )
+        self.ran_view_writer = RanViewWriter(
+            self.redis,
+            ran_view_stream.stream_key(self.name),
+            self.metrics,
+            RanViewEncoder(self.name, self.inventory, self.metrics),
+            maxlen=int(ctl.get("ran_view", {}).get("maxlen", ran_view_stream.DEFAULT_MAXLEN)),
+        )
+        self.ran_view_log = RanViewLog(self.name, self.ran_view_writer)
         self.rmr: RmrPort | None = None
         pep_cfg = ctl.get("pep", {})
         self.pep: PepClient | None = None
@@ -140,6 +150,7 @@ class ControlXapp:
             self.metrics,
             self.settings,
             control_timeout_s=float(ctrl.get("timeout_ms", 1000)) / 1000.0,
+            ran_view_log=self.ran_view_log,
         )
         self.a1 = A1PolicyHandler(policy_type_id(), self.name, self._apply_policy, self.metrics)
 
@@ -329,7 +340,9 @@ class ControlXapp:
 
         self.http.start()
         self.loop.first_step = self._next_step()
+        self.ran_view_log.continue_numbering(self.redis, ran_view_stream.stream_key(self.name), self.metrics)
         self.writer.start()
+        self.ran_view_writer.start()
         self.snapshots.start()
         self.twin.start()
         self.loop.start()
@@ -412,6 +425,7 @@ class ControlXapp:
         self.twin.stop()
         self.snapshots.stop()
         self.writer.stop()
+        self.ran_view_writer.stop()
         if self.xapp is not None:
             self.xapp._keep_going = False
             self.xapp._rmr_loop._keep_going = False

@@ -1,0 +1,549 @@
+"""The emulation model: a live mirror of every E2 node, cell, slice and UE the RAN-view records describe.
+
+Fed by the RAN-view stream (``apply``), it keeps the latest state of each entity and a bounded
+history per round (``RoundHistory``) for time travel:
+
+* cells: the latest KPM columns (``CellKpm`` fields; a cell that did not report keeps its values and
+  its ``last_report_ns``), its E2 node, the slice quotas commanded and acknowledged, handovers seen
+  (in/out, cumulative);
+* slices: per cell, the per-slice KPM columns and quotas;
+* E2 nodes: first/last report, status ``connected`` or ``lost`` (no report for ``node_lost_periods``
+  report periods of the stream's own clock), so the same record stream always gives the same state;
+* UEs: serving cell, RSRP, first/last seen; a UE reported by another cell than before is a handover;
+* controls: every control sent, with its outcome as it became known.
+
+``state_at(t)`` gives the mirrored state as it was at t (Unix ns, the xApp's decision clock), from the
+history row of the latest round at or before t; UEs and controls as known at t. Changes that the sync
+engine reacts to (a node lost or added, a cell reporting for the first time) are queued as
+``RanChange`` events (``take_changes``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict, deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ricproto.ran_config import RanConfig
+from ricproto.ran_view import ControlRecord, RanRound
+from ricproto.transition import ControlOutcome
+from twin_sidecar.emulation.history import RoundHistory
+
+log = logging.getLogger("twin_sidecar.emulation")
+RECENT = 64  # rounds of per-cell load kept for the forecaster's lock-free reads
+
+
+@dataclass(frozen=True)
+class RanChange:
+    t_ns: int
+    kind: str  # "node_lost" | "node_added" | "node_back" | "cell_added"
+    subject: str
+
+
+@dataclass
+class ControlState:
+    record: ControlRecord
+    outcome: int
+    outcome_ns: int
+    history: list[tuple[int, int]] = field(default_factory=list)  # (t_ns, outcome)
+
+    def outcome_at(self, t_ns: int) -> int | None:
+        """The outcome as known at t (None: not sent yet at t)."""
+        if self.record.sent_ns and self.record.sent_ns > t_ns:
+            return None
+        known = [o for t, o in self.history if t <= t_ns]
+        return known[-1] if known else int(ControlOutcome.SENT)
+
+
+class Mirror:
+    def __init__(
+        self,
+        config: RanConfig,
+        *,
+        history_rounds: int = 3000,
+        max_ues: int = 20_000,
+        max_controls: int = 2000,
+        node_lost_periods: int = 20,
+    ) -> None:
+        self.config = config
+        self.space = config.space
+        self.n_cells = len(config.cells)
+        self.nodes = list(config.meids)
+        self.history = RoundHistory(history_rounds)
+        self.max_ues = max_ues
+        self.max_controls = max_controls
+        self.lost_after_ns = int(node_lost_periods * config.report_period_ms * 1e6)
+        self.cell_measurements: tuple[str, ...] = ()
+        self.slice_measurements: tuple[str, ...] = ()
+        self._reset_latest()
+        self.rounds = 0  # records applied (exactly once: the consumer guarantees it)
+        self.last_seq = -1
+        self.ue_ids = np.zeros(0, dtype=np.uint64)  # sorted
+        self.ue_cell = np.zeros(0, dtype=np.int32)
+        self.ue_rsrp = np.zeros(0, dtype=np.float32)
+        self.ue_first_ns = np.zeros(0, dtype=np.int64)
+        self.ue_last_ns = np.zeros(0, dtype=np.int64)
+        self.ue_rounds: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=history_rounds)
+        self.handovers: deque[tuple[int, int, int, int]] = deque(maxlen=1000)  # (t, ue, from, to)
+        self.controls: OrderedDict[int, ControlState] = OrderedDict()
+        self.changes: list[RanChange] = []
+        self.change_log: deque[RanChange] = deque(maxlen=1000)
+        self.lock = threading.RLock()  # ingest writes, the API and the sync engine read
+        # the latest RECENT observations' loads, replaced (never mutated) per round: read lock-free
+        self.recent = np.zeros((0, self.space.max_cells), dtype=np.float32)
+        self._all_cells = np.arange(self.n_cells, dtype=np.uint32)
+        self._all_cells_bytes = self._all_cells.astype("<u4").tobytes()
+        self._all_nodes = np.arange(len(self.nodes), dtype=np.int64)
+        self._all_true = np.ones(self.n_cells, dtype=bool)
+        self._config_nodes = tuple(config.meids)
+        self._unseen = set(range(self.n_cells))  # cells that never reported
+        self._last_ue_key: tuple[bytes, bytes] | None = None  # UE ids/cells of the last round, and
+        self._last_ue_pos = np.zeros(0, dtype=np.int64)  # their positions in ue_ids
+
+    def _reset_latest(self) -> None:
+        c, s, n = self.n_cells, len(self.space.slices), len(self.nodes)
+        self.cell_values = np.zeros((c, len(self.cell_measurements)), dtype=np.float32)
+        self.slice_values = np.zeros((c, s, len(self.slice_measurements)), dtype=np.float32)
+        self.cell_last_ns = np.zeros(c, dtype=np.int64)  # arrival of the latest report
+        self.cell_collection_ns = np.zeros(c, dtype=np.int64)
+        self.cell_reported = np.zeros(c, dtype=bool)  # in the latest round
+        self.node_first_ns = np.zeros(n, dtype=np.int64)
+        self.node_last_ns = np.zeros(n, dtype=np.int64)
+        self.node_lost = np.zeros(n, dtype=bool)
+        q = np.array([[qq.min_ratio, qq.max_ratio, qq.dedicated_ratio] for qq in self.config.default_quotas])
+        self.quotas = np.broadcast_to(q, (c, s, 3)).astype(np.int16).copy()
+        self.ho_in = np.zeros(c, dtype=np.int64)
+        self.ho_out = np.zeros(c, dtype=np.int64)
+        self.observation = np.zeros(self.space.max_cells * self.space.n_features, dtype=np.float32)
+
+    # --- ingest ------------------------------------------------------------------------------------
+    def apply(self, rounds: list[RanRound]) -> None:
+        with self.lock:
+            for r in rounds:
+                self._apply(r)
+
+    def _columns(self, r: RanRound) -> tuple[np.ndarray, np.ndarray]:
+        """The record's values in the mirror's column order (columns fixed by the first record)."""
+        if not self.cell_measurements and (r.cell_measurements or r.slice_measurements):
+            self.cell_measurements, self.slice_measurements = r.cell_measurements, r.slice_measurements
+            self._reset_columns()
+        cells, slices = r.cell_values, r.slice_values
+        if r.cell_measurements != self.cell_measurements:
+            cells = _by_name(cells, r.cell_measurements, self.cell_measurements)
+        if r.slice_measurements != self.slice_measurements:
+            slices = _by_name(slices, r.slice_measurements, self.slice_measurements)
+        if r.slices != self.space.slices and r.slices:
+            order = [r.slices.index(s) if s in r.slices else -1 for s in self.space.slices]
+            slices = np.stack(
+                [slices[:, i] if i >= 0 else np.zeros_like(slices[:, 0]) for i in order], axis=1
+            )
+        return cells, slices
+
+    def _reset_columns(self) -> None:
+        c, s = self.n_cells, len(self.space.slices)
+        self.cell_values = np.zeros((c, len(self.cell_measurements)), dtype=np.float32)
+        self.slice_values = np.zeros((c, s, len(self.slice_measurements)), dtype=np.float32)
+
+    def _apply(self, r: RanRound) -> None:
+        # Copy-on-write: an array handed to the history is never written again; a changed one is
+        # replaced. A round where every cell reported (the usual one) takes the record's own columns.
+        t = int(r.decided_ns) or (int(r.arrival_ns.max()) if r.n_cells else 0)
+        cells, slices = self._columns(r)
+        idx = r.cell_index
+        if idx.shape[0] == self.n_cells and idx.tobytes() == self._all_cells_bytes:
+            self.cell_values, self.slice_values = cells, slices
+            self.cell_reported = self._all_true
+            self.cell_last_ns = r.arrival_ns.astype(np.int64)
+            self.cell_collection_ns = r.collection_ns.astype(np.int64)
+            reported = self._all_cells
+        else:
+            idx = idx.astype(np.int64)
+            ok = idx < self.n_cells  # a cell beyond this config (config changed under us): ignore it
+            reported = idx = idx[ok]
+            self.cell_reported = np.zeros(self.n_cells, dtype=bool)
+            self.cell_reported[idx] = True
+            if len(idx):
+                for name, values in (
+                    ("cell_values", cells[ok]),
+                    ("slice_values", slices[ok]),
+                    ("cell_last_ns", r.arrival_ns[ok].astype(np.int64)),
+                    ("cell_collection_ns", r.collection_ns[ok].astype(np.int64)),
+                ):
+                    new = getattr(self, name).copy()
+                    new[idx] = values
+                    setattr(self, name, new)
+        if self._unseen:
+            for i in [int(i) for i in reported if int(i) in self._unseen]:
+                self._unseen.discard(i)
+                self._change(t, "cell_added", str(self.config.cells[i].nr_cell_id))
+        if r.observation.shape[0] == self.observation.shape[0]:
+            self.observation = r.observation
+            load = r.observation.reshape(self.space.max_cells, self.space.n_features)[None, :, 1]
+            self.recent = np.concatenate([self.recent[-(RECENT - 1) :], load])
+        self._nodes(r, t)
+        self._ues(r, t)
+        self._controls(r, t)
+        self.rounds += 1
+        self.last_seq = int(r.seq)
+        self.history.append(
+            t,
+            int(r.seq),
+            {
+                "observation": self.observation,
+                "cell_values": self.cell_values,
+                "slice_values": self.slice_values,
+                "cell_reported": self.cell_reported,
+                "cell_last_ns": self.cell_last_ns,
+                "cell_collection_ns": self.cell_collection_ns,
+                "node_first_ns": self.node_first_ns,
+                "node_last_ns": self.node_last_ns,
+                "node_lost": self.node_lost,
+                "quotas": self.quotas,
+                "ho_in": self.ho_in,
+                "ho_out": self.ho_out,
+            },
+        )
+
+    def _nodes(self, r: RanRound, t: int) -> None:
+        if (
+            r.cell_index.shape[0] == self.n_cells
+            and r.nodes == self._config_nodes
+            and len(self.nodes) == len(self._config_nodes)
+            and self._nodes_steady
+        ):  # every node reported, all known and connected: only the last-report times move
+            self.node_last_ns = np.full(len(self.nodes), t, dtype=np.int64)
+            return
+        if r.nodes == self._config_nodes:  # the xApp lists the configured nodes, in order
+            present = r.cell_node
+        else:
+            for meid in r.nodes:
+                if meid not in self.nodes:  # a node the config does not name: mirror it anyway
+                    self.nodes.append(meid)
+                    self.node_first_ns = np.append(self.node_first_ns, 0)
+                    self.node_last_ns = np.append(self.node_last_ns, 0)
+                    self.node_lost = np.append(self.node_lost, False)
+            present = np.array([self.nodes.index(r.nodes[n]) for n in r.cell_node.tolist()], dtype=np.int64)
+        present = np.unique(present)
+        if (self.node_first_ns[present] == 0).any() or self.node_lost[present].any():
+            self.node_first_ns, self.node_lost = self.node_first_ns.copy(), self.node_lost.copy()
+            for j in present.tolist():
+                if self.node_first_ns[j] == 0:
+                    self.node_first_ns[j] = t
+                    self._change(t, "node_added", self.nodes[j])
+                elif self.node_lost[j]:
+                    self.node_lost[j] = False
+                    self._change(t, "node_back", self.nodes[j])
+        self.node_last_ns = self.node_last_ns.copy()
+        self.node_last_ns[present] = t
+        stale = (self.node_first_ns > 0) & ~self.node_lost & (t - self.node_last_ns > self.lost_after_ns)
+        if stale.any():
+            self.node_lost = self.node_lost | stale
+            for j in np.flatnonzero(stale).tolist():
+                self._change(t, "node_lost", self.nodes[j])
+
+    @property
+    def _nodes_steady(self) -> bool:
+        return bool(self.node_first_ns.all()) and not self.node_lost.any()
+
+    def _ues(self, r: RanRound, t: int) -> None:
+        if r.ue_id.size == 0:
+            return
+        ids, cells, rsrp = r.ue_id, r.ue_cell_index.astype(np.int32), r.ue_rsrp_dbm
+        self.ue_rounds.append((t, ids, cells, rsrp))  # the record's own (read-only) columns
+        key = (ids.tobytes(), cells.tobytes())
+        if key == self._last_ue_key:  # the same UEs in the same cells as last round: no handover
+            self.ue_rsrp[self._last_ue_pos] = rsrp
+            self.ue_last_ns[self._last_ue_pos] = t
+            return
+        self._last_ue_key = None
+        pos = np.searchsorted(self.ue_ids, ids)
+        if self.ue_ids.size:
+            known = (pos < self.ue_ids.size) & (self.ue_ids[np.minimum(pos, self.ue_ids.size - 1)] == ids)
+        else:
+            known = np.zeros(ids.shape, dtype=bool)
+        if known.any():
+            kp = pos[known]
+            moved = self.ue_cell[kp] != cells[known]
+            if moved.any():  # history rows keep the old counters
+                self.ho_in, self.ho_out = self.ho_in.copy(), self.ho_out.copy()
+            for p, dst in zip(kp[moved].tolist(), cells[known][moved].tolist(), strict=True):
+                src = int(self.ue_cell[p])
+                self.handovers.append((t, int(self.ue_ids[p]), src, dst))
+                if 0 <= src < self.n_cells:
+                    self.ho_out[src] += 1
+                if 0 <= dst < self.n_cells:
+                    self.ho_in[dst] += 1
+            self.ue_cell[kp] = cells[known]
+            self.ue_rsrp[kp] = rsrp[known]
+            self.ue_last_ns[kp] = t
+        new = ~known
+        if new.any():
+            nid, order = np.unique(ids[new], return_index=True)
+            at = np.searchsorted(self.ue_ids, nid)
+            self.ue_ids = np.insert(self.ue_ids, at, nid)
+            self.ue_cell = np.insert(self.ue_cell, at, cells[new][order])
+            self.ue_rsrp = np.insert(self.ue_rsrp, at, rsrp[new][order])
+            self.ue_first_ns = np.insert(self.ue_first_ns, at, t)
+            self.ue_last_ns = np.insert(self.ue_last_ns, at, t)
+        if self.ue_ids.size > self.max_ues:  # forget the UEs seen longest ago
+            keep = np.sort(np.argsort(-self.ue_last_ns, kind="stable")[: self.max_ues])
+            for name in ("ue_ids", "ue_cell", "ue_rsrp", "ue_first_ns", "ue_last_ns"):
+                setattr(self, name, getattr(self, name)[keep])
+        elif not new.any():  # every UE known: the next identical round can reuse the positions
+            self._last_ue_key, self._last_ue_pos = key, pos
+
+    def _controls(self, r: RanRound, t: int) -> None:
+        for c in r.controls:
+            self.controls[c.control_id] = ControlState(
+                c, c.outcome, c.outcome_ns, [(c.sent_ns or t, c.outcome)]
+            )
+        for u in r.outcomes:
+            state = self.controls.get(u.control_id)
+            if state is None:
+                continue
+            state.outcome, state.outcome_ns = u.outcome, u.outcome_ns
+            state.history.append((u.outcome_ns or t, u.outcome))
+            rec = state.record
+            if (
+                u.outcome == ControlOutcome.ACKNOWLEDGED
+                and rec.kind == "slice_quota"
+                and rec.cell_index < self.n_cells
+            ):
+                self.quotas = self.quotas.copy()  # history rows keep the old quotas
+                self.quotas[rec.cell_index, rec.slice_index] = (
+                    rec.min_ratio,
+                    rec.max_ratio,
+                    rec.dedicated_ratio,
+                )
+        while len(self.controls) > self.max_controls:
+            self.controls.popitem(last=False)
+
+    def _change(self, t: int, kind: str, subject: str) -> None:
+        change = RanChange(t, kind, subject)
+        self.changes.append(change)
+        self.change_log.append(change)
+        log.info("RAN change at %d: %s %s", t, kind, subject)
+
+    def take_changes(self) -> list[RanChange]:
+        with self.lock:
+            out, self.changes = self.changes, []
+        return out
+
+    # --- reading -----------------------------------------------------------------------------------
+    @property
+    def latest_ns(self) -> int | None:
+        return self.history.latest_ns
+
+    def observation_at(self, t_ns: int | None = None) -> np.ndarray | None:
+        with self.lock:
+            if t_ns is None:
+                return self.observation.copy() if self.rounds else None
+            i = self.history.index_at(t_ns)
+            return None if i is None else self.history.row(i)["observation"].copy()
+
+    def recent_load(self, n: int) -> np.ndarray:
+        """PRB load of every cell over the last n (<= RECENT) rounds, oldest first; no lock taken."""
+        recent = self.recent
+        return recent[-n:] if n else recent[:0]
+
+    def load_history(self, n: int) -> np.ndarray:
+        """PRB load of every cell over the last n rounds, oldest first ([n', max_cells])."""
+        obs = self.history.last("observation", n)
+        if obs.ndim != 2:
+            return np.zeros((0, self.space.max_cells), dtype=np.float32)
+        return obs.reshape(len(obs), self.space.max_cells, self.space.n_features)[:, :, 1]
+
+    def state(self) -> dict[str, Any] | None:
+        """The state now (None before the first record)."""
+        with self.lock:
+            if not self.rounds:
+                return None
+            return self.state_at(int(self.history.latest_ns))
+
+    def state_at(self, t_ns: int) -> dict[str, Any] | None:
+        """The mirrored state as it was at t; None when t is before the retained history."""
+        with self.lock:
+            i = self.history.index_at(t_ns)
+            if i is None:
+                return None
+            row = self.history.row(i)
+            ues = self._ues_at(t_ns)
+            controls = []
+            for state in self.controls.values():
+                outcome = state.outcome_at(t_ns)
+                if outcome is not None:
+                    controls.append({**_control_dict(state.record), "outcome": ControlOutcome.Name(outcome)})
+            nodes_known = list(self.nodes)
+        space = self.space
+        cells = []
+        for c, cell in enumerate(self.config.cells):
+            last = int(row["cell_last_ns"][c])
+            slices = [
+                {
+                    "sst": s.sst,
+                    "sd": s.sd,
+                    "kpm": {
+                        m: float(row["slice_values"][c, k, j]) for j, m in enumerate(self.slice_measurements)
+                    },
+                    "quota": dict(
+                        zip(("min", "max", "dedicated"), map(int, row["quotas"][c, k]), strict=True)
+                    ),
+                }
+                for k, s in enumerate(space.slices)
+            ]
+            cells.append(
+                {
+                    "index": c,
+                    "nr_cell_id": cell.nr_cell_id,
+                    "meid": cell.meid,
+                    "reported": bool(row["cell_reported"][c]),
+                    "last_report_ns": last or None,
+                    "collection_ns": int(row["cell_collection_ns"][c]) or None,
+                    "kpm": {m: float(row["cell_values"][c, j]) for j, m in enumerate(self.cell_measurements)}
+                    if last
+                    else {},
+                    "slices": slices,
+                    "handovers_in": int(row["ho_in"][c]),
+                    "handovers_out": int(row["ho_out"][c]),
+                    "ues": 0,
+                }
+            )
+        for cell_index in ues["cell"].tolist():
+            if 0 <= cell_index < len(cells):
+                cells[cell_index]["ues"] += 1
+        nodes = [
+            {
+                "meid": meid,
+                "status": "lost"
+                if row["node_lost"][j]
+                else ("connected" if row["node_first_ns"][j] else "unseen"),
+                "first_report_ns": int(row["node_first_ns"][j]) or None,
+                "last_report_ns": int(row["node_last_ns"][j]) or None,
+                "cells": [c.index for c in self.config.cells if c.meid == meid],
+            }
+            for j, meid in enumerate(nodes_known[: len(row["node_lost"])])
+        ]
+        return {
+            "t_ns": row["t_ns"],
+            "seq": row["seq"],
+            "nodes": nodes,
+            "cells": cells,
+            "ues": [
+                {"ue_id": int(u), "cell": int(c), "rsrp_dbm": float(r), "last_seen_ns": int(s)}
+                for u, c, r, s in zip(ues["id"], ues["cell"], ues["rsrp"], ues["seen"], strict=True)
+            ],
+            "controls": controls[-100:],
+            "observation": row["observation"].tolist(),
+        }
+
+    def _ues_at(self, t_ns: int) -> dict[str, np.ndarray]:
+        """Every UE's latest report at or before t among the retained UE rounds."""
+        latest: dict[int, tuple[int, float, int]] = {}
+        for t, ids, cells, rsrp in self.ue_rounds:
+            if t > t_ns:
+                break
+            for u, c, r in zip(ids.tolist(), cells.tolist(), rsrp.tolist(), strict=True):
+                latest[u] = (c, r, t)
+        items = sorted(latest.items())
+        return {
+            "id": np.array([u for u, _ in items], dtype=np.uint64),
+            "cell": np.array([v[0] for _, v in items], dtype=np.int64),
+            "rsrp": np.array([v[1] for _, v in items], dtype=np.float32),
+            "seen": np.array([v[2] for _, v in items], dtype=np.int64),
+        }
+
+    # --- checkpoint --------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        with self.lock:
+            return self._state_dict()
+
+    def _state_dict(self) -> dict[str, Any]:
+        latest = {
+            k: getattr(self, k).copy()
+            for k in (
+                "cell_values",
+                "slice_values",
+                "cell_last_ns",
+                "cell_collection_ns",
+                "cell_reported",
+                "node_first_ns",
+                "node_last_ns",
+                "node_lost",
+                "quotas",
+                "ho_in",
+                "ho_out",
+                "observation",
+                "ue_ids",
+                "ue_cell",
+                "ue_rsrp",
+                "ue_first_ns",
+                "ue_last_ns",
+            )
+        }
+        return {
+            "latest": latest,
+            "nodes": list(self.nodes),
+            "cell_measurements": list(self.cell_measurements),
+            "slice_measurements": list(self.slice_measurements),
+            "rounds": self.rounds,
+            "last_seq": self.last_seq,
+            "history": self.history.state_dict(),
+            "ue_rounds": list(self.ue_rounds),
+            "handovers": list(self.handovers),
+            "controls": [
+                (cid, _control_dict(s.record), s.outcome, s.outcome_ns, list(s.history))
+                for cid, s in self.controls.items()
+            ],
+            "change_log": [asdict(c) for c in self.change_log],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        with self.lock:
+            self._load_state_dict(state)
+
+    def _load_state_dict(self, state: dict[str, Any]) -> None:
+        self.nodes = list(state["nodes"])
+        self.cell_measurements = tuple(state["cell_measurements"])
+        self.slice_measurements = tuple(state["slice_measurements"])
+        for k, v in state["latest"].items():
+            setattr(self, k, np.array(v, copy=True))
+        self.rounds, self.last_seq = int(state["rounds"]), int(state["last_seq"])
+        self.history.load_state_dict(state["history"])
+        self.ue_rounds.clear()
+        self.ue_rounds.extend(state["ue_rounds"])
+        self.handovers.clear()
+        self.handovers.extend(state["handovers"])
+        self.controls = OrderedDict(
+            (cid, ControlState(_control_record(rec), outcome, outcome_ns, list(hist)))
+            for cid, rec, outcome, outcome_ns, hist in state["controls"]
+        )
+        self.change_log.clear()
+        self.change_log.extend(RanChange(**c) for c in state["change_log"])
+        self.changes = []
+        self._unseen = {i for i in range(self.n_cells) if self.cell_last_ns[i] == 0}
+        self._last_ue_key = None
+        obs = self.history.last("observation", RECENT)
+        if obs.ndim == 2 and len(obs):
+            self.recent = obs.reshape(len(obs), self.space.max_cells, self.space.n_features)[:, :, 1].copy()
+
+
+def _by_name(values: np.ndarray, have: tuple[str, ...], want: tuple[str, ...]) -> np.ndarray:
+    out = np.zeros((*values.shape[:-1], len(want)), dtype=np.float32)
+    for j, name in enumerate(want):
+        if name in have:
+            out[..., j] = values[..., have.index(name)]
+    return out
+
+
+def _control_dict(c: ControlRecord) -> dict[str, Any]:
+    d = asdict(c)
+    d["ue_ids"] = list(c.ue_ids)
+    return d
+
+
+def _control_record(d: dict[str, Any]) -> ControlRecord:
+    return ControlRecord(**{**d, "ue_ids": tuple(d["ue_ids"])})
