@@ -79,6 +79,11 @@ from ricproto.kpm_distribution import (
 )
 
 THROUGHPUT_LOG_SCALE = 6.0  # log10(1 + 1e6 kbit/s): 1 Gbit/s maps to 1
+# Columns of a cell row (the table above); readers index rows with these, never with literals.
+PRESENT_COLUMN = 0
+PRB_USAGE_COLUMN = 1
+THROUGHPUT_COLUMN = 2
+CONNECTED_COLUMN = 3
 BASE_FEATURES = 4
 OBJECTIVE_FEATURES = 4  # eMBB samples, eMBB p5, URLLC samples, URLLC share over budget
 SST_EMBB = 1  # TS 23.501 §5.15.2.2 standardised SST values
@@ -103,6 +108,9 @@ class Snssai:
         return f"{self.sst}" if self.sd is None else f"{self.sst}-{self.sd:06x}"
 
 
+DISTRIBUTION = "distribution"  # CellKpm field metadata key: the 28.552 distribution a field carries
+
+
 def cell_features(n_slices: int) -> int:
     return BASE_FEATURES + 2 * n_slices + OBJECTIVE_FEATURES
 
@@ -117,9 +125,14 @@ class CellKpm:
     prb_avail_dl: float  # RRU.PrbAvailDl
     slice_prb_used_dl: Mapping[Snssai, float] = field(default_factory=dict)  # RRU.PrbUsedDl per sliceID
     slice_ue_thp_dl_kbps: Mapping[Snssai, float] = field(default_factory=dict)  # DRB.UEThpDl per sliceID
-    # DRB.UEThpDlDist / DRB.DelayDlNgranUeDist per sliceID: counts per bin (distBinX 1..n in order)
-    slice_ue_thp_dl_dist: Mapping[Snssai, Sequence[float]] = field(default_factory=dict)
-    slice_delay_dl_dist: Mapping[Snssai, Sequence[float]] = field(default_factory=dict)
+    # DRB.UEThpDlDist / DRB.DelayDlNgranUeDist per sliceID: counts per bin (distBinX 1..n in order);
+    # the field's metadata names the distribution (its bins: ricproto.kpm_distribution.BIN_EDGES)
+    slice_ue_thp_dl_dist: Mapping[Snssai, Sequence[float]] = field(
+        default_factory=dict, metadata={DISTRIBUTION: UE_THP_DL_DIST}
+    )
+    slice_delay_dl_dist: Mapping[Snssai, Sequence[float]] = field(
+        default_factory=dict, metadata={DISTRIBUTION: DELAY_DL_DIST}
+    )
 
     @classmethod
     def from_measurements(
@@ -250,6 +263,22 @@ class RanSpace:
         return BASE_FEATURES + 2 * len(self.slices)
 
     @property
+    def feature_names(self) -> tuple[str, ...]:
+        """Names of a cell row's columns, in order (the table of the module docstring)."""
+        return (
+            "present",
+            "prb_usage_dl",
+            "thp_dl",
+            "connected_ues",
+            *(f"slice_{s}_prb_share" for s in self.slices),
+            *(f"slice_{s}_thp_dl" for s in self.slices),
+            "embb_ues_sampled",
+            "embb_p5_thp_dl",
+            "urllc_delay_samples",
+            "urllc_over_budget",
+        )
+
+    @property
     def embb_slices(self) -> tuple[Snssai, ...]:
         return tuple(s for s in self.slices if s.sst == SST_EMBB)
 
@@ -274,10 +303,10 @@ class RanSpace:
             if kpm is None:
                 continue
             row = rows[i]
-            row[0] = 1.0
-            row[1] = kpm.prb_tot_dl_pct / 100.0
-            row[2] = _log_thp(kpm.ue_thp_dl_kbps)
-            row[3] = kpm.conn_mean / self.conn_ref
+            row[PRESENT_COLUMN] = 1.0
+            row[PRB_USAGE_COLUMN] = kpm.prb_tot_dl_pct / 100.0
+            row[THROUGHPUT_COLUMN] = _log_thp(kpm.ue_thp_dl_kbps)
+            row[CONNECTED_COLUMN] = kpm.conn_mean / self.conn_ref
             avail = max(kpm.prb_avail_dl, 1e-9)
             for s, snssai in enumerate(self.slices):
                 row[BASE_FEATURES + s] = kpm.slice_prb_used_dl.get(snssai, 0.0) / avail
@@ -296,11 +325,11 @@ class RanSpace:
 
     def reward(self, obs: np.ndarray) -> float:
         rows = np.asarray(obs, dtype=np.float64).reshape(self.max_cells, self.n_features)
-        present = rows[:, 0] > 0.5
+        present = rows[:, PRESENT_COLUMN] > 0.5
         if not present.any():
             return 0.0
-        thp = rows[present, 2].mean()
-        imbalance = rows[present, 1].std()
+        thp = rows[present, THROUGHPUT_COLUMN].mean()
+        imbalance = rows[present, PRB_USAGE_COLUMN].std()
         return float(
             thp
             + self.p5_weight * self.embb_p5(rows)
@@ -311,14 +340,14 @@ class RanSpace:
     def embb_p5(self, rows: np.ndarray) -> float:
         """The eMBB 5th-percentile throughput feature, averaged over cells by eMBB samples (0 if none)."""
         obj = self.objective_column
-        weight = rows[:, obj] * (rows[:, 0] > 0.5)
+        weight = rows[:, obj] * (rows[:, PRESENT_COLUMN] > 0.5)
         total = weight.sum()
         return float((weight * rows[:, obj + 1]).sum() / total) if total > 0 else 0.0
 
     def urllc_over_budget(self, rows: np.ndarray) -> float:
         """Share of URLLC delay samples over the budget across cells (0 without samples)."""
         obj = self.objective_column
-        weight = rows[:, obj + 2] * (rows[:, 0] > 0.5)
+        weight = rows[:, obj + 2] * (rows[:, PRESENT_COLUMN] > 0.5)
         total = weight.sum()
         return float((weight * rows[:, obj + 3]).sum() / total) if total > 0 else 0.0
 

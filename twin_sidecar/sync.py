@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from ricproto.ran_space import PRESENT_COLUMN
 from ricproto.transition import TransitionBatch
 from twin_sidecar.emulation.mirror import Mirror, RanChange
 from twin_sidecar.metrics import TwinMetrics
@@ -159,7 +160,7 @@ class SyncEngine:
             present = self.mirror.history.last("observation", self.settings.history_rounds)
         if len(load):
             rows = present.reshape(len(present), self.mirror.space.max_cells, self.mirror.space.n_features)
-            self.forecaster.fit(load, rows[:, :, 0] > 0.5)
+            self.forecaster.fit(load, rows[:, :, PRESENT_COLUMN] > 0.5)
         version = self.serving.version + 1
         model = self.trainer.snapshot(version)
         self.serving.publish(model)

@@ -18,6 +18,11 @@ from ricproto.kpm_distribution import (
     histogram,
 )
 from ricproto.ran_space import (
+    BASE_FEATURES,
+    CONNECTED_COLUMN,
+    PRB_USAGE_COLUMN,
+    PRESENT_COLUMN,
+    THROUGHPUT_COLUMN,
     CellKpm,
     CellLayout,
     NoOp,
@@ -198,6 +203,25 @@ def test_objective_columns_come_from_the_distributions() -> None:
     tight = RanSpace(max_cells=5, n_neighbours=2, slices=SLICES, delay_budget_ms=1.0)
     row = tight.observation([dist_kpm([3000.0], [1.5, 2.0, 30.0, np.inf])]).reshape(5, 14)[0]
     assert row[13] == pytest.approx(1.0)
+
+
+def test_named_columns_say_where_each_feature_is() -> None:
+    """Readers (the twin, the xApp) index rows by these names: they must point at what the
+    observation writes there."""
+    names = SPACE.feature_names
+    assert len(names) == SPACE.n_features == len(set(names))
+    assert names[PRESENT_COLUMN] == "present" and names[PRB_USAGE_COLUMN] == "prb_usage_dl"
+    assert names[THROUGHPUT_COLUMN] == "thp_dl" and names[CONNECTED_COLUMN] == "connected_ues"
+    assert names[BASE_FEATURES : BASE_FEATURES + 3] == tuple(f"slice_{s}_prb_share" for s in SLICES)
+    assert names[SPACE.objective_column :] == (
+        "embb_ues_sampled",
+        "embb_p5_thp_dl",
+        "urllc_delay_samples",
+        "urllc_over_budget",
+    )
+    row = SPACE.observation([kpm(40.0, 999.0, 50.0)]).reshape(5, 14)[0]
+    assert row[PRESENT_COLUMN] == 1.0 and row[PRB_USAGE_COLUMN] == pytest.approx(0.4)
+    assert row[CONNECTED_COLUMN] == pytest.approx(0.5)
 
 
 def test_new_reward_terms_move_the_right_way() -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from ricproto.ran_space import PRB_USAGE_COLUMN, PRESENT_COLUMN
 from twin_sidecar.api.deps import Parts
 from twin_sidecar.api.errors import BadRequest
 
@@ -28,7 +29,7 @@ def _recent_with(parts: Parts, obs: np.ndarray) -> np.ndarray:
     """The mirror's recent loads with this observation as the latest period."""
     space = parts.settings.ran.space
     lags = parts.forecaster.lags
-    current = obs.reshape(space.max_cells, space.n_features)[:, 1]
+    current = obs.reshape(space.max_cells, space.n_features)[:, PRB_USAGE_COLUMN]
     recent = parts.mirror.recent_load(lags)
     if len(recent) and np.allclose(recent[-1], current):  # the mirror has this round already
         return recent
@@ -47,7 +48,7 @@ async def predict(body: PredictIn, parts: Parts) -> JSONResponse:
     if not np.isfinite(obs).all():
         raise BadRequest("observation has non-finite values")
     mean, _ = parts.forecaster.predict(_recent_with(parts, obs))
-    present = obs.reshape(space.max_cells, space.n_features)[:, 0] > 0.5
+    present = obs.reshape(space.max_cells, space.n_features)[:, PRESENT_COLUMN] > 0.5
     load = np.where(present, mean[:, 0], 0.0)
     return JSONResponse(
         {

@@ -138,7 +138,7 @@ class DynamicsEnsemble(nn.Module):
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.version = int(state["version"])
-        self.reward_model.weights = torch.tensor(state["reward"], dtype=torch.float64)
+        self.reward_model.load_weights(list(state["reward"]))
 
     def copy(self) -> DynamicsEnsemble:
         twin = DynamicsEnsemble(

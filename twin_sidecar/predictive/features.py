@@ -23,7 +23,7 @@ import dataclasses
 
 import torch
 
-from ricproto.ran_space import CellLayout, RanSpace
+from ricproto.ran_space import PRESENT_COLUMN, CellLayout, RanSpace
 
 
 class ActionFeatures:
@@ -90,7 +90,7 @@ class CellGraph:
         cells = obs.reshape(b, c, f)
         padded = torch.cat([cells, cells.new_zeros(b, 1, f)], dim=1)  # [B, C+1, F]
         nb = padded[:, self.neighbours].reshape(b, c, -1)  # [B, C, K*F]
-        present = cells[:, :, :1]  # col 0
+        present = cells[:, :, PRESENT_COLUMN : PRESENT_COLUMN + 1]
         mean = (cells * present).sum(1, keepdim=True) / present.sum(1, keepdim=True).clamp(min=1.0)
         parts = [
             cells,

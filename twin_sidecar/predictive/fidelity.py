@@ -22,22 +22,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from ricproto.ran_space import BASE_FEATURES, RanSpace
+from ricproto.ran_space import PRB_USAGE_COLUMN, RanSpace
 from ricproto.transition import TransitionBatch
 from twin_sidecar.predictive.ensemble import DynamicsEnsemble
 
-PRB = 1  # ran_space column of PRB usage DL
+PRB = PRB_USAGE_COLUMN
 Z90 = 1.6448536269514722
 
 
 def feature_names(space: RanSpace) -> list[str]:
-    """Names of the row's columns (ran_space docstring); columns added later are ``feature<j>``."""
-    n_s = len(space.slices)
-    names = ["present", "prb_usage_dl", "thp_dl", "connected_ues"][:BASE_FEATURES]
-    names += [f"slice_{s}_prb_share" for s in space.slices]
-    names += [f"slice_{s}_thp_dl" for s in space.slices]
-    names += [f"feature{j}" for j in range(BASE_FEATURES + 2 * n_s, space.n_features)]
-    return names[: space.n_features]
+    """Names of the row's columns (``RanSpace.feature_names``)."""
+    return list(space.feature_names)
 
 
 @dataclass

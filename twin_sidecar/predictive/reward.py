@@ -1,10 +1,12 @@
 """The reward of a (predicted) next observation, in ``RanSpace.reward``'s form with fitted weights.
 
-``RanSpace.reward`` is the mean throughput feature of present cells minus ``imbalance_weight`` x the
-standard deviation of their PRB load; the xApp scales throughput and the imbalance penalty by the A1
-objective weights (``BehaviorPolicy.reward``). Both are linear in (mean throughput, load std), so the
-twin fits the two weights to the logged rewards by least squares and scores any observation the way
-the xApp would have. Until fitted: throughput weight 1, the space's imbalance weight.
+``RanSpace.reward`` is linear in four terms of the observation: the mean throughput feature of present
+cells, the eMBB 5th-percentile throughput feature (cells weighted by their eMBB samples), the standard
+deviation of the present cells' PRB load, and the share of URLLC delay samples over budget; the xApp
+weighs them by the A1 objective weights (``BehaviorPolicy.reward``: throughput, ``p5_weight``,
+``imbalance_weight``, ``sla_weight``). So the twin fits the four weights to the logged rewards by least
+squares and scores any observation the way the xApp would have. Until fitted, and for a term the data
+cannot identify (e.g. no URLLC slice: that term is zero throughout), the space's own weights hold.
 """
 
 from __future__ import annotations
@@ -12,38 +14,66 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ricproto.ran_space import RanSpace
+from ricproto.ran_space import PRB_USAGE_COLUMN, PRESENT_COLUMN, THROUGHPUT_COLUMN, RanSpace
+
+TERMS = ("throughput", "embb_p5", "load_std", "urllc_over_budget")
 
 
-def reward_terms(obs: torch.Tensor, space: RanSpace) -> tuple[torch.Tensor, torch.Tensor]:
-    """(mean throughput of present cells, std of their PRB load), Tensor[B] each, for obs Tensor[B, D]."""
+def reward_terms(obs: torch.Tensor, space: RanSpace) -> torch.Tensor:
+    """The four terms (``TERMS``) of ``RanSpace.reward``, Tensor[B, 4] float64, for obs Tensor[B, D]."""
     rows = obs.reshape(obs.shape[0], space.max_cells, space.n_features).to(torch.float64)
-    present = (rows[:, :, 0] > 0.5).to(torch.float64)
-    n = present.sum(1).clamp(min=1.0)
-    thp = (rows[:, :, 2] * present).sum(1) / n
-    load = rows[:, :, 1]
+    present = (rows[:, :, PRESENT_COLUMN] > 0.5).to(torch.float64)
+    count = present.sum(1)
+    n = count.clamp(min=1.0)
+    thp = (rows[:, :, THROUGHPUT_COLUMN] * present).sum(1) / n
+    load = rows[:, :, PRB_USAGE_COLUMN]
     mean = (load * present).sum(1) / n
     std = (((load - mean[:, None]) ** 2 * present).sum(1) / n).sqrt()
-    return thp * (present.sum(1) > 0), std
+    obj = space.objective_column
+
+    def weighted(weight_col: int, value_col: int) -> torch.Tensor:
+        w = rows[:, :, weight_col] * present
+        total = w.sum(1)
+        return torch.where(total > 0, (w * rows[:, :, value_col]).sum(1) / total.clamp(min=1e-12), 0.0)
+
+    terms = torch.stack([thp, weighted(obj, obj + 1), std, weighted(obj + 2, obj + 3)], dim=1)
+    return terms * (count > 0).to(torch.float64)[:, None]
+
+
+def space_weights(space: RanSpace) -> torch.Tensor:
+    """``RanSpace.reward``'s own weights of ``TERMS``, Tensor[4] float64."""
+    return torch.tensor(
+        [1.0, space.p5_weight, -space.imbalance_weight, -space.sla_weight], dtype=torch.float64
+    )
 
 
 class RewardModel:
     def __init__(self, space: RanSpace) -> None:
         self.space = space
-        self.weights = torch.tensor([1.0, -space.imbalance_weight], dtype=torch.float64)  # thp, std
+        self.weights = space_weights(space)  # Tensor[4] float64, one per TERMS
 
     def __call__(self, obs: torch.Tensor) -> torch.Tensor:
-        thp, std = reward_terms(obs, self.space)
-        return (self.weights[0] * thp + self.weights[1] * std).to(torch.float32)
+        return (reward_terms(obs, self.space) @ self.weights).to(torch.float32)
+
+    def load_weights(self, weights: list[float]) -> None:
+        """Weights from a checkpoint; one of another form (fewer terms) leaves the space's weights."""
+        if len(weights) == len(TERMS):
+            self.weights = torch.tensor(weights, dtype=torch.float64)
 
     def fit(self, s_next: np.ndarray, reward: np.ndarray) -> float:
-        """Least squares on logged (s', r); returns the RMSE of the fit (keeps the old weights if the
-        data cannot identify both, e.g. all loads equal)."""
-        thp, std = reward_terms(torch.as_tensor(s_next), self.space)
-        x = torch.stack([thp, std], dim=1).numpy()
+        """Least squares on logged (s', r); returns the RMSE of the fit. Terms the data cannot identify
+        (linearly dependent on the others, e.g. constant zero) keep their current weight."""
+        x = reward_terms(torch.as_tensor(s_next), self.space).numpy()
         y = np.asarray(reward, dtype=np.float64)
-        if len(y) < 8 or np.linalg.matrix_rank(x) < 2:
-            return float(np.sqrt(np.mean((x @ self.weights.numpy() - y) ** 2))) if len(y) else 0.0
-        w, *_ = np.linalg.lstsq(x, y, rcond=None)
+        w = self.weights.numpy().copy()
+        if len(y) < 8:
+            return float(np.sqrt(np.mean((x @ w - y) ** 2))) if len(y) else 0.0
+        free: list[int] = []
+        for j in range(x.shape[1]):
+            if np.linalg.matrix_rank(x[:, [*free, j]]) == len(free) + 1:
+                free.append(j)
+        fixed = [j for j in range(x.shape[1]) if j not in free]
+        if free:
+            w[free], *_ = np.linalg.lstsq(x[:, free], y - x[:, fixed] @ w[fixed], rcond=None)
         self.weights = torch.as_tensor(w, dtype=torch.float64)
         return float(np.sqrt(np.mean((x @ w - y) ** 2)))
