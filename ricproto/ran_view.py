@@ -8,7 +8,11 @@ stream is capped with ``XADD MAXLEN ~``; ``seq`` numbers an instance's records w
 reader can tell a record it saw (``seq`` at or below its last) from one trimmed before it came
 (a gap).
 
-``RanRound`` is the typed value on both sides: numpy columns as the record lays them out.
+``RanRound`` is the typed value on both sides: numpy columns as the record lays them out. The KPM
+columns are the fields of ``ricproto.ran_space.CellKpm`` (``kpm_columns``): scalars per cell, mappings
+per slice, and the per-slice distributions (a sequence of counts per slice, field metadata
+``DISTRIBUTION``) one column per bin, named ``"<field>[<bin>]"`` (``bin_column``, bins from 0 in
+``distBinX`` order), so a reader finds them by name and regroups them (``slice_column_groups``).
 ``encode_ran_round`` writes the large packed columns directly (``protowire.encode_packed``) and
 ``decode_ran_round`` reads them as numpy views (``protowire.WireDecoder``): the Python protobuf
 runtime of 3.20 is too slow for them. ``decode_ran_view`` gives the plain protobuf message.
@@ -16,14 +20,21 @@ runtime of 3.20 is too slow for them. ``decode_ran_view`` gives the plain protob
 
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
 import functools
+import re
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
+from ricproto.kpm_distribution import n_bins
 from ricproto.protowire import WireDecodeError, WireDecoder, encode_packed
-from ricproto.ran_space import Snssai
+from ricproto.ran_space import DISTRIBUTION, CellKpm, Snssai
 from ricproto.ran_view_pb2 import Control, ControlUpdate, Layout, RanViewRecord
 from ricproto.ran_view_pb2 import Snssai as SnssaiMsg
 
@@ -38,14 +49,18 @@ __all__ = [
     "Control",
     "ControlRecord",
     "ControlUpdate",
+    "KpmColumns",
     "Layout",
     "OutcomeUpdate",
     "RanRound",
     "RanViewCodecError",
     "RanViewRecord",
+    "bin_column",
     "decode_ran_round",
     "decode_ran_view",
     "encode_ran_round",
+    "kpm_columns",
+    "slice_column_groups",
     "stream_key",
 ]
 
@@ -79,6 +94,8 @@ class ControlRecord:
     min_ratio: int = 0
     max_ratio: int = 0
     dedicated_ratio: int = 0
+    neighbour_cell_index: int = 0  # cell_offset: the relation cell_index -> neighbour_cell_index
+    offset_db: int = 0  # and its cell individual offset as commanded
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,66 @@ class OutcomeUpdate:
     control_id: int
     outcome: int
     outcome_ns: int
+
+
+def bin_column(name: str, b: int) -> str:
+    """Column name of bin ``b`` (from 0) of the per-slice distribution field ``name``."""
+    return f"{name}[{b}]"
+
+
+_BIN = re.compile(r"^(?P<name>.+)\[(?P<bin>\d+)\]$")
+
+
+@dataclass(frozen=True)
+class KpmColumns:
+    """How ``CellKpm`` is laid out as record columns.
+
+    ``cell``: the per-cell scalar fields (``cell_values`` columns); ``slice``: the per-slice columns
+    (``slice_values``), a distribution field expanded to one per bin; ``slice_fields``: (field, first
+    column, bins) per per-slice field in column order, bins 0 for a scalar field; ``distributions``:
+    the 28.552 distribution (``ricproto.kpm_distribution``) each distribution field carries."""
+
+    cell: tuple[str, ...]
+    slice: tuple[str, ...]
+    slice_fields: tuple[tuple[str, int, int], ...]
+    distributions: Mapping[str, str]
+
+
+@functools.cache
+def kpm_columns(kpm_type: type = CellKpm) -> KpmColumns:
+    """The columns of ``kpm_type``'s fields in declaration order: scalar fields per cell, mapping
+    fields per slice; a mapping field whose metadata names a distribution (``DISTRIBUTION``) carries
+    that distribution's counts per bin (``ricproto.kpm_distribution``), one column each."""
+    hints = typing.get_type_hints(kpm_type)
+    cell: list[str] = []
+    slices: list[str] = []
+    fields: list[tuple[str, int, int]] = []
+    dists: dict[str, str] = {}
+    for f in dataclasses.fields(kpm_type):
+        if typing.get_origin(hints[f.name]) is not collections.abc.Mapping:
+            cell.append(f.name)
+            continue
+        dist = f.metadata.get(DISTRIBUTION)
+        width = n_bins(dist) if dist else 0
+        fields.append((f.name, len(slices), width))
+        slices.extend([bin_column(f.name, b) for b in range(width)] if width else [f.name])
+        if dist:
+            dists[f.name] = dist
+    return KpmColumns(tuple(cell), tuple(slices), tuple(fields), MappingProxyType(dists))
+
+
+def slice_column_groups(columns: Sequence[str]) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Per-slice column names regrouped: ({scalar field: column}, {distribution field: columns of its
+    bins in bin order}); a distribution whose bins are not all present keeps the ones that are."""
+    scalars: dict[str, int] = {}
+    bins: dict[str, dict[int, int]] = {}
+    for j, name in enumerate(columns):
+        m = _BIN.match(name)
+        if m is None:
+            scalars[name] = j
+        else:
+            bins.setdefault(m["name"], {})[int(m["bin"])] = j
+    return scalars, {name: [by_bin[b] for b in sorted(by_bin)] for name, by_bin in bins.items()}
 
 
 def _u32(n: int = 0) -> np.ndarray:

@@ -8,6 +8,12 @@ import dataclasses
 import numpy as np
 import pytest
 
+from ricproto.kpm_distribution import (
+    DELAY_DL_BIN_EDGES_MS,
+    DELAY_DL_DIST,
+    UE_THP_DL_BIN_EDGES_KBPS,
+    UE_THP_DL_DIST,
+)
 from ricproto.ran_space import Snssai
 from ricproto.ran_view import (
     ControlRecord,
@@ -16,9 +22,12 @@ from ricproto.ran_view import (
     RanRound,
     RanViewCodecError,
     RanViewRecord,
+    bin_column,
     decode_ran_round,
     decode_ran_view,
     encode_ran_round,
+    kpm_columns,
+    slice_column_groups,
     stream_key,
 )
 from ricproto.transition import ControlOutcome
@@ -67,6 +76,9 @@ def sample_round(seq: int = 3) -> RanRound:
             ControlRecord(
                 12, seq + 10, 40, "slice_quota", "gnb_b", slice_index=1, min_ratio=30, max_ratio=70
             ),
+            ControlRecord(
+                13, seq + 10, 61, "cell_offset", "gnb_b", cell_index=5, neighbour_cell_index=2, offset_db=-6
+            ),
         ),
         outcomes=(OutcomeUpdate(10, ControlOutcome.ACKNOWLEDGED, 99),),
     )
@@ -92,6 +104,46 @@ def test_protobuf_reads_the_same_bytes() -> None:
     assert msg.layout.slices[1].has_sd is False and msg.layout.slices[0].sd == 1
     assert np.allclose(msg.cell_values, r.cell_values.reshape(-1))
     assert msg.controls[0].ue_ids == [7, 8] and msg.outcomes[0].outcome == ControlOutcome.ACKNOWLEDGED
+    offset = msg.controls[2]
+    assert (offset.kind, offset.cell_index, offset.neighbour_cell_index, offset.offset_db) == (
+        "cell_offset",
+        5,
+        2,
+        -6,
+    )
+
+
+def test_a_record_of_the_earlier_schema_reads_with_no_offset() -> None:
+    """Fields 18/19 are an addition: a Control written without them (an xApp of before) decodes with
+    offset 0 toward cell 0, and its other fields are intact."""
+    old = RanViewRecord(schema_version=1, seq=4)
+    old.controls.add(control_id=1, kind="slice_quota", cell_index=3, slice_index=1, min_ratio=20)
+    (c,) = decode_ran_round(old.SerializeToString()).controls
+    assert (c.cell_index, c.slice_index, c.min_ratio, c.neighbour_cell_index, c.offset_db) == (3, 1, 20, 0, 0)
+
+
+def test_kpm_columns_carry_each_distribution_bin_by_name() -> None:
+    cols = kpm_columns()
+    assert cols.cell == ("prb_tot_dl_pct", "ue_thp_dl_kbps", "conn_mean", "prb_avail_dl")
+    assert cols.distributions == {
+        "slice_ue_thp_dl_dist": UE_THP_DL_DIST,
+        "slice_delay_dl_dist": DELAY_DL_DIST,
+    }
+    thp_bins, delay_bins = len(UE_THP_DL_BIN_EDGES_KBPS), len(DELAY_DL_BIN_EDGES_MS)
+    assert len(cols.slice) == 2 + thp_bins + delay_bins
+    assert cols.slice_fields == (
+        ("slice_prb_used_dl", 0, 0),
+        ("slice_ue_thp_dl_kbps", 1, 0),
+        ("slice_ue_thp_dl_dist", 2, thp_bins),
+        ("slice_delay_dl_dist", 2 + thp_bins, delay_bins),
+    )
+    assert cols.slice[2] == bin_column("slice_ue_thp_dl_dist", 0) == "slice_ue_thp_dl_dist[0]"
+    scalars, dists = slice_column_groups(cols.slice)
+    assert scalars == {"slice_prb_used_dl": 0, "slice_ue_thp_dl_kbps": 1}
+    assert dists["slice_ue_thp_dl_dist"] == list(range(2, 2 + thp_bins))
+    assert dists["slice_delay_dl_dist"] == list(range(2 + thp_bins, 2 + thp_bins + delay_bins))
+    # columns out of order regroup by bin number
+    assert slice_column_groups(("d[1]", "x", "d[0]", "d[10]")) == ({"x": 1}, {"d": [2, 0, 3]})
 
 
 def test_an_empty_round_round_trips() -> None:

@@ -50,6 +50,20 @@ def test_endpoints_and_bad_input(twin_server, redis_client, script) -> None:
     assert state["cells"][3]["kpm"]["prb_tot_dl_pct"] == round(script.load(3, 59) * 100, 4)
     then = httpx.get(f"{base}/v1/state/at", params={"t": (T0_NS + 20 * 100_000_000) / 1e9}).json()
     assert then["seq"] == 20 and then["history"]["rounds"] == 60
+    # distributions per slice and bin, cell offsets toward each neighbour (documented shapes)
+    embb = script.cfg.space.embb_slices[0]
+    cell0 = then["cells"][0]
+    (s0,) = [s for s in cell0["slices"] if (s["sst"], s["sd"]) == (embb.sst, embb.sd)]
+    assert s0["distributions"]["slice_ue_thp_dl_dist"] == list(script.kpm(0, 20).slice_ue_thp_dl_dist[embb])
+    assert then["distribution_bins"]["slice_delay_dl_dist"]["measurement"] == "DRB.DelayDlNgranUeDist"
+    j = script.cfg.layout.neighbours[0][0]
+    assert cell0["offsets"][0] == {  # stepped to 4 dB at round 15, acknowledged at 16
+        "neighbour": j,
+        "nr_cell_id": script.cfg.cells[j].nr_cell_id,
+        "commanded_db": 4,
+        "acknowledged_db": 4,
+    }
+    dim = script.cfg.space.max_cells * script.cfg.space.n_features
 
     obs = script.observation(59).tolist()
     pred = httpx.post(f"{base}/v1/predict", json={"observation": obs}).json()
@@ -75,14 +89,14 @@ def test_endpoints_and_bad_input(twin_server, redis_client, script) -> None:
     assert httpx.get(f"{base}/v1/planes/{planes['id']}").status_code == 404
 
     bad = [
-        ("POST", "/v1/predict", {"observation": obs[:5]}, 400, "RAN space has 70"),
+        ("POST", "/v1/predict", {"observation": obs[:5]}, 400, f"RAN space has {dim}"),
         ("POST", "/v1/predict", {"observation": "x"}, 422, "observation"),
         ("POST", "/v1/predict", None, 422, "body"),
         ("GET", "/v1/state/at?t=1", None, 400, "before the retained history"),
         ("GET", "/v1/state/at?t=abc", None, 422, "t"),
         ("GET", "/v1/forecast?horizon=99", None, 400, "beyond"),
         ("POST", "/v1/planes", {"count": 0}, 422, "count"),
-        ("POST", "/v1/planes", {"count": 2, "observation": [0.1]}, 400, "70 finite values"),
+        ("POST", "/v1/planes", {"count": 2, "observation": [0.1]}, 400, f"{dim} finite values"),
         ("POST", f"/v1/planes/{past['id']}/step", {"actions": [1, 2]}, 400, "2 actions for 1 planes"),
         ("POST", f"/v1/planes/{past['id']}/step", {"actions": [10_000]}, 400, "actions must lie"),
     ]

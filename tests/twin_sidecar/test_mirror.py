@@ -1,12 +1,16 @@
 """The emulation model: the mirror follows the rounds, and time travel returns the state as it was
-(cell KPM, UEs and handovers, control outcomes, quotas, node status) within the bounded history."""
+(cell KPM with the per-slice distributions, UEs and handovers, control outcomes, quotas, cell offsets
+commanded and acknowledged, node status) within the bounded history."""
 
 from __future__ import annotations
 
-import numpy as np
-from twin_records import T0_NS, RanScript
+import dataclasses
 
-from ricproto.ran_view import OutcomeUpdate
+import numpy as np
+from twin_records import SLICE_COLUMNS, T0_NS, RanScript
+
+from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_BIN_EDGES_KBPS, UE_THP_DL_DIST
+from ricproto.ran_view import ControlRecord, OutcomeUpdate, slice_column_groups
 from ricproto.transition import ControlOutcome
 from twin_sidecar.emulation.mirror import Mirror
 
@@ -103,3 +107,128 @@ def test_a_failed_control_leaves_the_quota(cfg, script) -> None:
     state = mirror.state()
     assert state["cells"][0]["slices"][0]["quota"]["min"] == cfg.default_quotas[0].min_ratio
     assert {c["control_id"]: c["outcome"] for c in state["controls"]}[0] == "FAILED"
+
+
+def slice_state(state: dict, cell: int, snssai) -> dict:
+    return next(s for s in state["cells"][cell]["slices"] if (s["sst"], s["sd"]) == (snssai.sst, snssai.sd))
+
+
+def test_distributions_are_mirrored_per_bin_and_time_travel(cfg, script) -> None:
+    mirror = Mirror(cfg, history_rounds=100)
+    mirror.apply([script.round(k) for k in range(30)])
+    embb, urllc = cfg.space.embb_slices[0], cfg.space.urllc_slices[0]
+    for k in (3, 17, 29):
+        at = mirror.state_at(t_of(k))
+        for i in range(len(cfg.cells)):
+            want = script.kpm(i, k)
+            got = slice_state(at, i, embb)["distributions"]
+            assert got["slice_ue_thp_dl_dist"] == list(want.slice_ue_thp_dl_dist[embb])
+            assert not any(got["slice_delay_dl_dist"])  # eMBB reports no delay distribution
+            delay = slice_state(at, i, urllc)["distributions"]["slice_delay_dl_dist"]
+            assert delay == list(want.slice_delay_dl_dist[urllc])
+            assert all("[" not in name for name in slice_state(at, i, embb)["kpm"])  # bins are not scalars
+            assert slice_state(at, i, embb)["kpm"]["slice_prb_used_dl"] == np.float32(script.load(i, k) * 50)
+    # the load moves the distribution: two rounds apart, cell 0 differs
+    d3 = slice_state(mirror.state_at(t_of(3)), 0, embb)["distributions"]["slice_ue_thp_dl_dist"]
+    d7 = slice_state(mirror.state_at(t_of(7)), 0, embb)["distributions"]["slice_ue_thp_dl_dist"]
+    assert d3 != d7
+    bins = mirror.state()["distribution_bins"]
+    assert bins["slice_ue_thp_dl_dist"] == {
+        "measurement": UE_THP_DL_DIST,
+        "lower_edges": list(UE_THP_DL_BIN_EDGES_KBPS),
+    }
+    assert bins["slice_delay_dl_dist"]["measurement"] == DELAY_DL_DIST
+
+
+def test_cell_offsets_commanded_then_acknowledged_time_travel(cfg) -> None:
+    script = RanScript(cfg, offset_every=10)  # offset steps at rounds 5, 15, ...: 2 dB, then 4 dB
+    mirror = Mirror(cfg, history_rounds=100)
+    mirror.apply([script.round(k) for k in range(15)])
+    r16 = script.round(16)  # the forward control of round 15 is acknowledged, the backward one failed
+    r16.outcomes = (
+        OutcomeUpdate(15 * 1024 + 1, ControlOutcome.ACKNOWLEDGED, t_of(16)),
+        OutcomeUpdate(15 * 1024 + 2, ControlOutcome.FAILED, t_of(16)),
+    )
+    mirror.apply([script.round(15), r16])
+    j = cfg.layout.neighbours[0][0]
+
+    def offsets(k: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        cells = mirror.state_at(t_of(k))["cells"]
+        fwd = next(o for o in cells[0]["offsets"] if o["neighbour"] == j)
+        back = next(o for o in cells[j]["offsets"] if o["neighbour"] == 0)
+        return (fwd["commanded_db"], fwd["acknowledged_db"]), (back["commanded_db"], back["acknowledged_db"])
+
+    assert offsets(4) == ((0, 0), (0, 0))
+    assert offsets(5) == ((2, 0), (-2, 0))  # sent, not yet acknowledged
+    assert offsets(6) == ((2, 2), (-2, -2))
+    assert offsets(15) == ((4, 2), (-4, -2))
+    assert offsets(16) == ((4, 4), (-4, -2))  # the failed one leaves what the node held
+    cells = mirror.state()["cells"]
+    assert [o["neighbour"] for o in cells[0]["offsets"]] == list(cfg.layout.neighbours[0])
+    assert cells[0]["offsets"][0]["nr_cell_id"] == cfg.cells[j].nr_cell_id
+    controls = {c["control_id"]: c for c in mirror.state()["controls"]}
+    fwd = controls[15 * 1024 + 1]
+    assert (fwd["kind"], fwd["cell_index"], fwd["neighbour_cell_index"], fwd["offset_db"]) == (
+        "cell_offset",
+        0,
+        j,
+        4,
+    )
+    assert fwd["outcome"] == "ACKNOWLEDGED" and controls[15 * 1024 + 2]["outcome"] == "FAILED"
+    copy = Mirror(cfg, history_rounds=100)
+    copy.load_state_dict(mirror.state_dict())
+    assert copy.state_at(t_of(15)) == mirror.state_at(t_of(15)) and copy.state() == mirror.state()
+
+
+def test_an_offset_the_mirror_cannot_hold_is_ignored(cfg, script) -> None:
+    mirror = Mirror(cfg)
+    r = script.round(0)
+    bad = (
+        ControlRecord(1, 0, 2, "cell_offset", "x", cell_index=0, neighbour_cell_index=99, offset_db=2),
+        ControlRecord(2, 0, 2, "cell_offset", "x", cell_index=0, neighbour_cell_index=1, offset_db=7),
+        ControlRecord(3, 0, 2, "cell_offset", "x", cell_index=0, neighbour_cell_index=1, offset_db=30000),
+    )
+    r.controls = bad
+    r1 = script.round(1)
+    r1.outcomes = tuple(OutcomeUpdate(c.control_id, ControlOutcome.ACKNOWLEDGED, t_of(1)) for c in bad)
+    mirror.apply([r, r1])
+    state = mirror.state()
+    assert all(o["commanded_db"] == 0 == o["acknowledged_db"] for c in state["cells"] for o in c["offsets"])
+    assert {1, 2, 3} <= {c["control_id"] for c in state["controls"]}  # still listed as sent
+
+
+def test_columns_a_later_record_adds_widen_the_history(cfg, script) -> None:
+    """An xApp upgraded under a running twin: its records gain columns (here the distributions); the
+    mirror adds them, earlier rounds read zero there, and the checkpoint still holds every round."""
+    scalars, _ = slice_column_groups(SLICE_COLUMNS)
+    keep = list(scalars.values())
+
+    def old(k: int):
+        r = script.round(k)
+        return dataclasses.replace(
+            r,
+            slice_measurements=tuple(SLICE_COLUMNS[j] for j in keep),
+            slice_values=np.ascontiguousarray(r.slice_values[:, :, keep]),
+        )
+
+    mirror = Mirror(cfg, history_rounds=100)
+    mirror.apply([old(k) for k in range(10)])
+    assert mirror.slice_measurements == tuple(SLICE_COLUMNS[j] for j in keep)
+    assert mirror.state()["cells"][0]["slices"][0]["distributions"] == {}
+    mirror.apply([script.round(k) for k in range(10, 20)])
+    embb = cfg.space.embb_slices[0]
+    before, after = mirror.state_at(t_of(5)), mirror.state_at(t_of(15))
+    zeros = slice_state(before, 0, embb)["distributions"]["slice_ue_thp_dl_dist"]
+    assert zeros == [0.0] * len(UE_THP_DL_BIN_EDGES_KBPS)
+    assert slice_state(before, 0, embb)["kpm"]["slice_prb_used_dl"] == np.float32(script.load(0, 5) * 50)
+    assert slice_state(after, 0, embb)["distributions"]["slice_ue_thp_dl_dist"] == list(
+        script.kpm(0, 15).slice_ue_thp_dl_dist[embb]
+    )
+    copy = Mirror(cfg, history_rounds=100)
+    copy.load_state_dict(mirror.state_dict())
+    for k in (5, 15, 19):
+        assert copy.state_at(t_of(k)) == mirror.state_at(t_of(k))
+    copy.apply([script.round(20)])
+    assert slice_state(copy.state(), 0, embb)["distributions"]["slice_ue_thp_dl_dist"] == list(
+        script.kpm(0, 20).slice_ue_thp_dl_dist[embb]
+    )

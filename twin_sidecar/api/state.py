@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from twin_sidecar.api.deps import Parts
 from twin_sidecar.api.errors import BadRequest
@@ -18,7 +18,24 @@ class SliceOut(BaseModel):
     sst: int
     sd: int | None
     kpm: dict[str, float]
+    distributions: dict[str, list[float]] = Field(
+        default_factory=dict, description="counts per bin of each distribution (bins: distribution_bins)"
+    )
     quota: dict[str, int]
+
+
+class OffsetOut(BaseModel):
+    """The cell individual offset of relation (cell, neighbour), TS 38.331 Q-OffsetRange dB."""
+
+    neighbour: int
+    nr_cell_id: int
+    commanded_db: int
+    acknowledged_db: int
+
+
+class DistributionBinsOut(BaseModel):
+    measurement: str | None = Field(description="the TS 28.552 distribution, e.g. DRB.UEThpDlDist")
+    lower_edges: list[float] | None = Field(description="lower edge of each bin; the last bin is open")
 
 
 class CellOut(BaseModel):
@@ -30,6 +47,7 @@ class CellOut(BaseModel):
     collection_ns: int | None
     kpm: dict[str, float]
     slices: list[SliceOut]
+    offsets: list[OffsetOut] = []
     handovers_in: int
     handovers_out: int
     ues: int
@@ -59,6 +77,7 @@ class StateOut(BaseModel):
     cells: list[CellOut]
     ues: list[UeOut]
     controls: list[dict[str, Any]]
+    distribution_bins: dict[str, DistributionBinsOut] = {}
     history: dict[str, Any]
     observation: list[float] | None = None
 

@@ -11,6 +11,7 @@ unchanged arrays are shared between rows. Readers must not write into what ``row
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -78,6 +79,19 @@ class RoundHistory:
             return np.zeros((0,), dtype=np.float32)
         first = len(self) - k
         return np.stack([self.rows[self._slot(first + i)][name] for i in range(k)])  # type: ignore[index]
+
+    def rewrite(self, name: str, fn: Callable[[np.ndarray | None], np.ndarray]) -> None:
+        """Replace array ``name`` of every retained row by ``fn(array)`` (``fn(None)`` where a row lacks
+        it): for a change of what a row holds, e.g. a column added. Rows that shared an array share
+        its replacement."""
+        done: dict[int, tuple[np.ndarray | None, np.ndarray]] = {}  # keeps the old arrays alive
+        for i in range(len(self)):
+            row = self.rows[self._slot(i)]
+            assert row is not None
+            old = row.get(name)
+            if id(old) not in done:
+                done[id(old)] = (old, fn(old))
+            row[name] = done[id(old)][1]
 
     def state_dict(self) -> dict[str, Any]:
         """Rows stacked per name, oldest first (compact; shared arrays are stored per row)."""

@@ -4,9 +4,10 @@ Fed by the RAN-view stream (``apply``), it keeps the latest state of each entity
 history per round (``RoundHistory``) for time travel:
 
 * cells: the latest KPM columns (``CellKpm`` fields; a cell that did not report keeps its values and
-  its ``last_report_ns``), its E2 node, the slice quotas commanded and acknowledged, handovers seen
-  (in/out, cumulative);
-* slices: per cell, the per-slice KPM columns and quotas;
+  its ``last_report_ns``), its E2 node, the slice quotas acknowledged, handovers seen (in/out,
+  cumulative), the cell individual offset toward each neighbour as commanded and as acknowledged;
+* slices: per cell, the per-slice KPM columns (scalars, and the distributions' counts per bin, kept
+  as the record's ``"<field>[<bin>]"`` columns and regrouped for ``state``) and quotas;
 * E2 nodes: first/last report, status ``connected`` or ``lost`` (no report for ``node_lost_periods``
   report periods of the stream's own clock), so the same record stream always gives the same state;
 * UEs: serving cell, RSRP, first/last seen; a UE reported by another cell than before is a handover;
@@ -28,8 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from ricproto.cell_offset import is_q_offset
+from ricproto.kpm_distribution import BIN_EDGES
 from ricproto.ran_config import RanConfig
-from ricproto.ran_view import ControlRecord, RanRound
+from ricproto.ran_space import PRB_USAGE_COLUMN
+from ricproto.ran_view import ControlRecord, RanRound, kpm_columns, slice_column_groups
 from ricproto.transition import ControlOutcome
 from twin_sidecar.emulation.history import RoundHistory
 
@@ -79,6 +83,7 @@ class Mirror:
         self.lost_after_ns = int(node_lost_periods * config.report_period_ms * 1e6)
         self.cell_measurements: tuple[str, ...] = ()
         self.slice_measurements: tuple[str, ...] = ()
+        self._slice_groups: tuple[dict[str, int], dict[str, list[int]]] = ({}, {})
         self._reset_latest()
         self.rounds = 0  # records applied (exactly once: the consumer guarantees it)
         self.last_seq = -1
@@ -118,6 +123,9 @@ class Mirror:
         self.quotas = np.broadcast_to(q, (c, s, 3)).astype(np.int16).copy()
         self.ho_in = np.zeros(c, dtype=np.int64)
         self.ho_out = np.zeros(c, dtype=np.int64)
+        # cell individual offset of relation (cell, neighbour), dB: as commanded and as acknowledged
+        self.offset_commanded = np.zeros((c, c), dtype=np.int16)
+        self.offset_acked = np.zeros((c, c), dtype=np.int16)
         self.observation = np.zeros(self.space.max_cells * self.space.n_features, dtype=np.float32)
 
     # --- ingest ------------------------------------------------------------------------------------
@@ -127,10 +135,11 @@ class Mirror:
                 self._apply(r)
 
     def _columns(self, r: RanRound) -> tuple[np.ndarray, np.ndarray]:
-        """The record's values in the mirror's column order (columns fixed by the first record)."""
-        if not self.cell_measurements and (r.cell_measurements or r.slice_measurements):
-            self.cell_measurements, self.slice_measurements = r.cell_measurements, r.slice_measurements
-            self._reset_columns()
+        """The record's values in the mirror's column order (a record naming new columns adds them)."""
+        new_cell = [m for m in r.cell_measurements if m not in self.cell_measurements]
+        new_slice = [m for m in r.slice_measurements if m not in self.slice_measurements]
+        if new_cell or new_slice:
+            self._add_columns(tuple(new_cell), tuple(new_slice))
         cells, slices = r.cell_values, r.slice_values
         if r.cell_measurements != self.cell_measurements:
             cells = _by_name(cells, r.cell_measurements, self.cell_measurements)
@@ -143,10 +152,27 @@ class Mirror:
             )
         return cells, slices
 
-    def _reset_columns(self) -> None:
+    def _add_columns(self, cell: tuple[str, ...], per_slice: tuple[str, ...]) -> None:
+        """Widen the latest values and every history row by zero columns (the first record, or an xApp
+        that now reports more, e.g. after an upgrade)."""
+        self.cell_measurements += cell
+        self.slice_measurements += per_slice
+        self._slice_groups = slice_column_groups(self.slice_measurements)
         c, s = self.n_cells, len(self.space.slices)
-        self.cell_values = np.zeros((c, len(self.cell_measurements)), dtype=np.float32)
-        self.slice_values = np.zeros((c, s, len(self.slice_measurements)), dtype=np.float32)
+        for name, added, shape in (
+            ("cell_values", len(cell), (c, len(self.cell_measurements))),
+            ("slice_values", len(per_slice), (c, s, len(self.slice_measurements))),
+        ):
+            if not added:
+                continue
+
+            def pad(a: np.ndarray | None, added: int = added, shape: tuple[int, ...] = shape) -> np.ndarray:
+                if a is None:
+                    return np.zeros(shape, dtype=np.float32)
+                return np.concatenate([a, np.zeros((*a.shape[:-1], added), dtype=np.float32)], axis=-1)
+
+            setattr(self, name, pad(getattr(self, name)))
+            self.history.rewrite(name, pad)
 
     def _apply(self, r: RanRound) -> None:
         # Copy-on-write: an array handed to the history is never written again; a changed one is
@@ -182,7 +208,8 @@ class Mirror:
                 self._change(t, "cell_added", str(self.config.cells[i].nr_cell_id))
         if r.observation.shape[0] == self.observation.shape[0]:
             self.observation = r.observation
-            load = r.observation.reshape(self.space.max_cells, self.space.n_features)[None, :, 1]
+            rows = r.observation.reshape(self.space.max_cells, self.space.n_features)
+            load = rows[None, :, PRB_USAGE_COLUMN]
             self.recent = np.concatenate([self.recent[-(RECENT - 1) :], load])
         self._nodes(r, t)
         self._ues(r, t)
@@ -203,6 +230,8 @@ class Mirror:
                 "node_last_ns": self.node_last_ns,
                 "node_lost": self.node_lost,
                 "quotas": self.quotas,
+                "offset_commanded": self.offset_commanded,
+                "offset_acked": self.offset_acked,
                 "ho_in": self.ho_in,
                 "ho_out": self.ho_out,
             },
@@ -301,26 +330,49 @@ class Mirror:
             self.controls[c.control_id] = ControlState(
                 c, c.outcome, c.outcome_ns, [(c.sent_ns or t, c.outcome)]
             )
+            if c.kind == "cell_offset" and self._relation(c):
+                self.offset_commanded = self.offset_commanded.copy()  # history rows keep the old ones
+                self.offset_commanded[c.cell_index, c.neighbour_cell_index] = c.offset_db
+            if c.outcome == ControlOutcome.ACKNOWLEDGED:
+                self._acknowledged(c)
         for u in r.outcomes:
             state = self.controls.get(u.control_id)
             if state is None:
                 continue
             state.outcome, state.outcome_ns = u.outcome, u.outcome_ns
             state.history.append((u.outcome_ns or t, u.outcome))
-            rec = state.record
-            if (
-                u.outcome == ControlOutcome.ACKNOWLEDGED
-                and rec.kind == "slice_quota"
-                and rec.cell_index < self.n_cells
-            ):
-                self.quotas = self.quotas.copy()  # history rows keep the old quotas
-                self.quotas[rec.cell_index, rec.slice_index] = (
-                    rec.min_ratio,
-                    rec.max_ratio,
-                    rec.dedicated_ratio,
-                )
+            if u.outcome == ControlOutcome.ACKNOWLEDGED:
+                self._acknowledged(state.record)
         while len(self.controls) > self.max_controls:
             self.controls.popitem(last=False)
+
+    def _relation(self, rec: ControlRecord) -> bool:
+        """An offset control the mirror can hold: cells of this RAN, a Q-OffsetRange value."""
+        ok = rec.cell_index < self.n_cells and rec.neighbour_cell_index < self.n_cells
+        if ok and is_q_offset(rec.offset_db):
+            return True
+        log.warning(
+            "control %d: cell offset %s dB on %d -> %d ignored (not a relation of this RAN or not "
+            "a Q-OffsetRange value)",
+            rec.control_id,
+            rec.offset_db,
+            rec.cell_index,
+            rec.neighbour_cell_index,
+        )
+        return False
+
+    def _acknowledged(self, rec: ControlRecord) -> None:
+        """What the node now holds: the quota or the offset the control set (copy-on-write)."""
+        if rec.kind == "slice_quota" and rec.cell_index < self.n_cells:
+            self.quotas = self.quotas.copy()
+            self.quotas[rec.cell_index, rec.slice_index] = (
+                rec.min_ratio,
+                rec.max_ratio,
+                rec.dedicated_ratio,
+            )
+        elif rec.kind == "cell_offset" and self._relation(rec):
+            self.offset_acked = self.offset_acked.copy()
+            self.offset_acked[rec.cell_index, rec.neighbour_cell_index] = rec.offset_db
 
     def _change(self, t: int, kind: str, subject: str) -> None:
         change = RanChange(t, kind, subject)
@@ -355,7 +407,7 @@ class Mirror:
         obs = self.history.last("observation", n)
         if obs.ndim != 2:
             return np.zeros((0, self.space.max_cells), dtype=np.float32)
-        return obs.reshape(len(obs), self.space.max_cells, self.space.n_features)[:, :, 1]
+        return obs.reshape(len(obs), self.space.max_cells, self.space.n_features)[:, :, PRB_USAGE_COLUMN]
 
     def state(self) -> dict[str, Any] | None:
         """The state now (None before the first record)."""
@@ -378,17 +430,20 @@ class Mirror:
                 if outcome is not None:
                     controls.append({**_control_dict(state.record), "outcome": ControlOutcome.Name(outcome)})
             nodes_known = list(self.nodes)
+            cell_columns = self.cell_measurements
+            scalars, dists = self._slice_groups
         space = self.space
+        commanded, acked = row["offset_commanded"], row["offset_acked"]
         cells = []
         for c, cell in enumerate(self.config.cells):
             last = int(row["cell_last_ns"][c])
+            values = row["slice_values"][c]  # [S, Ms]
             slices = [
                 {
                     "sst": s.sst,
                     "sd": s.sd,
-                    "kpm": {
-                        m: float(row["slice_values"][c, k, j]) for j, m in enumerate(self.slice_measurements)
-                    },
+                    "kpm": {m: float(values[k, j]) for m, j in scalars.items()},
+                    "distributions": {m: values[k, js].tolist() for m, js in dists.items()},
                     "quota": dict(
                         zip(("min", "max", "dedicated"), map(int, row["quotas"][c, k]), strict=True)
                     ),
@@ -403,10 +458,11 @@ class Mirror:
                     "reported": bool(row["cell_reported"][c]),
                     "last_report_ns": last or None,
                     "collection_ns": int(row["cell_collection_ns"][c]) or None,
-                    "kpm": {m: float(row["cell_values"][c, j]) for j, m in enumerate(self.cell_measurements)}
+                    "kpm": {m: float(row["cell_values"][c, j]) for j, m in enumerate(cell_columns)}
                     if last
                     else {},
                     "slices": slices,
+                    "offsets": self._offsets(c, commanded, acked),
                     "handovers_in": int(row["ho_in"][c]),
                     "handovers_out": int(row["ho_out"][c]),
                     "ues": 0,
@@ -437,8 +493,24 @@ class Mirror:
                 for u, c, r, s in zip(ues["id"], ues["cell"], ues["rsrp"], ues["seen"], strict=True)
             ],
             "controls": controls[-100:],
+            "distribution_bins": {m: _bins(m) for m in dists},
             "observation": row["observation"].tolist(),
         }
+
+    def _offsets(self, c: int, commanded: np.ndarray, acked: np.ndarray) -> list[dict[str, int]]:
+        """Cell c's offset toward each neighbour of the layout (and any other cell it has one for)."""
+        listed = list(self.config.layout.neighbours[c])
+        listed += [int(j) for j in np.flatnonzero(commanded[c] | acked[c]) if int(j) not in listed]
+        return [
+            {
+                "neighbour": j,
+                "nr_cell_id": self.config.cells[j].nr_cell_id,
+                "commanded_db": int(commanded[c, j]),
+                "acknowledged_db": int(acked[c, j]),
+            }
+            for j in listed
+            if 0 <= j < self.n_cells
+        ]
 
     def _ues_at(self, t_ns: int) -> dict[str, np.ndarray]:
         """Every UE's latest report at or before t among the retained UE rounds."""
@@ -474,6 +546,8 @@ class Mirror:
                 "node_last_ns",
                 "node_lost",
                 "quotas",
+                "offset_commanded",
+                "offset_acked",
                 "ho_in",
                 "ho_out",
                 "observation",
@@ -511,8 +585,12 @@ class Mirror:
         self.slice_measurements = tuple(state["slice_measurements"])
         for k, v in state["latest"].items():
             setattr(self, k, np.array(v, copy=True))
+        self._slice_groups = slice_column_groups(self.slice_measurements)
         self.rounds, self.last_seq = int(state["rounds"]), int(state["last_seq"])
         self.history.load_state_dict(state["history"])
+        for name in ("offset_commanded", "offset_acked"):  # rows of a checkpoint from before offsets
+            zeros = np.zeros((self.n_cells, self.n_cells), dtype=np.int16)
+            self.history.rewrite(name, lambda a, zeros=zeros: zeros if a is None else a)
         self.ue_rounds.clear()
         self.ue_rounds.extend(state["ue_rounds"])
         self.handovers.clear()
@@ -528,7 +606,8 @@ class Mirror:
         self._last_ue_key = None
         obs = self.history.last("observation", RECENT)
         if obs.ndim == 2 and len(obs):
-            self.recent = obs.reshape(len(obs), self.space.max_cells, self.space.n_features)[:, :, 1].copy()
+            rows = obs.reshape(len(obs), self.space.max_cells, self.space.n_features)
+            self.recent = rows[:, :, PRB_USAGE_COLUMN].copy()
 
 
 def _by_name(values: np.ndarray, have: tuple[str, ...], want: tuple[str, ...]) -> np.ndarray:
@@ -537,6 +616,14 @@ def _by_name(values: np.ndarray, have: tuple[str, ...], want: tuple[str, ...]) -
         if name in have:
             out[..., j] = values[..., have.index(name)]
     return out
+
+
+def _bins(field_name: str) -> dict[str, Any]:
+    """The 28.552 distribution a column group carries and its bins' lower edges (None for a field this
+    version does not know)."""
+    measurement = kpm_columns().distributions.get(field_name)
+    edges = list(BIN_EDGES[measurement]) if measurement in BIN_EDGES else None
+    return {"measurement": measurement, "lower_edges": edges}
 
 
 def _control_dict(c: ControlRecord) -> dict[str, Any]:

@@ -8,9 +8,13 @@ whose thread does the rest (``RanViewEncoder``): KPM indication headers decoded 
 time, ``CellKpm`` fields laid out as columns, handover UEs read from the RC payload, the
 ``ricproto.ran_view`` record encoded. The record layout is ``ricproto/ran_view.proto``.
 
-Cell columns are the fields of ``ricproto.ran_space.CellKpm`` (scalars per cell, mappings per
-slice), so new KPM content reaches the twin without a change here. UE reports are the ones the xApp
-decoded since the previous round (it keeps only the latest per cell, and decodes it lazily).
+Cell columns are the fields of ``ricproto.ran_space.CellKpm`` (``ricproto.ran_view.kpm_columns``:
+scalars per cell, mappings per slice, a distribution's counts one column per bin), so new KPM content
+reaches the twin without a change here. Controls are recorded as what they are: a handover (source,
+target, the UE read from the RC payload), a slice quota (cell, slice, ratios), a cell offset (the
+relation cell -> neighbour and its offset in dB; it also carries ``steer`` for the shield, but it is
+no handover). UE reports are the ones the xApp decoded since the previous round (it keeps only the
+latest per cell, and decodes it lazily).
 An outcome known only after the round's record was written goes into a later record as an
 ``OutcomeUpdate`` referencing the control's id.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,16 +33,18 @@ import redis
 from ricproto import e2ap
 from ricproto.e2error import E2CodecError
 from ricproto.e2sm import kpm, rc
-from ricproto.ran_space import CellKpm, UeKpm
+from ricproto.ran_space import CellKpm, Snssai, UeKpm
 from ricproto.ran_view import (
     DEFAULT_MAXLEN,
     FIELD,
     ControlRecord,
+    KpmColumns,
     OutcomeUpdate,
     RanRound,
     RanViewCodecError,
     decode_ran_round,
     encode_ran_round,
+    kpm_columns,
 )
 from ricproto.transition import ControlOutcome
 from xapps.common.metrics import XappMetrics
@@ -161,14 +167,6 @@ class RanViewLog:
         return self.seq
 
 
-def _columns(value: CellKpm) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(per-cell scalar fields, per-slice mapping fields) of CellKpm, in declaration order."""
-    cell, per_slice = [], []
-    for f in dataclasses.fields(value):
-        (per_slice if isinstance(getattr(value, f.name), Mapping) else cell).append(f.name)
-    return tuple(cell), tuple(per_slice)
-
-
 @functools.lru_cache(maxsize=4096)
 def _handover_ue(header: bytes, message: bytes) -> int | None:
     control = rc.HandoverControl.from_control(
@@ -194,15 +192,13 @@ class RanViewEncoder:
         inv = self.inventory
         reports = capture.reports
         slices = inv.space.slices
-        cell_cols, slice_cols = _columns(reports[0].kpm) if reports else ((), ())
+        cols = kpm_columns()
         c = len(reports)
-        cell_values = np.zeros((c, len(cell_cols)), dtype=np.float32)
-        slice_values = np.zeros((c, len(slices), len(slice_cols)), dtype=np.float32)
+        cell_values = np.zeros((c, len(cols.cell)), dtype=np.float32)
+        slice_values = np.zeros((c, len(slices), len(cols.slice)), dtype=np.float32)
         for r, rep in enumerate(reports):
-            cell_values[r] = [getattr(rep.kpm, name) for name in cell_cols]
-            for m, name in enumerate(slice_cols):
-                per_slice = getattr(rep.kpm, name)
-                slice_values[r, :, m] = [per_slice.get(s, 0.0) for s in slices]
+            cell_values[r] = [getattr(rep.kpm, name) for name in cols.cell]
+            self._fill_slices(rep.kpm, slices, cols, slice_values[r])
         ue_pairs = [(i, u) for i, group in capture.ues for u in group]
         return RanRound(
             xapp_instance=self.xapp_instance,
@@ -213,8 +209,8 @@ class RanViewEncoder:
             observation=np.asarray(capture.observation, dtype=np.float32),
             nodes=self.nodes,
             slices=slices,
-            cell_measurements=cell_cols,
-            slice_measurements=slice_cols,
+            cell_measurements=cols.cell,
+            slice_measurements=cols.slice,
             cell_index=np.array([r.index for r in reports], dtype=np.uint32),
             nr_cell_id=np.array([inv.cells[r.index].nr_cell_id for r in reports], dtype=np.uint64),
             cell_node=np.array([self._node_of[inv.cells[r.index].meid] for r in reports], dtype=np.uint32),
@@ -228,6 +224,27 @@ class RanViewEncoder:
             controls=tuple(self._control(capture, s) for s in capture.controls),
             outcomes=capture.outcomes,
         )
+
+    def _fill_slices(
+        self, value: CellKpm, slices: Sequence[Snssai], cols: KpmColumns, out: np.ndarray
+    ) -> None:
+        """One cell's per-slice columns into ``out`` [S, Ms]: a scalar per slice, or a distribution's
+        counts per bin (a slice that did not report it keeps zeros)."""
+        for name, start, bins in cols.slice_fields:
+            per_slice = getattr(value, name)
+            if not per_slice:
+                continue
+            for k, snssai in enumerate(slices):
+                v = per_slice.get(snssai)
+                if v is None:
+                    continue
+                if not bins:
+                    out[k, start] = v
+                    continue
+                counts = np.asarray(v, dtype=np.float32)[:bins]
+                if len(v) != bins:  # a node counting in other bins than 28.552's we assume: keep what fits
+                    self.metrics.error("ran_view_distribution_bins")
+                out[k, start : start + len(counts)] = counts
 
     def _collection_ns(self, header: bytes) -> int:
         try:
@@ -249,6 +266,11 @@ class RanViewEncoder:
             sent.sent_ns,
             ControlOutcome.SENT,
         )
+        if req.offset is not None:  # before steer: an offset step sets steer too, for the shield
+            cell, neighbour, offset_db = req.offset
+            return dataclasses.replace(
+                base, cell_index=cell, neighbour_cell_index=neighbour, offset_db=int(offset_db)
+            )
         if req.steer is not None:
             ues: tuple[int, ...] = ()
             try:

@@ -33,7 +33,9 @@ def cell_indication(
     avail: float = 100.0,
     slice_prb: float = 10.0,
     slice_thp: float = 1000.0,
+    dists: dict | None = None,
 ) -> bytes:
+    """``dists``: {(distribution name, slice): counts per bin} (labelled sliceID + distBinX 1..n)."""
     values: dict = {
         "RRU.PrbTotDl": load_pct,
         "DRB.UEThpDl": thp_kbps,
@@ -44,6 +46,9 @@ def cell_indication(
         label = kpm.MeasurementLabel(slice_id=SNssai(s.sst, s.sd))
         values[("RRU.PrbUsedDl", label)] = slice_prb
         values[("DRB.UEThpDl", label)] = slice_thp
+    for (name, s), counts in (dists or {}).items():
+        for b, count in enumerate(counts, start=1):
+            values[(name, kpm.MeasurementLabel(slice_id=SNssai(s.sst, s.sd), dist_bin_x=b))] = count
     return indication(action_id, kpm.cell_report(values, 100))
 
 

@@ -14,15 +14,28 @@ from platform_peer import PlatformPeer, fixed_snapshot, promote, send_round
 from xapp_process import start_control_xapp
 
 from ricproto import e2ap, mtypes
-from ricproto.ran_space import QuotaStep, SteerUes
-from ricproto.ran_view import decode_ran_round, stream_key
+from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST, n_bins
+from ricproto.ran_space import CellKpm, OffsetStep, QuotaStep, SteerUes
+from ricproto.ran_view import (
+    decode_ran_round,
+    encode_ran_round,
+    kpm_columns,
+    slice_column_groups,
+    stream_key,
+)
 from ricproto.transition import ControlOutcome, decode_transition
 from ricproto.transition import stream_key as transitions_key
 from twinric.processes import wait_until
 from xapps.common.metrics import XappMetrics
 from xapps.control.control_policy import policy_type_id
 from xapps.control.ran_view import RanView
-from xapps.control.ran_view_log import RanViewEncoder, RanViewLog, RanViewWriter
+from xapps.control.ran_view_log import (
+    CellReportRef,
+    RanViewEncoder,
+    RanViewLog,
+    RanViewWriter,
+    RoundCapture,
+)
 from xapps.control.rc_control import ControlBuilder
 
 
@@ -76,7 +89,8 @@ def test_rounds_controls_and_outcomes_reach_the_stream(redis_client, inventory):
     assert [r0.nodes[n] for n in r0.cell_node] == [c0.meid, c3.meid]
     col = r0.cell_measurements.index("prb_tot_dl_pct")
     assert r0.cell_values[:, col].tolist() == [80.0, 30.0]
-    assert r0.slices == space.slices and r0.slice_values.shape == (2, len(space.slices), 2)
+    assert r0.slices == space.slices
+    assert r0.slice_values.shape == (2, len(space.slices), len(kpm_columns().slice))
     # collection time: the KPM header's colletStartTime (the helper stamps "now")
     assert (
         abs(r0.collection_ns[0] / 1e9 - time.time()) < 60 and r0.arrival_ns[0] >= r0.collection_ns[0] - 10**9
@@ -103,6 +117,88 @@ def test_rounds_controls_and_outcomes_reach_the_stream(redis_client, inventory):
     # a restarted xApp continues the numbering after the stream's last record
     again = RanViewLog("rv", writer)
     assert again.continue_numbering(redis_client, key, metrics) == 2
+
+
+def test_distributions_and_cell_offsets_are_recorded_as_what_they_are(redis_client, inventory):
+    """Per-slice distributions travel one column per bin, named so a reader finds them; an offset step
+    is two cell_offset controls (cell -> neighbour and back, in dB), not handovers, even though the
+    first carries ``steer`` for the shield."""
+    metrics = XappMetrics("t")
+    key = stream_key("dist")
+    writer = RanViewWriter(redis_client, key, metrics, RanViewEncoder("dist", inventory, metrics)).start()
+    log = RanViewLog("dist", writer)
+    view = RanView(inventory)
+    builder = ControlBuilder(view)
+    space = inventory.space
+    embb, urllc = space.embb_slices[0], space.urllc_slices[0]
+    thp = [float(b % 5) for b in range(n_bins(UE_THP_DL_DIST))]
+    delay = [float(b + 1) for b in range(n_bins(DELAY_DL_DIST))]
+    c0 = inventory.cells[0]
+    j = inventory.layout.neighbours[0][0]
+    try:
+        report = cell_indication(
+            2 * c0.position + 1,
+            70.0,
+            8000.0,
+            12.0,
+            space.slices,
+            dists={(UE_THP_DL_DIST, embb): thp, (DELAY_DL_DIST, urllc): delay},
+        )
+        ingest(view, log, c0.meid, report)
+        action = space.encode(OffsetStep(0, 0, +1))
+        sent = builder.build(space.decode(action))
+        assert [r.kind for r in sent] == ["cell_offset", "cell_offset"] and sent[0].steer == (0, j)
+        log.end_round(1, c0.meid, 1000, action, view.observation(0.0), sent, 2000, view.cells)
+        log.on_control_outcome(sent[0].instance_id, ControlOutcome.ACKNOWLEDGED, 3000)
+        log.end_round(2, c0.meid, 4000, 0, view.observation(0.0), [], 4100, view.cells)
+        assert writer.flush(10)
+    finally:
+        writer.stop()
+    assert metrics.error_count("ran_view_encode_failed") == 0
+    assert metrics.error_count("ran_view_control_unreadable") == 0
+    r0, r1 = rounds(redis_client, "dist")
+    scalars, dists = slice_column_groups(r0.slice_measurements)
+    assert set(scalars) == {"slice_prb_used_dl", "slice_ue_thp_dl_kbps"}
+    assert len(dists["slice_ue_thp_dl_dist"]) == n_bins(UE_THP_DL_DIST)
+    values = r0.slice_values[0]  # [S, Ms] of cell 0
+    k_embb, k_urllc = space.slices.index(embb), space.slices.index(urllc)
+    assert values[k_embb, dists["slice_ue_thp_dl_dist"]].tolist() == thp
+    assert values[k_urllc, dists["slice_delay_dl_dist"]].tolist() == delay
+    assert not values[k_urllc, dists["slice_ue_thp_dl_dist"]].any()  # not reported for that slice
+    assert values[k_embb, scalars["slice_prb_used_dl"]] == 10.0
+    forward, backward = r0.controls
+    assert (forward.kind, forward.meid, forward.cell_index, forward.neighbour_cell_index) == (
+        "cell_offset",
+        c0.meid,
+        0,
+        j,
+    )
+    assert (backward.meid, backward.cell_index, backward.neighbour_cell_index) == (
+        inventory.cells[j].meid,
+        j,
+        0,
+    )
+    assert (forward.offset_db, backward.offset_db) == (space.offset_step_db, -space.offset_step_db)
+    assert forward.ue_ids == () and forward.target_cell_index == 0 and forward.action == action
+    assert [(o.control_id, o.outcome) for o in r1.outcomes] == [
+        (forward.control_id, ControlOutcome.ACKNOWLEDGED)
+    ]
+
+
+def test_a_distribution_in_other_bins_is_counted_and_what_fits_is_kept(inventory):
+    metrics = XappMetrics("t")
+    encoder = RanViewEncoder("b", inventory, metrics)
+    space = inventory.space
+    embb = space.embb_slices[0]
+    odd = CellKpm(50.0, 1.0, 1.0, 100.0, slice_ue_thp_dl_dist={embb: (1.0, 2.0, 3.0)})
+    obs = np.zeros(space.max_cells * space.n_features, dtype=np.float32)
+    capture = RoundCapture(0, 0, "", 0, 0, obs, (CellReportRef(0, b"", 1, odd),), (), (), ())
+    r = encoder.ran_round(capture)
+    _, dists = slice_column_groups(r.slice_measurements)
+    counts = r.slice_values[0, space.slices.index(embb), dists["slice_ue_thp_dl_dist"]]
+    assert counts[:3].tolist() == [1.0, 2.0, 3.0] and not counts[3:].any()
+    assert metrics.error_count("ran_view_distribution_bins") == 1
+    assert decode_ran_round(encode_ran_round(r)).slice_values.shape == r.slice_values.shape
 
 
 def test_a_full_queue_drops_without_taking_a_number(redis_client, inventory):
