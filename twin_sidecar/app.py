@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import redis
 from fastapi import FastAPI
@@ -31,6 +32,23 @@ from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
 
 ROUTERS = (health.router, metrics.router, state.router, predict.router, fidelity.router, planes.router)
+
+
+def twin_identity(settings: TwinSettings) -> dict[str, Any]:
+    """What a checkpoint must match to be restored into these parts: the xApp it twins, the RAN geometry
+    (cells, neighbours, slices, the space's sizes) and the shape of the model."""
+    ran, tcfg = settings.ran, settings.training
+    space = ran.space
+    return {
+        "xapp_instance": settings.xapp_instance,
+        "cells": [c.nr_cell_id for c in ran.cells],
+        "neighbours": [list(n) for n in ran.layout.neighbours],
+        "slices": [str(s) for s in space.slices],
+        "max_cells": space.max_cells,
+        "n_features": space.n_features,
+        "n_actions": space.n_actions,
+        "model": [tcfg.n_members, tcfg.hidden, tcfg.layers],
+    }
 
 
 def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
@@ -66,7 +84,7 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
     sync = SyncEngine(settings, mirror, trainer, replay, holdout, tracker, forecaster, serving, metrics_)
     consumer.add_ran_view_sink(mirror.apply)
     consumer.add_transition_batch_sink(sync.on_transitions)
-    checkpointer = Checkpointer(settings.state_dir / "checkpoint.pt")
+    checkpointer = Checkpointer(settings.state_dir / "checkpoint.pt", identity=twin_identity(settings))
     for name, part in (
         ("streams", consumer),
         ("mirror", mirror),

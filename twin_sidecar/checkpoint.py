@@ -9,14 +9,22 @@ moment leaves either the old or the new checkpoint, never a torn one.
 Consistency: ``save()`` is called by the ingest thread between batches (``streams.StreamConsumer``),
 so every stream sink's state matches the stream positions it is saved with. A part that another
 thread mutates (the trainer's model) takes its own lock inside ``state_dict`` and returns copies.
+
+Identity: the checkpoint records what the twin is a twin of (``identity``: the xApp instance, the RAN
+geometry, the model's shape). A checkpoint of another identity (the xApp's descriptor changed: another
+scenario, more cells, a bigger model) cannot be loaded into these parts; it is set aside
+(``checkpoint.pt.stale-<time>``) and the twin starts fresh, as it does when a checkpoint without an
+identity (an older one) does not fit a part: every part is then put back as it was before restoring.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -38,8 +46,10 @@ class CheckpointError(RuntimeError):
 
 
 class Checkpointer:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, identity: Mapping[str, Any] | None = None) -> None:
         self.path = Path(path)
+        self.identity = dict(identity) if identity is not None else None
+        self.set_aside: Path | None = None  # where a checkpoint that did not fit was moved
         self._parts: dict[str, Checkpointed] = {}
         self._lock = threading.Lock()
         self.saved_at: float | None = None  # time.time() of the last save or restore
@@ -60,6 +70,7 @@ class Checkpointer:
         with self._lock:
             payload = {
                 "format": FORMAT,
+                "identity": self.identity,
                 "saved_at": time.time(),
                 "parts": {name: part.state_dict() for name, part in self._parts.items()},
             }
@@ -94,11 +105,29 @@ class Checkpointer:
             raise CheckpointError(f"{self.path} is unreadable: {exc}") from exc
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise CheckpointError(f"{self.path}: unknown checkpoint format")
+        saved = payload.get("identity")
+        if saved is not None and self.identity is not None and saved != self.identity:
+            differ = sorted(k for k in {*saved, *self.identity} if saved.get(k) != self.identity.get(k))
+            return self._set_aside(f"it is of another twin (differs in {', '.join(differ)})")
+        fresh = {name: copy.deepcopy(part.state_dict()) for name, part in self._parts.items()}
         for name, part in self._parts.items():
             state = payload["parts"].get(name)
             if state is None:
                 log.warning("checkpoint has no state for %s: it starts fresh", name)
                 continue
-            part.load_state_dict(state)
+            try:
+                part.load_state_dict(state)
+            except Exception as exc:  # shapes of another RAN or model: nothing of it is usable
+                for n, p in self._parts.items():
+                    p.load_state_dict(fresh[n])
+                return self._set_aside(f"its {name} does not fit ({type(exc).__name__}: {exc})")
         self.saved_at = float(payload.get("saved_at", time.time()))
         return True
+
+    def _set_aside(self, why: str) -> bool:
+        self.set_aside = self.path.with_name(f"{self.path.name}.stale-{int(time.time())}")
+        os.replace(self.path, self.set_aside)
+        log.warning(
+            "checkpoint %s not restored, %s: kept as %s; starting fresh", self.path, why, self.set_aside
+        )
+        return False

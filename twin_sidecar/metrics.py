@@ -36,6 +36,13 @@ class TwinMetrics:
             ["stream"],
             registry=r,
         )
+        self.restarts = Counter(
+            "twinric_twin_stream_restarts",
+            "Producer numbering started again (a new stream): seq at or below the last applied on an "
+            "entry never read",
+            ["stream"],
+            registry=r,
+        )
         self.malformed = Counter(
             "twinric_twin_records_malformed",
             "Records skipped: undecodable or inconsistent",

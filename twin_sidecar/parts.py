@@ -111,6 +111,7 @@ class TwinParts:
             "xapp_instance": self.settings.xapp_instance,
             "uptime_s": round(time.time() - self.started_at, 1),
             "restored_from_checkpoint": self.restored,
+            "checkpoint_set_aside": str(self.checkpointer.set_aside) if self.checkpointer.set_aside else None,
             "checkpoint_age_s": None if age is None else round(age, 1),
             "streams": self.consumer.status(),
             "mirror": {"rounds": self.mirror.rounds, "last_seq": self.mirror.last_seq},

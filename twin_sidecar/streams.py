@@ -4,7 +4,12 @@ Delivery is at-least-once (XREADGROUP; XACK only after the checkpoint that cover
 idempotent by the records' own sequence numbers (``Transition.step``, ``RanViewRecord.seq``):
 
 * a record whose seq is at or below the last applied one is a duplicate (a re-delivery after a crash
-  between checkpoint and ack): skipped, counted;
+  between checkpoint and ack): skipped, counted; a duplicate is always an entry at or before the
+  newest entry id the twin has read;
+* a record at or below the last applied seq in an entry *after* that id is no re-delivery: the
+  producer numbers from the start again (the stream is a new one: a fresh Redis, a FLUSH, a
+  ``twinric up`` that kept the twin's state dir, or an xApp that lost its numbering). The twin follows
+  the new numbering (counted as a restart) instead of skipping every record until seq passes the old;
 * a jump in seq is a gap (entries trimmed by ``MAXLEN ~`` while the twin was down): counted as lost;
 * an entry that does not decode, or whose shape does not fit the RAN space, is malformed: skipped,
   counted by reason, logged (rate-limited), and acked so it never comes back.
@@ -55,11 +60,12 @@ class StreamPosition:
     """What the twin has taken from one stream (checkpointed with everything built from it)."""
 
     last_seq: int = -1  # of the last applied record
-    last_id: str = "0-0"  # stream entry id of the last record read
+    last_id: str = "0-0"  # stream entry id of the newest record read
     consumed: int = 0
     duplicates: int = 0
     lost: int = 0
     malformed: int = 0
+    restarts: int = 0  # numbering started again (a new stream)
 
 
 class StreamConsumer:
@@ -154,24 +160,40 @@ class StreamConsumer:
         for entry_id, fields in entries:
             pause()
             self._unacked[name].append(entry_id)
-            pos.last_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+            entry = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+            unseen = _entry_order(entry) > _entry_order(pos.last_id)  # never read before
+            if unseen:
+                pos.last_id = entry
             if self._pending_phase[name]:
-                self._cursor[name] = pos.last_id
+                self._cursor[name] = entry
             if fields is None:  # a pending entry trimmed from the stream meanwhile: the gap counts it
                 continue
             data = fields.get(field)
             if data is None:
-                self._malformed(name, "missing_field", f"entry {pos.last_id} has no field {field!r}")
+                self._malformed(name, "missing_field", f"entry {entry} has no field {field!r}")
                 continue
             try:
                 record, seq = self._decode(name, data)
             except (TransitionCodecError, RanViewCodecError) as exc:
-                self._malformed(name, _reason(str(exc)), f"entry {pos.last_id}: {exc}")
+                self._malformed(name, _reason(str(exc)), f"entry {entry}: {exc}")
                 continue
             if seq <= pos.last_seq:
-                pos.duplicates += 1
-                self.metrics.duplicates.labels(stream=name).inc()
-                continue
+                if not unseen:
+                    pos.duplicates += 1
+                    self.metrics.duplicates.labels(stream=name).inc()
+                    continue
+                pos.restarts += 1
+                self.metrics.restarts.labels(stream=name).inc()
+                log.warning(
+                    "%s: entry %s numbers from seq %d after %d was applied: the producer started again "
+                    "(a new stream); following its numbering",
+                    name,
+                    entry,
+                    seq,
+                    pos.last_seq,
+                )
+                pos.last_seq = seq - 1
+                self._malformed_since[name] = 0
             gap = seq - pos.last_seq - 1 - self._malformed_since[name]
             if gap > 0:
                 pos.lost += gap
@@ -320,6 +342,12 @@ class StreamConsumer:
 
 def _no_pause() -> None:
     return None
+
+
+def _entry_order(entry_id: str) -> tuple[int, int]:
+    """A stream entry id (``<ms>-<seq>``) as something that orders like Redis orders entries."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def _reason(message: str) -> str:

@@ -127,3 +127,44 @@ def test_lag_is_reported(redis_client, script) -> None:
     drain(c)
     assert c.update_lag()["transitions"] == 0
     assert np.isfinite(c.metrics.sample("twinric_twin_lag_records", {"stream": "ran_view"}))
+
+
+def test_a_new_stream_numbered_from_zero_is_followed_not_skipped(redis_client, script) -> None:
+    """The twin's state outlives the stream (``twinric up`` keeps the run directory but starts a fresh
+    Redis; a FLUSH; an xApp that lost its numbering): new entries numbered from 0 again are records,
+    not duplicates; while an entry read before stays a duplicate."""
+    produce(redis_client, script, range(80))
+    c1, _ = consumer(redis_client, script.cfg)
+    drain(c1)
+    saved = c1.state_dict()  # the checkpoint of the first run: last seq 79
+    redis_client.flushdb()  # the streams are gone
+    produce(redis_client, script, range(30))  # the xApp of the next run numbers from 0
+    metrics = TwinMetrics()
+    c2, got = consumer(redis_client, script.cfg, metrics)
+    c2.load_state_dict(saved)
+    drain(c2)
+    assert got["steps"] == list(range(30)) and got["seqs"] == list(range(30))
+    t = c2.positions["transitions"]
+    assert (t.restarts, t.duplicates, t.lost, t.last_seq) == (1, 0, 0, 29)
+    assert metrics.sample("twinric_twin_stream_restarts_total", {"stream": "ran_view"}) == 1
+    # a crash before the ack re-delivers what was read: duplicates again, no restart
+    again = c2.state_dict()
+    produce(redis_client, script, range(30, 35))
+    drain(c2)
+    c3, got3 = consumer(redis_client, script.cfg)
+    c3.load_state_dict(again)
+    drain(c3)
+    assert got3["steps"] == list(range(30, 35))
+    assert c3.positions["transitions"].duplicates == 30 and c3.positions["transitions"].restarts == 1
+
+
+def test_the_stream_deleted_under_a_running_twin_is_followed(redis_client, script) -> None:
+    produce(redis_client, script, range(40))
+    c, got = consumer(redis_client, script.cfg)
+    drain(c)
+    c.ack()
+    redis_client.delete(transition.stream_key("control-t"), ran_view.stream_key("control-t"))
+    produce(redis_client, script, range(10))  # NOGROUP on the next read: the group is made again
+    drain(c)
+    assert got["steps"] == [*range(40), *range(10)]
+    assert c.positions["ran_view"].restarts == 1 and c.positions["ran_view"].duplicates == 0
