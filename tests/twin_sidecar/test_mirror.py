@@ -45,6 +45,7 @@ def test_time_travel_returns_the_state_as_it_was(cfg) -> None:
     c10 = {c["control_id"]: c for c in mirror.state_at(t_of(10))["controls"]}
     c11 = {c["control_id"]: c for c in mirror.state_at(t_of(11))["controls"]}
     assert c10[10 * 1024]["outcome"] == "SENT" and c11[10 * 1024]["outcome"] == "ACKNOWLEDGED"
+    assert c10[10 * 1024]["outcome_ns"] == 0 and c11[10 * 1024]["outcome_ns"] == t_of(11)
     assert 11 * 1024 not in c10  # not sent yet at round 10
     # the acknowledged quota of cell 0, slice 0 is in the mirror from round 1 on, not at round 0
     assert (
@@ -232,3 +233,16 @@ def test_columns_a_later_record_adds_widen_the_history(cfg, script) -> None:
     assert slice_state(copy.state(), 0, embb)["distributions"]["slice_ue_thp_dl_dist"] == list(
         script.kpm(0, 20).slice_ue_thp_dl_dist[embb]
     )
+
+
+def test_control_ids_of_a_stream_numbered_afresh_are_the_newest(cfg, script) -> None:
+    """After a new stream (seq from 0 again) the same control ids come back: the state lists the new
+    controls as the latest, with their own outcome, not the old ones'."""
+    mirror = Mirror(cfg)
+    mirror.apply([script.round(k) for k in range(10)])
+    again = [dataclasses.replace(script.round(k), decided_ns=t_of(20 + k)) for k in range(3)]
+    again[0].controls = (dataclasses.replace(again[0].controls[0], sent_ns=t_of(20)),)
+    mirror.apply(again)
+    assert list(mirror.controls)[-1] == 2 * 1024  # round 2's quota control, not round 9's
+    latest = {c["control_id"]: c for c in mirror.state()["controls"]}
+    assert latest[0]["sent_ns"] == t_of(20) and latest[0]["outcome"] == "ACKNOWLEDGED"

@@ -55,12 +55,12 @@ class ControlState:
     outcome_ns: int
     history: list[tuple[int, int]] = field(default_factory=list)  # (t_ns, outcome)
 
-    def outcome_at(self, t_ns: int) -> int | None:
-        """The outcome as known at t (None: not sent yet at t)."""
+    def outcome_at(self, t_ns: int) -> tuple[int, int] | None:
+        """(outcome, when it became known) as known at t; (SENT, 0) while unsettled; None: not sent yet."""
         if self.record.sent_ns and self.record.sent_ns > t_ns:
             return None
-        known = [o for t, o in self.history if t <= t_ns]
-        return known[-1] if known else int(ControlOutcome.SENT)
+        known = [(o, t) for t, o in self.history if t <= t_ns and o != ControlOutcome.SENT]
+        return known[-1] if known else (int(ControlOutcome.SENT), 0)
 
 
 class Mirror:
@@ -327,9 +327,11 @@ class Mirror:
 
     def _controls(self, r: RanRound, t: int) -> None:
         for c in r.controls:
-            self.controls[c.control_id] = ControlState(
-                c, c.outcome, c.outcome_ns, [(c.sent_ns or t, c.outcome)]
-            )
+            self.controls.pop(c.control_id, None)  # an id of a stream numbered afresh: the newest goes last
+            history = [(c.sent_ns or t, int(ControlOutcome.SENT))]
+            if c.outcome != ControlOutcome.SENT:  # settled before the record was written
+                history.append((c.outcome_ns or c.sent_ns or t, c.outcome))
+            self.controls[c.control_id] = ControlState(c, c.outcome, c.outcome_ns, history)
             if c.kind == "cell_offset" and self._relation(c):
                 self.offset_commanded = self.offset_commanded.copy()  # history rows keep the old ones
                 self.offset_commanded[c.cell_index, c.neighbour_cell_index] = c.offset_db
@@ -426,9 +428,16 @@ class Mirror:
             ues = self._ues_at(t_ns)
             controls = []
             for state in self.controls.values():
-                outcome = state.outcome_at(t_ns)
-                if outcome is not None:
-                    controls.append({**_control_dict(state.record), "outcome": ControlOutcome.Name(outcome)})
+                known = state.outcome_at(t_ns)
+                if known is not None:
+                    outcome, outcome_ns = known
+                    controls.append(
+                        {
+                            **_control_dict(state.record),
+                            "outcome": ControlOutcome.Name(outcome),
+                            "outcome_ns": outcome_ns,
+                        }
+                    )
             nodes_known = list(self.nodes)
             cell_columns = self.cell_measurements
             scalars, dists = self._slice_groups
