@@ -49,7 +49,13 @@ from e2sim.gym import RanSlicingEnv  # noqa: E402
 from ricproto import ran_view, transition  # noqa: E402
 from ricproto.protowire import encode_packed  # noqa: E402
 from ricproto.ran_config import RanConfig  # noqa: E402
-from ricproto.ran_view import RanRound, encode_ran_round  # noqa: E402
+from ricproto.ran_space import (  # noqa: E402
+    BASE_FEATURES,
+    CONNECTED_COLUMN,
+    PRB_USAGE_COLUMN,
+    THROUGHPUT_COLUMN,
+)
+from ricproto.ran_view import RanRound, encode_ran_round, kpm_columns  # noqa: E402
 from ricproto.transition import Transition  # noqa: E402
 from twin_sidecar.app import build_parts  # noqa: E402
 from twin_sidecar.predictive.baselines import LinearDynamics  # noqa: E402
@@ -162,8 +168,7 @@ def prediction(args: argparse.Namespace, progress: Progress) -> dict[str, float]
 
 
 # --- records as the xApp writes them ------------------------------------------------------------
-CELL_COLUMNS = ("prb_tot_dl_pct", "ue_thp_dl_kbps", "conn_mean", "prb_avail_dl")
-SLICE_COLUMNS = ("slice_prb_used_dl", "slice_ue_thp_dl_kbps")
+COLUMNS = kpm_columns()  # the record layout the control xApp writes
 _T_FIELDS = {name: Transition.DESCRIPTOR.fields_by_name[name].number for name in ("s", "s_next", "mu_all")}
 
 
@@ -196,9 +201,19 @@ def round_bytes(k: int, cfg: RanConfig, obs: np.ndarray, ues_per_cell: int = 10)
     nodes = cfg.meids
     t = 1_800_000_000_000_000_000 + k * 100_000_000
     cells = np.column_stack(
-        [rows[:c, 1] * 100, 10 ** (rows[:c, 2] * 6) - 1, rows[:c, 3] * space.conn_ref, np.full(c, 100.0)]
+        [
+            rows[:c, PRB_USAGE_COLUMN] * 100,
+            10 ** (rows[:c, THROUGHPUT_COLUMN] * 6) - 1,
+            rows[:c, CONNECTED_COLUMN] * space.conn_ref,
+            np.full(c, 100.0),
+        ]
     ).astype(np.float32)
-    slices = np.stack([rows[:c, 4 : 4 + n_s] * 100, 10 ** (rows[:c, 4 + n_s : 4 + 2 * n_s] * 6) - 1], axis=2)
+    # per-slice scalars from the observation; the distributions' bins (which the observation does not
+    # keep) as zeros: the record has the width the xApp's has, so ingest is measured on that
+    slices = np.zeros((c, n_s, len(COLUMNS.slice)), dtype=np.float32)
+    share, thp = BASE_FEATURES, BASE_FEATURES + n_s
+    slices[:, :, COLUMNS.slice.index("slice_prb_used_dl")] = rows[:c, share : share + n_s] * 100
+    slices[:, :, COLUMNS.slice.index("slice_ue_thp_dl_kbps")] = 10 ** (rows[:c, thp : thp + n_s] * 6) - 1
     ue = np.arange(c * ues_per_cell, dtype=np.uint64) + 10_000
     return encode_ran_round(
         RanRound(
@@ -210,15 +225,15 @@ def round_bytes(k: int, cfg: RanConfig, obs: np.ndarray, ues_per_cell: int = 10)
             observation=obs.astype(np.float32),
             nodes=nodes,
             slices=space.slices,
-            cell_measurements=CELL_COLUMNS,
-            slice_measurements=SLICE_COLUMNS,
+            cell_measurements=COLUMNS.cell,
+            slice_measurements=COLUMNS.slice,
             cell_index=np.arange(c, dtype=np.uint32),
             nr_cell_id=np.array([x.nr_cell_id for x in cfg.cells], dtype=np.uint64),
             cell_node=np.array([nodes.index(x.meid) for x in cfg.cells], dtype=np.uint32),
             collection_ns=np.full(c, t - 50_000_000, dtype=np.uint64),
             arrival_ns=np.full(c, t, dtype=np.uint64),
             cell_values=cells,
-            slice_values=slices.astype(np.float32),
+            slice_values=slices,
             ue_id=ue,
             ue_cell_index=(np.arange(len(ue)) // ues_per_cell).astype(np.uint32),
             ue_rsrp_dbm=np.full(len(ue), -95.0, dtype=np.float32),
