@@ -126,7 +126,7 @@ def state(
     ues: Annotated[bool, typer.Option(help="list every UE")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The mirrored RAN: nodes, cells (KPM, quotas, handovers, UEs), now or at a past time."""
+    """The mirrored RAN: nodes, cells (KPM, quotas, offsets, handovers, UEs), now or at a past time."""
     base = _url(url, run_dir)
     params: dict[str, Any] = {"include_ues": ues}
     if at is not None:
@@ -136,7 +136,7 @@ def state(
         print(json.dumps(body))
         return
     table = Table(title=f"twin state at {body['t_ns'] / 1e9:.3f} (record {body['seq']})")
-    for col in ("cell", "node", "reported", "PRB %", "UEs", "HO in/out"):
+    for col in ("cell", "node", "reported", "PRB %", "UEs", "HO in/out", "offsets dB"):
         table.add_column(col)
     for c in body["cells"]:
         table.add_row(
@@ -146,13 +146,25 @@ def state(
             f"{c['kpm'].get('prb_tot_dl_pct', float('nan')):.1f}",
             str(c["ues"]),
             f"{c['handovers_in']}/{c['handovers_out']}",
+            _offsets(c.get("offsets", [])),
         )
     console.print(table)
     lost = [n["meid"] for n in body["nodes"] if n["status"] != "connected"]
     console.print(
         f"nodes: {len(body['nodes'])}, not connected: {', '.join(lost) or 'none'}; "
-        f"history {body['history']['rounds']} rounds"
+        f"history {body['history']['rounds']} rounds; offsets: cell individual offset toward each neighbour "
+        "as acknowledged (* another one commanded, not yet acknowledged)"
     )
+
+
+def _offsets(offsets: list[dict[str, Any]]) -> str:
+    """A cell's non-zero offsets toward its neighbours, e.g. ``32769:+2 49153:-4*``."""
+    out = []
+    for o in offsets:
+        if o["acknowledged_db"] or o["commanded_db"]:
+            pending = "*" if o["commanded_db"] != o["acknowledged_db"] else ""
+            out.append(f"{o['nr_cell_id']}:{o['acknowledged_db']:+d}{pending}")
+    return " ".join(out)
 
 
 @twin_app.command()

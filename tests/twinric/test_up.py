@@ -77,6 +77,18 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         assert set(twin["lag"]) == {"transitions", "ran_view"} and twin["model_version"] >= 0
         mirrored = json.loads(_twinric("twin", "state", "--json", "--run-dir", str(run_dir), env=env).stdout)
         assert len(mirrored["cells"]) == 7 and {n["status"] for n in mirrored["nodes"]} == {"connected"}
+        # the RAN view carries what issue 20 added: per-slice distributions, and controls as what they are
+        assert set(mirrored["distribution_bins"]) == {"slice_ue_thp_dl_dist", "slice_delay_dl_dist"}
+        assert any(any(sl["distributions"]["slice_ue_thp_dl_dist"])
+                   for c in mirrored["cells"] for sl in c["slices"]), mirrored["cells"][0]
+        neighbours = {c["index"]: {o["neighbour"] for o in c["offsets"]} for c in mirrored["cells"]}
+        for control in mirrored["controls"]:
+            assert control["kind"] in ("handover", "slice_quota", "cell_offset"), control
+            if control["kind"] == "cell_offset":
+                assert control["neighbour_cell_index"] in neighbours[control["cell_index"]], control
+                assert not control["ue_ids"] and abs(control["offset_db"]) <= 8, control
+        out = _twinric("twin", "state", "--run-dir", str(run_dir), env=env)
+        assert out.returncode == 0 and "offsets: cell individual offset" in " ".join(out.stdout.split()), out
         fc = json.loads(_twinric("twin", "forecast", "--json", "--horizon", "3", "--run-dir", str(run_dir),
                                  env=env).stdout)
         assert len(fc["cells"]) == 7 and len(fc["cells"][0]["load"]) == 3
