@@ -8,13 +8,16 @@
 The policy in force is the promoted snapshot (run with the xApp's exploration ``eval_epsilon``),
 another ``EvaluationPolicy`` the caller names, or, when none is in force, the logged behaviour
 itself (its Monte Carlo returns; on the planes the candidate then has to keep within the load limit
-on its own). Without planes there are no plan results and the gate refuses. Each decision is a
-``GateRecord`` with all its evidence, written to the ``PolicyStore`` with the promotion or refusal.
+on its own). ``policy_of`` says how a snapshot acts (default: epsilon-greedy over its masked values);
+the caller can make it mirror the xApp more closely (its shield, say). Without planes there are no
+plan results and the gate refuses. Each decision is a ``GateRecord`` with all its evidence, written
+to the ``PolicyStore`` with the promotion or refusal.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -64,6 +67,7 @@ class PromotionGate:
         dynamics: PlaneDynamics | None,
         store: PolicyStore | None = None,
         layout: CellLayout | None = None,
+        policy_of: Callable[[PolicySnapshot], EvaluationPolicy] | None = None,
     ) -> None:
         self.settings = settings
         self.space = space
@@ -71,11 +75,9 @@ class PromotionGate:
         self.dynamics = dynamics
         self.store = store
         self.layout = layout
+        self.policy_of = policy_of or (lambda snap: SnapshotPolicy(snap, self.mask, settings.eval_epsilon))
         for plan in settings.plans:
             check_plan(plan, space)  # settings that do not fit the RAN are refused up front
-
-    def candidate_policy(self, snap: PolicySnapshot) -> SnapshotPolicy:
-        return SnapshotPolicy(snap, self.mask, self.settings.eval_epsilon)
 
     def evaluate(
         self,
@@ -89,8 +91,8 @@ class PromotionGate:
         if incumbent is None and self.store is not None:
             in_force = self.store.current()
             if in_force is not None and in_force.version != candidate.version:
-                incumbent = self.candidate_policy(in_force)
-        policy = self.candidate_policy(candidate)
+                incumbent = self.policy_of(in_force)
+        policy = self.policy_of(candidate)
         reasons: list[str] = []
 
         # 1. off-policy evaluation on held-out logged data

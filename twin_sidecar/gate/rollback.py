@@ -21,6 +21,7 @@ import collections
 import math
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -71,6 +72,17 @@ class RollbackMonitor:
         """Start judging ``version`` (just promoted) against the steps logged before it."""
         self.watched = version
         self.after = []
+
+    def state_dict(self) -> dict[str, Any]:
+        """What the sidecar's checkpointer saves with the stream position."""
+        return {"watched": self.watched, "before": list(self.before), "after": list(self.after)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.watched = state["watched"]
+        self.before = collections.deque(
+            ((float(r), bool(i)) for r, i in state["before"]), maxlen=self.settings.window
+        )
+        self.after = [(float(r), bool(i)) for r, i in state["after"]]
 
     def observe(self, transitions: Sequence[Transition]) -> GateRecord | None:
         """Feed transitions in step order; returns the rollback or keep record when one is decided."""

@@ -17,6 +17,7 @@ class LearnerConfig:
     adam_eps: float = 1e-5
     max_grad_norm: float = 10.0
     huber_delta: float = 1.0  # smooth-L1 on the TD error
+    conservative_weight: float = 0.0  # CQL(H): alpha * (logsumexp_a Q(s, a) - Q(s, a_logged)), 0 = off
 
     # --- the return ---------------------------------------------------------------------------
     gamma: float = 0.95

@@ -192,9 +192,13 @@ class Learner:
                 )
                 truncated = ratio > min(cfg.vtrace_rho_bar, cfg.vtrace_c_bar)
 
-        # 6. Huber loss on the TD error, weighted by the prioritised-replay importance weights
+        # 6. Huber loss on the TD error, weighted by the prioritised-replay importance weights, plus the
+        #    conservative term that keeps Q of actions the behaviour rarely took from floating up (CQL)
         td = target - q_taken  # [B, T]
         per_step = F.huber_loss(q_taken, target, reduction="none", delta=cfg.huber_delta)
+        if cfg.conservative_weight > 0.0:
+            soft_max = torch.logsumexp(q.masked_fill(~self.mask, float("-inf")), dim=-1)  # [B, T]
+            per_step = per_step + cfg.conservative_weight * (soft_max - q_taken)
         loss = (batch.weight.unsqueeze(-1) * per_step).mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -52,6 +52,9 @@ def test_a_reward_regression_after_promotion_rolls_back_and_the_xapp_follows(red
     assert monitor.observe(steps("v1", 300, reward=0.50, intervened=0.1, seed=0)) is None
     monitor.watch("v2")
     assert monitor.observe(steps("v2", 50, reward=0.40, intervened=0.1, seed=1)) is None  # too few to judge
+    restored = RollbackMonitor(SETTINGS, store)  # a sidecar restart from its checkpoint
+    restored.load_state_dict(monitor.state_dict())
+    monitor = restored
     record = monitor.observe(steps("v2", 60, reward=0.40, intervened=0.1, seed=2))
     assert record is not None and record.kind == "rollback" and record.in_force == "v1"
     assert record.rollback is not None and record.rollback.reward_z < -SETTINGS.z
