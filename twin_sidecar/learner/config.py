@@ -17,7 +17,10 @@ class LearnerConfig:
     adam_eps: float = 1e-5
     max_grad_norm: float = 10.0
     huber_delta: float = 1.0  # smooth-L1 on the TD error
-    conservative_weight: float = 0.0  # CQL(H): alpha * (logsumexp_a Q(s, a) - Q(s, a_logged)), 0 = off
+    # CQL(H) term alpha * (logsumexp_a Q(s, a) - Q(s, a_logged)); 0 = off. Logs of a near-deterministic
+    # behaviour (the xApp's default epsilon 0.1) need it, or Q extrapolates to actions never tried;
+    # it also pulls the greedy policy towards the behaviour, so it costs when the behaviour is poor.
+    conservative_weight: float = 0.0
 
     # --- the return ---------------------------------------------------------------------------
     gamma: float = 0.95
