@@ -474,14 +474,10 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     names = list(mean)
-    ax1.bar(
-        names,
-        [mean[n] for n in names],
-        yerr=[returns[n].std(ddof=1) / np.sqrt(len(returns[n])) for n in names],
-        color="tab:blue",
-    )
-    lo = min(mean.values())
-    ax1.set_ylim(lo - 0.05 * abs(lo), max(mean.values()) + 0.02 * abs(lo))
+    se = {n: returns[n].std(ddof=1) / np.sqrt(len(returns[n])) for n in names}
+    ax1.bar(names, [mean[n] for n in names], yerr=[se[n] for n in names], color="tab:blue")
+    lo, hi = min(mean[n] - se[n] for n in names), max(mean[n] + se[n] for n in names)
+    ax1.set_ylim(lo - 0.2 * (hi - lo), hi + 0.2 * (hi - lo))
     ax1.set_ylabel("episode return (fresh seeds)")
     ax1.set_title(f"true returns on {plan.scenario}")
     labels = [k for k in estimates if estimates[k] is not None]

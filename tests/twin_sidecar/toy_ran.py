@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ricproto.policy_snapshot import PolicySnapshot
-from ricproto.ran_space import CellLayout, RanSpace, Snssai, SteerUes
+from ricproto.ran_space import BASE_FEATURES, CellLayout, RanSpace, Snssai, SteerUes
 from ricproto.transition import SCHEMA_VERSION, Transition, floats
 
 SPACE = RanSpace(max_cells=3, n_neighbours=2, slices=(Snssai(1),))
@@ -26,11 +26,14 @@ STEER = [(i, LAYOUT.neighbours[i][k], SPACE.encode(SteerUes(i, k))) for i in ran
 
 
 def observe(load: torch.Tensor) -> torch.Tensor:
-    """obs [B, 9*2] from loads [B, 3]."""
-    load = load.clamp(0.0, 1.0)
+    """obs [B, 3 * F] from loads [B, 3]."""
+    load = load.clamp(0.0, 1.0).to(torch.float32)
     thp = 0.7 - 0.4 * load**2
-    rows = torch.stack([torch.ones_like(load), load, thp, 0.8 * load, load, thp], dim=-1)
-    return rows.reshape(load.shape[0], -1).to(torch.float32)
+    rows = torch.zeros(load.shape[0], SPACE.max_cells, F)  # columns by ran_space's layout, any width
+    rows[..., 0], rows[..., 1], rows[..., 2], rows[..., 3] = 1.0, load, thp, 0.8 * load
+    rows[..., BASE_FEATURES] = load  # the one slice's PRB share
+    rows[..., BASE_FEATURES + 1] = thp  # and its throughput
+    return rows.reshape(load.shape[0], -1)
 
 
 def loads(obs: torch.Tensor) -> torch.Tensor:

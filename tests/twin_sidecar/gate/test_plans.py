@@ -7,10 +7,11 @@ import pytest
 import torch
 from toy_ran import LAYOUT, MASK, SPACE, NoopPolicy, ToyRanPlanes, linear_snapshot, loads, observe
 
-from ricproto.ran_space import SteerUes
+from ricproto.ran_space import BASE_FEATURES, SteerUes
 from twin_sidecar.gate import GateSettings, PromotionGate, SnapshotPolicy, VerificationPlan, perturb, run_plan
 
 F = SPACE.n_features
+SHARE = BASE_FEATURES  # the one slice's PRB share column
 
 
 def rows(obs: torch.Tensor) -> torch.Tensor:
@@ -26,8 +27,10 @@ def test_a_surge_multiplies_the_slice_load_on_its_cells_only(obs: torch.Tensor) 
     plan = VerificationPlan(name="s", kind="traffic_surge", cells=[0, 2], slice=0, factor=2.0)
     out = rows(perturb(obs, plan, SPACE, LAYOUT))
     before = rows(obs)
-    torch.testing.assert_close(out[:, [0, 2], 4], (2 * before[:, [0, 2], 4]).clamp(max=1))
-    torch.testing.assert_close(out[:, [0, 2], 1], (before[:, [0, 2], 1] + before[:, [0, 2], 4]).clamp(max=1))
+    torch.testing.assert_close(out[:, [0, 2], SHARE], (2 * before[:, [0, 2], SHARE]).clamp(max=1))
+    torch.testing.assert_close(
+        out[:, [0, 2], 1], (before[:, [0, 2], 1] + before[:, [0, 2], SHARE]).clamp(max=1)
+    )
     torch.testing.assert_close(out[:, 1], before[:, 1])  # untouched cell
 
 
