@@ -4,7 +4,8 @@ On ``e2sim.gym`` (small with --quick, medium otherwise) the behaviour policy the
 when no snapshot is promoted (the heuristic balancer, epsilon-greedy with epsilon 0.3, through the
 shield, ``mu`` as ``BehaviorPolicy.decide`` computes it) logs a fixed budget of transitions as real
 ``Transition`` records. 80 % of the episodes train the learner (logged data only, no Dyna); 20 % are
-held out for OPE.
+held out for OPE (logged by the same behaviour after training, so the truth can be measured on the
+spot; the learner never sees them).
 
 1. True returns on fresh seeds (the same seeds for every policy): the learned target policy (greedy
    snapshot), the behaviour policy and the greedy heuristic, all run as the xApp runs them (shield on).
@@ -160,34 +161,48 @@ class XappGreedyPolicy:
 # --- logging -----------------------------------------------------------------------------------------
 @dataclass
 class Logged:
-    train: list[Transition] = field(default_factory=list)
-    held_out: list[Transition] = field(default_factory=list)
-    forks: list[tuple[RanSlicingEnv, np.ndarray]] = field(
-        default_factory=list
-    )  # (env, obs) per segment start
+    transitions: list[Transition] = field(default_factory=list)
+    truths: list[float] = field(default_factory=list)  # target's H-step return from each segment start
     interventions: int = 0
 
 
-def log_episodes(plan: Plan, progress: Progress) -> Logged:
+def episode_seeds(plan: Plan) -> tuple[range, range]:
+    """Seeds of the training episodes and of the held-out ones (20 %) within the transition budget."""
+    steps = round(plan.episode_s / 0.1) - 1
+    n = max(plan.budget // steps, 5)
+    n_held = max(n // 5, 2)
+    return range(1_000, 1_000 + n - n_held), range(1_000 + n - n_held, 1_000 + n)
+
+
+def log_episodes(
+    plan: Plan,
+    seeds: range,
+    progress: Progress,
+    label: str,
+    truth_of: PolicySnapshot | None = None,
+    gamma: float = 0.95,
+) -> Logged:
+    """Behaviour episodes as stream records; with ``truth_of``, the OPE truth at each segment start.
+
+    The truth is the greedy snapshot's H-step discounted return from a fork of the simulator taken
+    where a held-out segment starts (the segments are the H-step windows LoggedSegments cuts).
+    """
     env = RanSlicingEnv(plan.scenario, episode_s=plan.episode_s)
     steps_per_episode = round(plan.episode_s / env.report_period_s) - 1
-    n_episodes = max(plan.budget // steps_per_episode, 5)
-    n_held = max(n_episodes // 5, 2)
     out = Logged()
-    task = progress.add_task("logging behaviour (eps 0.3 heuristic)", total=n_episodes * steps_per_episode)
-    for ep in range(n_episodes):
-        held = ep >= n_episodes - n_held
-        obs, _ = env.reset(seed=1_000 + ep)
-        actor = XappActor(env, None, BEHAVIOUR, seed=ep)
+    task = progress.add_task(label, total=len(seeds) * steps_per_episode)
+    for seed in seeds:
+        obs, _ = env.reset(seed=seed)
+        actor = XappActor(env, None, BEHAVIOUR, seed=seed)
         t, truncated = 0, False
         while not truncated:
-            if held and t % plan.horizon == 0 and t + plan.horizon <= steps_per_episode:
-                out.forks.append((fork(env), obs))
+            if truth_of is not None and t % plan.horizon == 0 and t + plan.horizon <= steps_per_episode:
+                out.truths.append(greedy_return(fork(env), obs, truth_of, plan.horizon, gamma))
             d = actor.decide(obs)
             nxt, reward, _, truncated, _ = env.step(d.action)
             msg = Transition(
                 schema_version=SCHEMA_VERSION,
-                xapp_instance=f"bench-{ep}",
+                xapp_instance=f"bench-{seed}",
                 step=t,
                 s=floats(obs),
                 action=d.action,
@@ -200,11 +215,22 @@ def log_episodes(plan: Plan, progress: Progress) -> Logged:
                 proposed_action=d.proposed,
             )
             msg = decode_transition(encode_transition(msg))  # exactly what crosses the stream
-            (out.held_out if held else out.train).append(msg)
+            out.transitions.append(msg)
             out.interventions += d.intervened
             obs, t = nxt, t + 1
             progress.advance(task)
     return out
+
+
+def greedy_return(
+    env: RanSlicingEnv, obs: np.ndarray, snap: PolicySnapshot, horizon: int, gamma: float
+) -> float:
+    actor = XappActor(env, snap, GREEDY, seed=0)
+    g = 0.0
+    for t in range(horizon):
+        obs, r, _, _, _ = env.step(actor.decide(obs).action)
+        g += gamma**t * r
+    return g
 
 
 # --- a stand-in for the twin's predictive model: a small ensemble fitted on the training log -------
@@ -284,26 +310,8 @@ def true_returns(
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def segment_truth(
-    forks: list[tuple[RanSlicingEnv, np.ndarray]],
-    snap: PolicySnapshot,
-    plan: Plan,
-    gamma: float,
-    progress: Progress,
-) -> float:
-    """Mean H-step discounted return of the greedy snapshot from every held-out segment start."""
-    task = progress.add_task("OPE truth: target policy from each held-out segment start", total=len(forks))
-    values = []
-    for stored, obs in forks:
-        env = fork(stored)  # keep the stored one untouched
-        actor = XappActor(env, snap, GREEDY, seed=0)
-        g = 0.0
-        for t in range(plan.horizon):
-            obs, r, _, _, _ = env.step(actor.decide(obs).action)
-            g += gamma**t * r
-        values.append(g)
-        progress.advance(task)
-    return float(np.mean(values))
+def std_error(x: np.ndarray) -> float:
+    return float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else 0.0
 
 
 def negated(snap: PolicySnapshot, version: str) -> PolicySnapshot:
@@ -336,14 +344,15 @@ def main() -> None:
         TimeElapsedColumn(),
         console=console,
     ) as progress:
-        logged = log_episodes(plan, progress)
+        train_seeds, held_seeds = episode_seeds(plan)
+        logged = log_episodes(plan, train_seeds, progress, "logging behaviour (eps 0.3 heuristic): training")
         env = RanSlicingEnv(plan.scenario, episode_s=plan.episode_s)
         env.reset(seed=0)
         mask = env.action_masks()
 
         # Learn from the training log only.
         learner = Learner(config, env.space, mask)
-        learner.ingest(logged.train)
+        learner.ingest(logged.transitions)
         task = progress.add_task(f"learner updates (batch {config.batch_size})", total=plan.updates)
         warmup, t0, c0 = 50, 0.0, 0.0
         diag = None
@@ -358,7 +367,7 @@ def main() -> None:
         worse = negated(target, "target-negated")
 
         dynamics = FittedDynamics(learner.obs_dim, learner.n_actions)
-        dynamics.fit(logged.train, plan.dynamics_steps, progress)
+        dynamics.fit(logged.transitions, plan.dynamics_steps, progress)
 
         returns = true_returns(
             plan,
@@ -373,20 +382,28 @@ def main() -> None:
 
         # OPE of the target policy on the held-out segments, against the truth of the same estimand.
         gamma = config.gamma
-        segments = LoggedSegments.from_transitions(logged.held_out, plan.horizon, learner.obs_dim)
+        # Held-out episodes are logged now, with the truth of the estimand measured at every segment start.
+        held = log_episodes(
+            plan, held_seeds, progress, "held-out behaviour episodes + OPE truth", target, gamma
+        )
+        segments = LoggedSegments.from_transitions(held.transitions, plan.horizon, learner.obs_dim)
+        if segments.n != len(held.truths):
+            raise SystemExit(
+                f"{segments.n} segments but {len(held.truths)} truths: the windows do not line up"
+            )
+        truth = float(np.mean(held.truths))
         target_policy = XappGreedyPolicy("target", env, target)
         task = progress.add_task("OPE (fitting FQE)", total=1)
         inputs = policy_inputs(segments, target_policy, gamma, FqeConfig(iterations=plan.fqe_iterations))
         progress.advance(task)
         every = np.arange(inputs.n)
         estimates = {name: ESTIMATOR_FUNCTIONS[name](inputs, every) for name in ESTIMATORS}
-        truth = segment_truth(logged.forks, target, plan, gamma, progress)
 
         # The gate against the heuristic in force.
         server = PrivateRedis().start()
         try:
             store = PolicyStore(redis.Redis.from_url(server.url), "bench")
-            recent = torch.tensor(np.asarray([m.s for m in logged.train[-256:]], dtype=np.float32))
+            recent = torch.tensor(np.asarray([m.s for m in logged.transitions[-256:]], dtype=np.float32))
             settings = GateSettings(horizon=plan.horizon, gamma=gamma, fqe_iterations=plan.fqe_iterations)
             gate = PromotionGate(
                 settings,
@@ -408,6 +425,8 @@ def main() -> None:
 
     # --- report ----------------------------------------------------------------------------------
     mean = {k: float(v.mean()) for k, v in returns.items()}
+    n_logged = len(logged.transitions) + len(held.transitions)
+    intervention_rate = (logged.interventions + held.interventions) / n_logged
     paired = {k: returns["target"] - v for k, v in returns.items() if k != "target"}
     rel = {k: (abs(v - truth) / abs(truth) if v is not None else None) for k, v in estimates.items()}
     target_better = mean["target"] > mean["heuristic"]
@@ -415,16 +434,14 @@ def main() -> None:
     gate_promoted_better = better_record.kind == "promotion"
 
     table = Table(
-        title=f"twin learning on {plan.scenario} ({len(logged.train)} train / {len(logged.held_out)} "
+        title=f"twin learning on {plan.scenario} ({len(logged.transitions)} train / {len(held.transitions)} "
         f"held-out transitions, load average {os.getloadavg()[0]:.1f})"
     )
     for col in ("policy", "true return (mean)", "target - policy (paired mean +- s.e.)"):
         table.add_column(col)
     for k, v in mean.items():
         d = paired.get(k)
-        table.add_row(
-            k, f"{v:.3f}", "-" if d is None else f"{d.mean():+.3f} +- {d.std(ddof=1) / np.sqrt(len(d)):.3f}"
-        )
+        table.add_row(k, f"{v:.3f}", "-" if d is None else f"{d.mean():+.3f} +- {std_error(d):.3f}")
     console.print(table)
     ope_table = Table(
         title=f"OPE of the target, {segments.n} held-out segments of {plan.horizon} steps, gamma {gamma}"
@@ -446,7 +463,7 @@ def main() -> None:
         f"(target >= {UPDATES_PER_S_TARGET:.0f}); last update: "
         f"ESS {diag.ess_fraction:.2%} of the batch, truncation {diag.truncation_rate:.1%}, "  # type: ignore[union-attr]
         f"TD error {diag.td_error:.4f}, policy lag {diag.policy_lag:.0f}; shield interventions while logging "  # type: ignore[union-attr]
-        f"{logged.interventions / (len(logged.train) + len(logged.held_out)):.2%}"
+        f"{intervention_rate:.2%}"
     )
     best_model = min((rel[k] for k in ("dr", "fqe") if rel[k] is not None), default=None)
     misses = []
@@ -474,7 +491,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     names = list(mean)
-    se = {n: returns[n].std(ddof=1) / np.sqrt(len(returns[n])) for n in names}
+    se = {n: std_error(returns[n]) for n in names}
     ax1.bar(names, [mean[n] for n in names], yerr=[se[n] for n in names], color="tab:blue")
     lo, hi = min(mean[n] - se[n] for n in names), max(mean[n] + se[n] for n in names)
     ax1.set_ylim(lo - 0.2 * (hi - lo), hi + 0.2 * (hi - lo))
