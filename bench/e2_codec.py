@@ -46,21 +46,36 @@ def setup_request() -> e2ap.E2setupRequest:
     kpm_def = kpm.encode_ran_function_description(kpm.default_ran_function_description(CELL_NAMES, UE_NAMES))
     rc_def = rc.encode_ran_function_definition(rc.default_ran_function_definition())
     return e2ap.E2setupRequest(
-        1, node,
-        [e2ap.RANfunctionItem(kpm.RAN_FUNCTION_ID, kpm_def, 1, kpm.OID),
-         e2ap.RANfunctionItem(rc.RAN_FUNCTION_ID, rc_def, 1, rc.OID)],
-        [e2ap.E2nodeComponentConfigAdditionItem(
-            e2ap.E2nodeComponentInterfaceType.ng, e2ap.E2nodeComponentInterfaceNG("amf1"),
-            e2ap.E2nodeComponentConfiguration(b"ng-setup-request", b"ng-setup-response"))],
+        1,
+        node,
+        [
+            e2ap.RANfunctionItem(kpm.RAN_FUNCTION_ID, kpm_def, 1, kpm.OID),
+            e2ap.RANfunctionItem(rc.RAN_FUNCTION_ID, rc_def, 1, rc.OID),
+        ],
+        [
+            e2ap.E2nodeComponentConfigAdditionItem(
+                e2ap.E2nodeComponentInterfaceType.ng,
+                e2ap.E2nodeComponentInterfaceNG("amf1"),
+                e2ap.E2nodeComponentConfiguration(b"ng-setup-request", b"ng-setup-response"),
+            )
+        ],
     )
 
 
-def indication(message: kpm.IndicationMessageFormat1 | kpm.IndicationMessageFormat3,
-               encode_kpm: Callable[[object], bytes] = kpm.encode_indication_message) -> e2ap.RICindication:
+def indication(
+    message: kpm.IndicationMessageFormat1 | kpm.IndicationMessageFormat3,
+    encode_kpm: Callable[[object], bytes] = kpm.encode_indication_message,
+) -> e2ap.RICindication:
     header = kpm.IndicationHeaderFormat1(kpm.ntp_timestamp(1_700_000_000.0), sender_name="twinric e2sim")
     return e2ap.RICindication(
-        e2ap.RICrequestID(12345, 7), kpm.RAN_FUNCTION_ID, 1, e2ap.RICindicationType.report,
-        kpm.encode_indication_header(header), encode_kpm(message), ricIndicationSN=42)
+        e2ap.RICrequestID(12345, 7),
+        kpm.RAN_FUNCTION_ID,
+        1,
+        e2ap.RICindicationType.report,
+        kpm.encode_indication_header(header),
+        encode_kpm(message),
+        ricIndicationSN=42,
+    )
 
 
 def indication_roundtrip(
@@ -70,6 +85,7 @@ def indication_roundtrip(
         out = e2ap.decode(e2ap.encode(ind))
         kpm.decode_indication_header(out.ricIndicationHeader)
         return decode_kpm(out.ricIndicationMessage)
+
     return run
 
 
@@ -81,12 +97,22 @@ def main() -> None:
 
     f1 = kpm.IndicationMessageFormat1(
         (kpm.MeasurementDataItem((123456, 2048, 87, 12)),),
-        tuple(kpm.MeasurementInfoItem(n) for n in CELL_NAMES), 100)
-    f3 = kpm.IndicationMessageFormat3(tuple(
-        kpm.UeMeasurementReportItem(UeIdGnbDu(i), kpm.IndicationMessageFormat1(
-            (kpm.MeasurementDataItem((1000 + i, 20, 11, -95.5)),),
-            tuple(kpm.MeasurementInfoItem(n) for n in UE_NAMES), 100))
-        for i in range(50)))
+        tuple(kpm.MeasurementInfoItem(n) for n in CELL_NAMES),
+        100,
+    )
+    f3 = kpm.IndicationMessageFormat3(
+        tuple(
+            kpm.UeMeasurementReportItem(
+                UeIdGnbDu(i),
+                kpm.IndicationMessageFormat1(
+                    (kpm.MeasurementDataItem((1000 + i, 20, 11, -95.5)),),
+                    tuple(kpm.MeasurementInfoItem(n) for n in UE_NAMES),
+                    100,
+                ),
+            )
+            for i in range(50)
+        )
+    )
     setup = setup_request()
     ind1, ind3 = indication(f1), indication(f3)
     ind1_ref = indication(f1, kpm.encode_indication_message_reference)
@@ -94,9 +120,15 @@ def main() -> None:
 
     def control() -> object:
         header, message = handover.encode()
-        pdu = e2ap.encode(e2ap.RICcontrolRequest(
-            e2ap.RICrequestID(1, 0), rc.RAN_FUNCTION_ID, header, message,
-            ricControlAckRequest=e2ap.RICcontrolAckRequest.ack))
+        pdu = e2ap.encode(
+            e2ap.RICcontrolRequest(
+                e2ap.RICrequestID(1, 0),
+                rc.RAN_FUNCTION_ID,
+                header,
+                message,
+                ricControlAckRequest=e2ap.RICcontrolAckRequest.ack,
+            )
+        )
         out = e2ap.decode(pdu)
         return rc.decode_control(out.ricControlHeader, out.ricControlMessage)
 
@@ -116,7 +148,9 @@ def main() -> None:
         "setup_pycrate_us": (pycrate_setup, 500),
         "indication_kpm1_us": (indication_roundtrip(ind1), 5000),
         "indication_kpm1_asn1tools_us": (
-            indication_roundtrip(ind1_ref, kpm.decode_indication_message_reference), 500),
+            indication_roundtrip(ind1_ref, kpm.decode_indication_message_reference),
+            500,
+        ),
         "indication_kpm3_50ue_us": (indication_roundtrip(ind3), 500),
         "control_rc_us": (control, 2000),
     }
@@ -128,7 +162,8 @@ def main() -> None:
             progress.advance(task)
     results["setup_speedup_vs_pycrate"] = round(results["setup_pycrate_us"] / results["setup_us"], 2)
     results["kpm1_speedup_vs_asn1tools"] = round(
-        results["indication_kpm1_asn1tools_us"] / results["indication_kpm1_us"], 2)
+        results["indication_kpm1_asn1tools_us"] / results["indication_kpm1_us"], 2
+    )
     results["setup_bytes"] = len(setup_bytes)
     results["indication_kpm3_50ue_bytes"] = len(e2ap.encode(ind3))
     _plot(results)
@@ -145,8 +180,11 @@ def _plot(results: dict[str, float]) -> None:
     out.mkdir(exist_ok=True)
     keys = [k for k in results if k.endswith("_us")]
     fig, ax = plt.subplots(figsize=(8, 4))
-    ax.barh(keys, [results[k] for k in keys], color=["tab:gray" if ("pycrate" in k or "asn1tools" in k)
-                                                       else "tab:blue" for k in keys])
+    ax.barh(
+        keys,
+        [results[k] for k in keys],
+        color=["tab:gray" if ("pycrate" in k or "asn1tools" in k) else "tab:blue" for k in keys],
+    )
     ax.set_xscale("log")
     ax.set_xlabel("median encode+decode, µs (log scale); grey = baseline")
     fig.tight_layout()

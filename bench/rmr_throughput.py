@@ -45,8 +45,9 @@ def receiver(port: int) -> None:
         xapp.rmr_free(sbuf)
 
     def on_stats(xapp: RMRXapp, summary: dict, sbuf: object) -> None:
-        body = json.dumps({"count": state["count"], "seconds": state["last"] - state["first"],
-                           "last": state["last"]}).encode()
+        body = json.dumps(
+            {"count": state["count"], "seconds": state["last"] - state["first"], "last": state["last"]}
+        ).encode()
         state.update(count=0, first=0.0, last=0.0)
         xapp.rmr_rts(sbuf, new_payload=body, new_mtype=STATS_REPLY)
         xapp.rmr_free(sbuf)
@@ -64,8 +65,9 @@ def receiver(port: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="fewer messages (under 30 s)")
     parser.add_argument("--role", choices=["sender", "receiver"], default="sender", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -83,8 +85,11 @@ def main() -> None:
     from twinric.processes import ManagedProcess, wait_until
 
     sizes = {"64": 64, "1k": 1024, "16k": 16384}
-    counts = ({"64": 20_000, "1k": 20_000, "16k": 5_000} if args.quick
-              else {"64": 100_000, "1k": 100_000, "16k": 25_000})
+    counts = (
+        {"64": 20_000, "1k": 20_000, "16k": 5_000}
+        if args.quick
+        else {"64": 100_000, "1k": 100_000, "16k": 25_000}
+    )
     rtt_n = 1_000 if args.quick else 5_000
 
     port = free_port()
@@ -92,12 +97,23 @@ def main() -> None:
     sender = RmrContext(0, src_id="127.0.0.1", seed_rt="", rtg_port=-1)
     seed = workdir / "receiver.rt"
     seed.write_text(f"newrt|start\nrte|{STATS_REPLY}|127.0.0.1:{sender.port}\nnewrt|end\n")
-    env = {**os.environ, "RMR_SEED_RT": str(seed), "RMR_SRC_ID": "127.0.0.1", "RMR_RTG_SVC": "-1",
-           "PYTHONUNBUFFERED": "1"}
-    proc = ManagedProcess("rmr-bench-receiver", [sys.executable, __file__, "--role", "receiver", "--port",
-                                                 str(port)], env=env, log_path=workdir / "receiver.log")
-    sender.load_routes(f"newrt|start\nrte|{DATA}|127.0.0.1:{port}\nrte|{STATS}|127.0.0.1:{port}\n"
-                       f"rte|{ECHO}|127.0.0.1:{port}\nnewrt|end\n")
+    env = {
+        **os.environ,
+        "RMR_SEED_RT": str(seed),
+        "RMR_SRC_ID": "127.0.0.1",
+        "RMR_RTG_SVC": "-1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    proc = ManagedProcess(
+        "rmr-bench-receiver",
+        [sys.executable, __file__, "--role", "receiver", "--port", str(port)],
+        env=env,
+        log_path=workdir / "receiver.log",
+    )
+    sender.load_routes(
+        f"newrt|start\nrte|{DATA}|127.0.0.1:{port}\nrte|{STATS}|127.0.0.1:{port}\n"
+        f"rte|{ECHO}|127.0.0.1:{port}\nnewrt|end\n"
+    )
     proc.start()
     results: dict = {}
     window: dict = {}
@@ -108,8 +124,12 @@ def main() -> None:
         if not started or not proc.alive():
             raise SystemExit(f"receiver did not start:\n{proc.log_tail()}")
         backend = proc.log_tail(5).split("backend=")[-1].split()[0]
-        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                   TimeElapsedColumn())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns) as progress:
             for label, size in sizes.items():
                 n = counts[label]

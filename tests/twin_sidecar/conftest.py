@@ -1,6 +1,6 @@
 """Fixtures of the twin sidecar tests: the shipped RAN, record scripts, a twin on real HTTP.
 
-The helpers beside this file (``twin_records``, ``twin_harness``) are importable by name.
+The helpers beside this file (``twin_records``, ``twin_harness``, ``known_mdp``) are importable by name.
 """
 
 from __future__ import annotations
@@ -16,8 +16,12 @@ HERE = str(Path(__file__).resolve().parent)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+import torch  # noqa: E402
 from twin_harness import TwinServer, twin_settings  # noqa: E402
 from twin_records import RanScript, ran_config  # noqa: E402
+
+# The networks here are small: one intra-op thread is faster than two fighting over a shared 2-core box.
+torch.set_num_threads(1)
 
 
 @pytest.fixture
@@ -43,3 +47,4 @@ def twin_server(redis_url, redis_client, tmp_path) -> Iterator[Any]:
     yield start
     for s in started:
         s.stop()
+

@@ -3,7 +3,8 @@
 A poller thread reads the small version key every ``poll_s``; only when it changed does it fetch and
 decode the blob, check that it fits the observation/action space, and swap the reference (a single
 attribute assignment, so the loop sees the old or the new snapshot, never a mix). A bad snapshot is
-counted and logged and the previous one stays in force.
+counted and logged and the previous one stays in force. When the version key disappears after a
+snapshot was taken (the twin rolled back its only promotion), the xApp returns to the heuristic.
 """
 
 from __future__ import annotations
@@ -47,11 +48,16 @@ class SnapshotSource:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._swaps = metrics.counter("twinric_control_snapshot_swaps", "Promoted snapshots taken into use")
+        self._withdrawals = metrics.counter(
+            "twinric_control_snapshot_withdrawals", "Promotions the twin withdrew (back to heuristic)"
+        )
 
     def poll(self) -> bool:
         """Check once; True when a new snapshot was swapped in."""
         try:
             version = self.redis.get(self.version_key)
+            if version is None and self._seen_version is not None:
+                return self._withdrawn()
             if version is None or version == self._seen_version:
                 return False
             blob = self.redis.get(self.snapshot_key)
@@ -88,6 +94,16 @@ class SnapshotSource:
         self.current = snap
         self._swaps.inc()
         log.info("promoted policy %s in use", snap.version)
+        return True
+
+    def _withdrawn(self) -> bool:
+        """The twin rolled its first promotion back: no promoted policy, so back to the heuristic."""
+        self._seen_version = None
+        if self.current is None:
+            return False
+        log.warning("promoted policy %s withdrawn: back to the heuristic", self.current.version)
+        self.current = None
+        self._withdrawals.inc()
         return True
 
     def start(self) -> SnapshotSource:

@@ -47,3 +47,16 @@ def test_version_announced_before_the_blob_is_retried(redis_client):
     assert not source.poll() and source.current.version == "v1"
     redis_client.set(snapshot_key("x"), encode_snapshot(random_snapshot("v2", [6, 4])))
     assert source.poll() and source.current.version == "v2"
+
+
+def test_a_withdrawn_promotion_returns_to_the_heuristic(redis_client):
+    metrics = XappMetrics("t")
+    source = SnapshotSource(redis_client, "x", 6, 4, metrics)
+    assert not source.poll() and source.current is None  # nothing promoted yet: nothing to withdraw
+    promote(redis_client, random_snapshot("v1", [6, 4]))
+    assert source.poll() and source.current.version == "v1"
+    redis_client.delete(snapshot_key("x"), version_key("x"))  # the twin's rollback of its first promotion
+    assert source.poll() and source.current is None
+    assert not source.poll()
+    promote(redis_client, random_snapshot("v2", [6, 4]))
+    assert source.poll() and source.current.version == "v2"
