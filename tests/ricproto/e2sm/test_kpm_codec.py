@@ -170,7 +170,8 @@ ran_functions = st.builds(
     ).map(tuple),
 )
 
-Reencodes = Callable[[str, bytes], None]  # the type of the conftest fixtures kpm_reencodes, rc_reencodes
+# the type of the conftest fixtures kpm_reencodes, rc_reencodes
+Reencodes = Callable[[str, bytes], tuple[bytes, bytes]]
 
 
 @SETTINGS
@@ -447,4 +448,5 @@ STANDARD_CROSS_CHECKS = [
 def test_our_bytes_agree_with_the_standard_module(
         kpm_reencodes: Reencodes, type_name: str, values: Any, encode: Callable[[Any], bytes],
         data: st.DataObject) -> None:
-    kpm_reencodes(type_name, encode(data.draw(values)))
+    pdu = encode(data.draw(values))
+    assert kpm_reencodes(type_name, pdu) == (pdu, pdu)
