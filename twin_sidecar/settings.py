@@ -15,6 +15,7 @@ override both:
 ``TWINRIC_XAPP_INSTANCE``      the xApp's instance name (as the xApp resolves it)
 ``TWINRIC_REDIS_URL``          Redis (else ``DBAAS_SERVICE_HOST``/``PORT`` as in OSC, else localhost)
 ``TWINRIC_A1_URL``             A1 mediator polled for ``twinric-twin`` policies (``policy.a1_url``)
+``TWINRIC_TWIN_OVERRIDES``     a JSON object laid over ``controls.twin`` (a lab's or a test's settings)
 ``TWINRIC_LOG_LEVEL``          log level
 =============================  =====================================================
 """
@@ -148,6 +149,18 @@ class TwinSettings(BaseModel):
         if not isinstance(twin, dict):
             raise SettingsError("controls.twin must be an object")
         values.update(twin)
+        if env.get("TWINRIC_TWIN_OVERRIDES"):
+            try:
+                extra = json.loads(env["TWINRIC_TWIN_OVERRIDES"])
+            except ValueError as exc:
+                raise SettingsError(f"TWINRIC_TWIN_OVERRIDES is not JSON: {exc}") from None
+            if not isinstance(extra, dict):
+                raise SettingsError("TWINRIC_TWIN_OVERRIDES must be a JSON object")
+            for key, value in extra.items():  # an object is laid over key by key (one level)
+                base = values.get(key)
+                values[key] = (
+                    {**base, **value} if isinstance(base, dict) and isinstance(value, dict) else value
+                )
         for name, key, conv in (
             ("TWINRIC_TWIN_HOST", "host", str),
             ("TWINRIC_TWIN_PORT", "port", int),

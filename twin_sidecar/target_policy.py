@@ -70,7 +70,9 @@ class PolicyMetrics:
 
     def __init__(self, metrics: TwinMetrics) -> None:
         r = metrics.registry
-        self.updates = Counter("twinric_twin_policy_updates", "Learner updates of the target policy", registry=r)
+        self.updates = Counter(
+            "twinric_twin_policy_updates", "Learner updates of the target policy", registry=r
+        )
         self.policy_lag = Gauge(
             "twinric_twin_policy_lag_updates",
             "Mean learner updates between a sampled step's behaviour version and the target",
@@ -211,7 +213,9 @@ class TargetPolicy:
             self.pm.decisions.labels(kind=decided.kind).inc()
             self.last_record = decided
             if decided.kind == "rollback":
-                log.warning("rolled back %s: %s; in force: %s", decided.version, decided.reasons, decided.in_force)
+                log.warning(
+                    "rolled back %s: %s; in force: %s", decided.version, decided.reasons, decided.in_force
+                )
             else:
                 log.info("kept %s: %s", decided.version, decided.reasons)
 
@@ -288,7 +292,9 @@ class TargetPolicy:
             held_steps, recent_states = list(self.held_out), list(self.recent)
         held = LoggedSegments.from_transitions(held_steps, cfg.horizon, self.obs_dim)
         if held.n < cfg.min_segments:
-            self.waiting = f"{held.n} held-out segments of {cfg.horizon} steps, the gate needs {cfg.min_segments}"
+            self.waiting = (
+                f"{held.n} held-out segments of {cfg.horizon} steps, the gate needs {cfg.min_segments}"
+            )
             return None
         if not recent_states:
             self.waiting = "no recent state for the test plans"
@@ -356,7 +362,9 @@ class TargetPolicy:
                 "learner": copy.deepcopy(self.learner.state_dict()),
                 "monitor": self.monitor.state_dict(),
                 "held_out": [encode_transition(m) for m in self.held_out],
-                "recent": np.stack(list(self.recent)) if self.recent else np.zeros((0, self.obs_dim), np.float32),
+                "recent": np.stack(list(self.recent))
+                if self.recent
+                else np.zeros((0, self.obs_dim), np.float32),
                 "gate_updates": self.gate_updates,
             }
 

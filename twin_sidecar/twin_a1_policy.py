@@ -146,7 +146,9 @@ class A1TwinPolicySource:
             self.instances[pid] = found[pid]
         for pid in reversed(list(self.instances)):
             try:
-                thresholds = thresholds_from_policy(self.instances[pid], pid, self.gate_base, self.rollback_base)
+                thresholds = thresholds_from_policy(
+                    self.instances[pid], pid, self.gate_base, self.rollback_base
+                )
                 self.apply(thresholds)
             except ValueError as exc:
                 if pid in changed and self.rejected.get(pid) != str(exc):

@@ -57,7 +57,13 @@ def make(cfg, redis_client):
     def build(version: int = 1, **overrides: Any) -> TargetPolicy:
         store = PolicyStore(redis_client, "control-t")
         return TargetPolicy(
-            settings(**overrides), "control-t", cfg.space, cfg.layout, dynamics(cfg, version), store, TwinMetrics()
+            settings(**overrides),
+            "control-t",
+            cfg.space,
+            cfg.layout,
+            dynamics(cfg, version),
+            store,
+            TwinMetrics(),
         )
 
     return build
@@ -117,7 +123,12 @@ def test_a_candidate_is_promoted_then_rolled_back_on_a_live_regression(make, scr
     assert record is not None and record.kind == "promotion", record and record.reasons
     version = record.version
     assert policy.store.current_version() == version and policy.monitor.watched == version
-    assert record.gate is not None and {p.name for p in record.gate.plans} == {"recent", "surge", "hotspot", "outage"}
+    assert record.gate is not None and {p.name for p in record.gate.plans} == {
+        "recent",
+        "surge",
+        "hotspot",
+        "outage",
+    }
     assert {e.estimator for e in record.gate.ope} == {"wis", "pdwis", "dr", "fqe"}
     assert policy.learner.exported_at[version] == 5  # the policy-lag diagnostic counts from here
 
@@ -162,7 +173,9 @@ def test_thresholds_change_at_run_time_and_the_monitor_keeps_its_windows(make, s
     policy.apply_thresholds(gate, RollbackSettings(window=50, min_after=20), 30.0, "a1-x")
     assert policy.gate.settings.confidence == 0.9 and policy.gate_every_s == 30.0
     assert len(policy.monitor.before) == min(seen, 50) and policy.status()["thresholds_from"] == "a1-x"
-    bad = GateSettings.model_validate({**LENIENT_GATE, "plans": [{"name": "x", "kind": "cell_outage", "cell": 99}]})
+    bad = GateSettings.model_validate(
+        {**LENIENT_GATE, "plans": [{"name": "x", "kind": "cell_outage", "cell": 99}]}
+    )
     with pytest.raises(ValueError, match="cell 99"):
         policy.apply_thresholds(bad, RollbackSettings(), None, "a1-y")
     assert policy.a1_instance == "a1-x"  # the thresholds in force stay
