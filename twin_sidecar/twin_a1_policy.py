@@ -178,6 +178,8 @@ class A1TwinPolicySource:
         return self
 
     def _run(self) -> None:
+        # httpx logs every request at INFO: a poll every few seconds would drown the sidecar's log
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         with httpx.Client(timeout=5) as client:
             while True:
                 try:
