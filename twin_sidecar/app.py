@@ -157,7 +157,7 @@ def build_target_policy(
         )
     except ValueError as exc:  # learner, gate or rollback settings that cannot work
         raise SettingsError(f"policy settings: {exc}") from None
-    consumer.add_transition_sink(policy.on_transitions)
+    consumer.add_transition_batch_sink(policy.on_batch)
     checkpointer.register("policy", policy)
     source = None
     if pcfg.a1_url:

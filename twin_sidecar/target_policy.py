@@ -34,7 +34,7 @@ import torch
 from prometheus_client import Counter, Gauge
 
 from ricproto.ran_space import CellLayout, RanSpace
-from ricproto.transition import Transition, decode_transition, encode_transition
+from ricproto.transition import Transition, TransitionBatch
 from twin_sidecar.gate import (
     GateRecord,
     GateSettings,
@@ -54,6 +54,39 @@ log = logging.getLogger("twin_sidecar.target_policy")
 
 # The sidecar's replay is checkpointed every few seconds: 10k steps (not the learner's 100k default).
 SIDECAR_LEARNER_DEFAULTS: dict[str, Any] = {"replay_capacity": 10_000}
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedStep:
+    """One logged transition as the learner, the gate and the monitor read it (the attributes they use
+    of a ``Transition``), taken from the stream's columns without decoding protobuf messages."""
+
+    xapp_instance: str
+    step: int
+    s: np.ndarray  # float32 [D]
+    action: int
+    reward: float
+    s_next: np.ndarray  # float32 [D]
+    mu: float
+    policy_version: str
+    intervened: bool
+
+
+def logged_steps(xapp: str, batch: TransitionBatch) -> list[LoggedStep]:
+    return [
+        LoggedStep(
+            xapp,
+            int(batch.step[i]),
+            batch.s[i],
+            int(batch.action[i]),
+            float(batch.reward[i]),
+            batch.s_next[i],
+            float(batch.mu[i]),
+            batch.policy_version[i],
+            bool(batch.intervened[i]),
+        )
+        for i in range(len(batch))
+    ]
 
 
 @dataclass(frozen=True)
@@ -150,7 +183,9 @@ class TargetPolicy:
         self.a1_instance = ""  # the twinric-twin A1 policy whose thresholds are in force ("" = settings)
 
         self.lock = threading.Lock()
-        self.held_out: collections.deque[Transition] = collections.deque(maxlen=settings.held_out_steps)
+        self.held_out: collections.deque[LoggedStep | Transition] = collections.deque(
+            maxlen=settings.held_out_steps
+        )
         self.recent: collections.deque[np.ndarray] = collections.deque(maxlen=settings.recent_states)
         self.behaviour_version = ""  # policy_version of the newest logged step (what the xApp runs)
         self.last_diagnostics: UpdateDiagnostics | None = None
@@ -184,9 +219,13 @@ class TargetPolicy:
         log.info("gate thresholds from %s: %s", a1_instance or "settings", gate.model_dump(exclude={"plans"}))
 
     # --- the transition sink (ingest thread) --------------------------------------------------------
-    def on_transitions(self, transitions: Sequence[Transition]) -> None:
+    def on_batch(self, batch: TransitionBatch) -> None:
+        """The stream consumer's fast sink (numpy columns, no protobuf decoding)."""
+        self.on_transitions(logged_steps(self.xapp, batch))
+
+    def on_transitions(self, transitions: Sequence[LoggedStep | Transition]) -> None:
         horizon, every = self.gate_settings.horizon, self.settings.holdout_every
-        learn: list[Transition] = []
+        learn: list[LoggedStep | Transition] = []
         misfits = 0
         with self.lock:
             for msg in transitions:
@@ -201,8 +240,8 @@ class TargetPolicy:
                     self.recent.append(np.asarray(msg.s, dtype=np.float32))
             if transitions:
                 self.behaviour_version = transitions[-1].policy_version
-            result = self.learner.ingest(learn)
-            decided = self.monitor.observe(transitions)
+            result = self.learner.ingest(learn)  # type: ignore[arg-type]  # reads Transition's attributes only
+            decided = self.monitor.observe(transitions)  # type: ignore[arg-type]
         if misfits:
             result.rejected["observation_size"] = result.rejected.get("observation_size", 0) + misfits
         for reason, n in result.rejected.items():
@@ -290,7 +329,7 @@ class TargetPolicy:
             return None
         with self.lock:
             held_steps, recent_states = list(self.held_out), list(self.recent)
-        held = LoggedSegments.from_transitions(held_steps, cfg.horizon, self.obs_dim)
+        held = LoggedSegments.from_transitions(held_steps, cfg.horizon, self.obs_dim)  # type: ignore[arg-type]
         if held.n < cfg.min_segments:
             self.waiting = (
                 f"{held.n} held-out segments of {cfg.horizon} steps, the gate needs {cfg.min_segments}"
@@ -361,7 +400,7 @@ class TargetPolicy:
             return {
                 "learner": copy.deepcopy(self.learner.state_dict()),
                 "monitor": self.monitor.state_dict(),
-                "held_out": [encode_transition(m) for m in self.held_out],
+                "held_out": [held_row(m) for m in self.held_out],
                 "recent": np.stack(list(self.recent))
                 if self.recent
                 else np.zeros((0, self.obs_dim), np.float32),
@@ -376,7 +415,22 @@ class TargetPolicy:
                 log.warning("learner not restored (%s): it starts fresh", exc)
             self.monitor.load_state_dict(state["monitor"])
             self.held_out.clear()
-            self.held_out.extend(decode_transition(b) for b in state["held_out"])
+            self.held_out.extend(LoggedStep(*row) for row in state["held_out"])
             self.recent.clear()
             self.recent.extend(np.asarray(r, dtype=np.float32) for r in state["recent"])
             self.gate_updates = int(state["gate_updates"])
+
+
+def held_row(m: LoggedStep | Transition) -> tuple[Any, ...]:
+    """A held-out step as plain values for the checkpoint (``LoggedStep(*row)`` restores it)."""
+    return (
+        m.xapp_instance,
+        int(m.step),
+        np.asarray(m.s, dtype=np.float32).copy(),
+        int(m.action),
+        float(m.reward),
+        np.asarray(m.s_next, dtype=np.float32).copy(),
+        float(m.mu),
+        m.policy_version,
+        bool(m.intervened),
+    )
