@@ -13,11 +13,12 @@ from typing import Any
 import redis
 from fastapi import FastAPI
 
-from twin_sidecar.api import fidelity, health, metrics, planes, predict, state
+from twin_sidecar.api import fidelity, health, metrics, planes, policy, predict, state
 from twin_sidecar.api.auth import BearerAuth
 from twin_sidecar.api.errors import install as install_errors
 from twin_sidecar.checkpoint import Checkpointer
 from twin_sidecar.emulation.mirror import Mirror
+from twin_sidecar.gate import PolicyStore
 from twin_sidecar.metrics import TwinMetrics
 from twin_sidecar.parts import TwinParts
 from twin_sidecar.planes import PlaneStore
@@ -27,11 +28,21 @@ from twin_sidecar.predictive.forecaster import LoadForecaster
 from twin_sidecar.predictive.replay import TransitionReplay
 from twin_sidecar.predictive.training import EnsembleTrainer
 from twin_sidecar.priority import PriorityMiddleware, RequestGate
-from twin_sidecar.settings import TwinSettings
+from twin_sidecar.settings import SettingsError, TwinSettings
 from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
+from twin_sidecar.target_policy import TargetPolicy
+from twin_sidecar.twin_a1_policy import A1TwinPolicySource
 
-ROUTERS = (health.router, metrics.router, state.router, predict.router, fidelity.router, planes.router)
+ROUTERS = (
+    health.router,
+    metrics.router,
+    state.router,
+    predict.router,
+    fidelity.router,
+    planes.router,
+    policy.router,
+)
 
 
 def twin_identity(settings: TwinSettings) -> dict[str, Any]:
@@ -99,7 +110,9 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
     gate = RequestGate()  # requests first: ingestion and training step aside while one is answered
     consumer.pause = gate.yield_to_requests
     sync.pause = gate.yield_to_requests
-    return TwinParts(
+    policy, policy_a1 = build_target_policy(settings, serving, client, consumer, checkpointer, metrics_)
+    policy.pause = gate.yield_to_requests
+    parts = TwinParts(
         settings,
         metrics_,
         client,
@@ -116,7 +129,47 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
         PlaneStore(settings.max_planes, settings.plane_ttl_s),
         gate,
         train=train,
+        policy=policy,
+        policy_a1=policy_a1,
     )
+    return parts
+
+
+def build_target_policy(
+    settings: TwinSettings,
+    serving: ServingDynamics,
+    client: redis.Redis,
+    consumer: StreamConsumer,
+    checkpointer: Checkpointer,
+    metrics_: TwinMetrics,
+) -> tuple[TargetPolicy, A1TwinPolicySource | None]:
+    """The learner, gate and rollback watch over the transition stream, and their A1 thresholds."""
+    pcfg = settings.policy
+    try:
+        policy = TargetPolicy(
+            pcfg,
+            settings.xapp_instance,
+            settings.ran.space,
+            settings.ran.layout,
+            serving,
+            PolicyStore(client, settings.xapp_instance),
+            metrics_,
+        )
+    except ValueError as exc:  # learner, gate or rollback settings that cannot work
+        raise SettingsError(f"policy settings: {exc}") from None
+    consumer.add_transition_batch_sink(policy.on_batch)
+    checkpointer.register("policy", policy)
+    source = None
+    if pcfg.a1_url:
+        source = A1TwinPolicySource(
+            pcfg.a1_url,
+            pcfg.gate,
+            pcfg.rollback,
+            lambda t: policy.apply_thresholds(t.gate, t.rollback, t.candidate_every_s, t.instance),
+            metrics_,
+            pcfg.a1_poll_s,
+        )
+    return policy, source
 
 
 def create_app(parts: TwinParts, *, manage: bool = True) -> FastAPI:

@@ -25,6 +25,8 @@ from twin_sidecar.priority import RequestGate
 from twin_sidecar.settings import TwinSettings
 from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
+from twin_sidecar.target_policy import TargetPolicy, TargetQ
+from twin_sidecar.twin_a1_policy import A1TwinPolicySource
 
 log = logging.getLogger("twin_sidecar")
 
@@ -47,6 +49,8 @@ class TwinParts:
     planes: PlaneStore
     gate: RequestGate
     train: bool = True  # run the background trainer (off in some tests and benches)
+    policy: TargetPolicy | None = None  # the target policy: learner, gate, rollback (None: not built)
+    policy_a1: A1TwinPolicySource | None = None  # twinric-twin A1 policies (None: settings only)
     started_at: float = field(default_factory=time.time)
     restored: bool = False
     ready_error: str = "not started"
@@ -68,7 +72,15 @@ class TwinParts:
         self._ingest.start()
         if self.train:
             self.sync.start()
+            if self.policy is not None and self.policy.settings.enabled:
+                self.policy.start()
+        if self.policy_a1 is not None:
+            self.policy_a1.start()
         return self
+
+    def current_q(self) -> TargetQ | None:
+        """The target policy's current Q-network (a frozen copy) for the planner; None before any update."""
+        return self.policy.current_q() if self.policy is not None else None
 
     def _run_ingest(self) -> None:
         def checkpoint() -> None:
@@ -87,6 +99,10 @@ class TwinParts:
         return self._ingest is not None and self._ingest.is_alive()
 
     def stop(self) -> None:
+        if self.policy_a1 is not None:
+            self.policy_a1.stop()
+        if self.policy is not None:
+            self.policy.stop()
         self.sync.stop()
         self._stop.set()
         if self._ingest is not None:

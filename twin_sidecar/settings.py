@@ -14,6 +14,8 @@ override both:
 ``TWINRIC_TWIN_CHECKPOINT_S``  seconds between checkpoints
 ``TWINRIC_XAPP_INSTANCE``      the xApp's instance name (as the xApp resolves it)
 ``TWINRIC_REDIS_URL``          Redis (else ``DBAAS_SERVICE_HOST``/``PORT`` as in OSC, else localhost)
+``TWINRIC_A1_URL``             A1 mediator polled for ``twinric-twin`` policies (``policy.a1_url``)
+``TWINRIC_TWIN_OVERRIDES``     a JSON object laid over ``controls.twin`` (a lab's or a test's settings)
 ``TWINRIC_LOG_LEVEL``          log level
 =============================  =====================================================
 """
@@ -60,6 +62,30 @@ class TrainingSettings(BaseModel):
     seed: int = 0
 
 
+class PolicySettings(BaseModel):
+    """The target policy: its background learner, the promotion gate and the rollback watch.
+
+    ``learner`` overrides ``LearnerConfig`` fields, ``gate`` ``GateSettings`` and ``rollback``
+    ``RollbackSettings`` (checked when the parts are built); an A1 policy of type ``twinric-twin``
+    overrides ``gate``/``rollback`` at run time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    duty: float = Field(0.3, gt=0, le=1)  # share of one core the learner (and the gate) may use
+    torch_threads: int = Field(1, ge=1)
+    learner: dict[str, Any] = Field(default_factory=dict)
+    holdout_every: int = Field(5, ge=2)  # every n-th block of gate.horizon steps is held out for OPE
+    held_out_steps: int = Field(5_000, ge=10)  # held-out transitions kept (newest)
+    recent_states: int = Field(256, ge=1)  # real states kept for the test plans' start states
+    gate_every_s: float = Field(120.0, gt=0)  # at most one candidate per this many seconds ...
+    gate_min_updates: int = Field(500, ge=1)  # ... and per this many learner updates
+    gate: dict[str, Any] = Field(default_factory=dict)
+    rollback: dict[str, Any] = Field(default_factory=dict)
+    a1_url: str | None = None  # A1 mediator whose twinric-twin policies set gate/rollback (None: none)
+    a1_poll_s: float = Field(10.0, gt=0)
+
+
 class TwinSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
@@ -86,6 +112,7 @@ class TwinSettings(BaseModel):
     plane_ttl_s: float = Field(300.0, gt=0)
     log_level: str = "INFO"
     training: TrainingSettings = Field(default_factory=TrainingSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
     ran: RanConfig
 
     @property
@@ -122,6 +149,18 @@ class TwinSettings(BaseModel):
         if not isinstance(twin, dict):
             raise SettingsError("controls.twin must be an object")
         values.update(twin)
+        if env.get("TWINRIC_TWIN_OVERRIDES"):
+            try:
+                extra = json.loads(env["TWINRIC_TWIN_OVERRIDES"])
+            except ValueError as exc:
+                raise SettingsError(f"TWINRIC_TWIN_OVERRIDES is not JSON: {exc}") from None
+            if not isinstance(extra, dict):
+                raise SettingsError("TWINRIC_TWIN_OVERRIDES must be a JSON object")
+            for key, value in extra.items():  # an object is laid over key by key (one level)
+                base = values.get(key)
+                values[key] = (
+                    {**base, **value} if isinstance(base, dict) and isinstance(value, dict) else value
+                )
         for name, key, conv in (
             ("TWINRIC_TWIN_HOST", "host", str),
             ("TWINRIC_TWIN_PORT", "port", int),
@@ -132,6 +171,8 @@ class TwinSettings(BaseModel):
         ):
             if env.get(name):
                 values[key] = conv(env[name])
+        if env.get("TWINRIC_A1_URL"):
+            values["policy"] = {**values.get("policy", {}), "a1_url": env["TWINRIC_A1_URL"]}
         values.update(overrides)
         if "state_dir" not in values:
             values["state_dir"] = Path("/tmp/twinric-twin") / values["xapp_instance"]

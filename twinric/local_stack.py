@@ -123,6 +123,13 @@ def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> None:
             base[key] = json.loads(json.dumps(value, default=dict))  # a plain, JSON-able copy
 
 
+def twin_policy_type() -> dict[str, Any]:
+    """The A1 policy type of the twin sidecar's gate thresholds (``twinric-twin``)."""
+    import twin_sidecar
+
+    return json.loads((Path(twin_sidecar.__file__).parent / "policy_type.json").read_text())
+
+
 def control_policy_type() -> dict[str, Any]:
     """The A1 policy type the control xApp handles (created on the mediator as an operator would)."""
     import xapps.control
@@ -187,7 +194,7 @@ def build_services(ports: dict[str, int], redis_url: str, options: StackOptions,
             from twinric.twin_cmd import twin_service
 
             services.append(twin_service(ports["twin-http"], redis_url, Path(control.env["CONFIG_FILE"]),
-                                         run_dir, options.log_level))
+                                         run_dir, options.log_level, f"http://{HOST}:{ports['a1-http']}"))
         services.append(control)
     return services
 

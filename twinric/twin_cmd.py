@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,8 +29,10 @@ console = Console()
 HOST = "127.0.0.1"
 
 
-def twin_service(port: int, redis_url: str, config_file: Path, run_dir: Path, log_level: str) -> Service:
-    """The sidecar beside the control xApp: the same descriptor, its own state directory."""
+def twin_service(port: int, redis_url: str, config_file: Path, run_dir: Path, log_level: str,
+                 a1_url: str | None = None) -> Service:
+    """The sidecar beside the control xApp: the same descriptor, its own state directory; ``a1_url``:
+    the A1 mediator it reads its ``twinric-twin`` policies (gate thresholds) from."""
     return Service(
         "twin",
         [sys.executable, "-m", "twin_sidecar"],
@@ -42,6 +45,7 @@ def twin_service(port: int, redis_url: str, config_file: Path, run_dir: Path, lo
             "TWINRIC_REDIS_URL": redis_url,
             "TWINRIC_TWIN_STATE_DIR": str(run_dir / "twin"),
             "TWINRIC_LOG_LEVEL": log_level,
+            **({"TWINRIC_A1_URL": a1_url} if a1_url else {}),
         },
     )
 
@@ -61,6 +65,11 @@ def twin_summary(
         ).json()
     except (httpx.HTTPError, ValueError) as exc:
         return {"url": url, "up": False, "error": str(exc) or type(exc).__name__}
+    try:  # a twin without a target policy (older sidecar) answers 404: no policy figures then
+        resp = httpx.get(f"{url}/v1/policy", params={"history": 0}, headers=headers, timeout=timeout)
+        policy = resp.json() if resp.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError):
+        policy = {}
     latest = fidelity.get("latest") or {}
     streams = health.get("streams", {})
     return {
@@ -74,6 +83,9 @@ def twin_summary(
         "fidelity_prb_ratio_k": latest.get("prb_ratio_k"),
         "coverage_90": latest.get("coverage_90"),
         "forecaster": fidelity.get("sync", {}).get("forecaster"),
+        "policy_version": (policy.get("in_force") or {}).get("version"),  # None: the heuristic
+        "policy_candidate": (policy.get("candidate") or {}).get("kind"),
+        "policy_updates": policy.get("learner", {}).get("updates"),
     }
 
 
@@ -244,3 +256,68 @@ def fidelity(
         f"{latest['k']}-step {fmt(latest['prb_ratio_k'])}; 90 % interval coverage "
         f"{fmt(latest['coverage_90'])}; drift events: {len(body['drift_events'])}"
     )
+
+
+@twin_app.command()
+def policy(
+    url: UrlOpt = None,
+    run_dir: RunDirOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+    history: Annotated[int, typer.Option(help="newest gate and rollback records to show")] = 10,
+    evaluate: Annotated[bool, typer.Option("--evaluate", help="put the current network to the gate now")]
+    = False,
+) -> None:
+    """The target policy: version in force and candidate, learner diagnostics, gate and rollback history."""
+    base = _url(url, run_dir)
+    nan = float("nan")
+    if evaluate:
+        token = token or os.environ.get("TWINRIC_TWIN_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            resp = httpx.post(f"{base}/v1/policy/evaluate", headers=headers, timeout=10)
+        except httpx.HTTPError as exc:
+            console.print(f"[red]{base} does not answer: {exc}[/red]")
+            raise typer.Exit(1) from exc
+        if resp.status_code != 202:
+            console.print(f"[red]not queued: {resp.json().get('reason', resp.text)}[/red]")
+            raise typer.Exit(1)
+        console.print("candidate queued for the gate")
+    body = _get(base, "/v1/policy", token, {"history": history})
+    if as_json:
+        print(json.dumps(body))
+        return
+    in_force = body.get("in_force")
+    learner = body["learner"]
+    d = dict.fromkeys(("td_error", "ess_fraction", "truncation_rate", "policy_lag", "updates_per_s"), nan)
+    d.update(learner.get("diagnostics") or {})
+    console.print(
+        f"in force: {in_force['version'] if in_force else 'none (heuristic)'}; the xApp runs "
+        f"{body['behaviour_version'] or '?'}; lineage {' -> '.join(body['lineage']) or '-'}"
+    )
+    console.print(
+        f"learner: {learner['updates']} updates, replay {learner['replay']}, held out {learner['held_out']}; "
+        f"TD error {d['td_error']:.4f}, ESS {d['ess_fraction']:.2f}, truncated {d['truncation_rate']:.1%}, "
+        f"policy lag {d['policy_lag']:.0f}, {d['updates_per_s']:.0f} updates/s; "
+        f"thresholds from {learner['thresholds_from']}"
+        + (f"; waiting: {learner['waiting']}" if learner["waiting"] else "")
+    )
+    table = Table(title="gate and rollback history (newest last)")
+    for col in ("when", "kind", "version", "in force after", "evidence"):
+        table.add_column(col)
+    for rec in body["history"]:
+        evidence = "; ".join(rec["reasons"])
+        gate = rec.get("gate")
+        if gate:
+            dec = next((e for e in gate["ope"] if e["estimator"] == gate["decision_estimator"]), None)
+            if dec and dec["lcb"] is not None:
+                ope = f"{dec['estimator']} {dec['improvement']:+.4f} (lcb {dec['lcb']:+.4f})"
+                evidence = f"{ope}; {evidence}"
+        table.add_row(
+            time.strftime("%H:%M:%S", time.localtime(rec["at"])),
+            rec["kind"],
+            rec["version"],
+            str(rec["in_force"] or "heuristic"),
+            evidence,
+        )
+    console.print(table)

@@ -27,6 +27,7 @@ from twinric.local_stack import (
     build_services,
     control_policy_type,
     ran_controls,
+    twin_policy_type,
     urls,
 )
 from twinric.ports import allocate_ports, port_is_free
@@ -111,6 +112,8 @@ def up(
         stack.start(extra_state={"urls": urls(ports), "redis_url": redis_url, "scenario": scenario})
         if "control" in stack.processes:
             create_policy_type(urls(ports)["a1"], control_policy_type())
+        if "twin" in stack.processes:
+            create_policy_type(urls(ports)["a1"], twin_policy_type())
         if "pdp" in stack.processes:
             pdp_stack.put_default_policy(urls(ports)["a1"], urls(ports)["appmgr"])
         # A live table only where someone watches it: off a terminal Rich would print it only at the end.

@@ -18,7 +18,6 @@ c_t = min(c_bar, pi/mu); the Q target of (s_t, a_t) is r_t + gamma * v_{t+1}. Th
 from __future__ import annotations
 
 import torch
-from torchrl.objectives.value.functional import vtrace_advantage_estimate
 
 
 def _with_last_cut(cut: torch.Tensor) -> torch.Tensor:
@@ -75,6 +74,9 @@ def vtrace_values(
         log_rho: log pi(a_t|s_t) - log mu_t [B, T] (untruncated).
         rho_bar, c_bar: truncation levels.
     """
+    # imported here: torchrl takes seconds to import, and a sidecar on Retrace (the default) never needs it
+    from torchrl.objectives.value.functional import vtrace_advantage_estimate
+
     done = _with_last_cut(cut).unsqueeze(-1)
     _, vs = vtrace_advantage_estimate(
         gamma,
