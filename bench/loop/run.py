@@ -18,6 +18,7 @@ reaches it within the budget counts as the budget (the ratio is then a bound, sa
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -53,7 +54,7 @@ from bench.loop.report import (
     write_report,
 )
 from bench.loop.training import Sb3Dqn, TrainingPlan, TwinricLearning
-from e2sim.scenario import load_scenario
+from e2sim.scenario import ScenarioError, load_scenario
 from twin_sidecar.planner import SearchConfig
 from xapps.control.control_policy import ControlSettings
 
@@ -81,7 +82,7 @@ QUICK_TRAINING = TrainingPlan(
     budget=2_400,
     rounds=4,
     updates_per_interaction=0.5,
-    dynamics_updates_per_round=300,
+    dynamics_updates_per_interaction=0.5,
     gate_horizon=10,
     fqe_iterations=300,
     bootstrap_samples=200,
@@ -90,7 +91,7 @@ FULL_TRAINING = TrainingPlan(
     budget=12_000,
     rounds=6,
     updates_per_interaction=0.5,
-    dynamics_updates_per_round=1_000,
+    dynamics_updates_per_interaction=0.5,
     gate_horizon=20,
     fqe_iterations=1_500,
     bootstrap_samples=400,
@@ -277,7 +278,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parser().parse_args(argv)
     plan = make_plan(args)
     for s in plan.scenarios:
-        load_scenario(s)  # a bad name fails here, before minutes of training
+        try:
+            load_scenario(s)  # a bad name fails here, before minutes of training
+        except ScenarioError as exc:
+            raise SystemExit(f"twinric bench loop: {exc}") from None
     out = args.out or Path(__file__).resolve().parents[1] / "out" / "loop"
     torch.set_num_threads(1)  # small nets: OpenMP barriers cost more than they save on a shared machine
     console = Console(stderr=True, width=150)
@@ -298,8 +302,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     for n in notes:
         console.print(("[red]" if n.startswith("MISSED") else "") + n)
     console.print(f"report: {out / 'report.md'}")
-    import json
-
     print(json.dumps(summary))
     return summary
 

@@ -52,7 +52,7 @@ class TrainingPlan:
     budget: int  # real interactions per learner
     rounds: int  # twinric: gate decisions; SB3: chunks between measurements
     updates_per_interaction: float  # twinric learner updates per new real interaction
-    dynamics_updates_per_round: int
+    dynamics_updates_per_interaction: float
     gate_horizon: int
     fqe_iterations: int
     bootstrap_samples: int
@@ -183,18 +183,18 @@ class TwinricLearning:
         for _ in range(round(self.plan.updates_per_interaction * interactions)):
             if self.learner.ready():
                 self.learner.update()
-        self._fit_dynamics()
+        self._fit_dynamics(interactions)
         record = self._gate()
         self.rounds.append(record)
         return record
 
-    def _fit_dynamics(self) -> None:
+    def _fit_dynamics(self, new: int) -> None:
         data = self.replay.all()
         if len(data["step"]) < 64:
             return
         if not self.trainer.normalised:
             self.trainer.fit_normalisation(data)
-        for _ in range(self.plan.dynamics_updates_per_round):
+        for _ in range(max(1, round(self.plan.dynamics_updates_per_interaction * new))):
             self.trainer.update(self.replay)
         held = self.held_out[-2_000:]
         if len(held) >= 16:
