@@ -14,7 +14,9 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 def _checkout_on_path() -> None:
     """Benchmarks read simulator internals and are not installed: they run from the checkout."""
     if not (CHECKOUT / "bench" / "loop" / "run.py").is_file():
-        typer.echo(f"twinric bench needs a source checkout (no bench/ beside {CHECKOUT / 'twinric'})", err=True)
+        typer.echo(
+            f"twinric bench needs a source checkout (no bench/ beside {CHECKOUT / 'twinric'})", err=True
+        )
         raise typer.Exit(2)
     if str(CHECKOUT) not in sys.path:
         sys.path.insert(0, str(CHECKOUT))

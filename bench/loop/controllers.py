@@ -25,8 +25,8 @@ import torch
 from e2sim.gym import RanSlicingEnv
 from ricproto.policy_snapshot import PolicySnapshot
 from ricproto.ran_space import CellLayout, RanSpace, SteerUes
-from twin_sidecar.planner import QModel, SearchConfig, Tree, plan
 from twin_sidecar.plane_dynamics import PlaneDynamics
+from twin_sidecar.planner import QModel, SearchConfig, Tree, plan
 from xapps.control.behavior import BehaviorPolicy
 from xapps.control.control_policy import ControlSettings, Exploration
 from xapps.control.heuristic import HeuristicBalancer
@@ -71,9 +71,7 @@ def sim_clock(env: RanSlicingEnv) -> Callable[[], float]:
     return lambda: env.model.now_s if env.model is not None else 0.0
 
 
-def xapp_behaviour(
-    env: RanSlicingEnv, seed: int
-) -> tuple[BehaviorPolicy, SimClockShield]:
+def xapp_behaviour(env: RanSlicingEnv, seed: int) -> tuple[BehaviorPolicy, SimClockShield]:
     """The control xApp's behaviour policy (heuristic, shield, the scenario's action mask) for ``env``."""
     shield = SimClockShield(env.space, env.layout, sim_clock(env))
     policy = BehaviorPolicy(

@@ -25,7 +25,7 @@ from e2sim.gym import RanSlicingEnv
 from e2sim.scenario import Scenario
 
 REPORT_PERIOD_S = 0.1
-JUDGE_HORIZON = 4  # periods: 160 ms time to trigger + 50 ms execution + the load it brings
+JUDGE_HORIZON = 3  # periods: 160 ms time to trigger + 50 ms execution, then the load it brings
 
 
 def true_load(env: RanSlicingEnv) -> np.ndarray:

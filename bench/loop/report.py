@@ -180,7 +180,9 @@ def markdown(
         lines += ["", "Learning curves (greedy return on the curve seeds after n real interactions):", ""]
         for seed_key, curves in res.curves.items():
             for curve in curves:
-                pts = ", ".join(f"{n}: {r:.2f}" for n, r in zip(curve.interactions, curve.returns, strict=True))
+                pts = ", ".join(
+                    f"{n}: {r:.2f}" for n, r in zip(curve.interactions, curve.returns, strict=True)
+                )
                 lines.append(f"- seed {seed_key}, {curve.label}: {pts}")
         for label, values in res.levels.items():
             lines.append(f"- {label}: {np.mean(values):.2f}")
@@ -197,7 +199,13 @@ def markdown(
             lines.append(f"| {key} | {value} | {op} {bound} | {met} |")
         else:
             lines.append(f"| {key} | {value} | | |")
-    lines += ["", *[f"- {n}" for n in notes], "", "Plots: learning_curves.png, load_distribution.png, tput_cdf.png", ""]
+    lines += [
+        "",
+        *[f"- {n}" for n in notes],
+        "",
+        "Plots: learning_curves.png, load_distribution.png, tput_cdf.png",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -77,7 +77,9 @@ class Sb3Dqn:
         try:
             from stable_baselines3 import DQN
         except ImportError as exc:  # a core dependency of this benchmark: fail, do not skip
-            raise SystemExit("stable-baselines3 is missing: ./dev installs it (pinned in constraints.txt)") from exc
+            raise SystemExit(
+                "stable-baselines3 is missing: ./dev installs it (pinned in constraints.txt)"
+            ) from exc
         env = _env(scenario, episode_s)
         self.model = DQN(
             "MlpPolicy",
@@ -105,9 +107,7 @@ class Sb3Dqn:
 class TwinricLearning:
     """The twin learning from the xApp's logs, with the gate deciding what the xApp acts with."""
 
-    def __init__(
-        self, scenario: str | Scenario, episode_s: float, plan: TrainingPlan, seed: int
-    ) -> None:
+    def __init__(self, scenario: str | Scenario, episode_s: float, plan: TrainingPlan, seed: int) -> None:
         self.scenario, self.episode_s, self.plan, self.seed = scenario, episode_s, plan, seed
         env = _env(scenario, episode_s)
         env.reset(seed=0)

@@ -102,10 +102,10 @@ def test_an_unsafe_control_is_judged_from_the_true_loads_it_causes() -> None:
             raised = np.flatnonzero(with_control > without + 0.02)
             if raised.size:
                 c = raised[0]
+                # a limit between the two: this cell is over it only because of the control (cells
+                # over it in both branches, e.g. crowded ones at 100 %, are nobody's doing)
                 between = float((with_control[c] + without[c]) / 2)
-                if (without > between).any():
-                    continue  # another cell over it anyway would not make it this control's doing
-                assert judge_unsafe(env, action, between)  # pushed a cell over the limit
+                assert judge_unsafe(env, action, between)
                 assert not judge_unsafe(env, action, float(with_control.max()) + 0.01)  # nothing over
                 assert not judge_unsafe(env, 0, between)  # no-op is never unsafe
                 return

@@ -109,7 +109,9 @@ def test_summary_counts_ping_pong_rate_shield_and_unsafe() -> None:
 def test_overload_is_unsafe_only_if_the_counterfactual_stays_under_the_limit() -> None:
     without = np.array([[0.5, 0.95], [0.6, 0.95]])  # cell 1 is over the limit anyway
     assert caused_overload(np.array([[0.5, 0.97], [0.95, 0.96]]), without, 0.9)  # cell 0 pushed over
-    assert not caused_overload(np.array([[0.5, 0.99], [0.6, 1.0]]), without, 0.9)  # only cell 1: not its doing
+    assert not caused_overload(
+        np.array([[0.5, 0.99], [0.6, 1.0]]), without, 0.9
+    )  # only cell 1: not its doing
     assert not caused_overload(np.array([[0.5, 0.5], [0.6, 0.5]]), without, 0.9)  # it relieved cell 1
 
 

@@ -21,8 +21,20 @@ KEYS = {
 def test_bench_loop_writes_report_plots_and_json(tmp_path: Path) -> None:
     out = tmp_path / "results"
     proc = subprocess.run(
-        [sys.executable, "-m", "twinric", "bench", "loop", "--quick", "--budget", "400", "--seconds", "3",
-         "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "twinric",
+            "bench",
+            "loop",
+            "--quick",
+            "--budget",
+            "400",
+            "--seconds",
+            "3",
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=280,
@@ -44,8 +56,17 @@ def test_bench_loop_writes_report_plots_and_json(tmp_path: Path) -> None:
 
 def test_bench_loop_refuses_an_unknown_scenario(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "twinric", "bench", "loop", "--scenarios", "no-such-scenario", "--out",
-         str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "twinric",
+            "bench",
+            "loop",
+            "--scenarios",
+            "no-such-scenario",
+            "--out",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
