@@ -20,7 +20,7 @@ from bench.loop.controllers import (  # noqa: E402
     Sb3Controller,
     XappController,
 )
-from bench.loop.episode import branch_loads, judge_unsafe, run_episode, true_load  # noqa: E402
+from bench.loop.episode import JUDGE_HORIZON, branch_loads, judge_unsafe, run_episode, true_load  # noqa: E402
 from e2sim.gym import RanSlicingEnv  # noqa: E402
 from ricproto.ran_space import OffsetStep  # noqa: E402
 from twin_sidecar.learner import QNetwork  # noqa: E402
@@ -97,8 +97,8 @@ def test_an_unsafe_control_is_judged_from_the_true_loads_it_causes() -> None:
     for cell in range(env.scenario.n_cells):
         for rank in range(min(3, len(env.layout.neighbours[cell]))):
             action = env.space.encode(OffsetStep(cell, rank, +1))
-            with_control = branch_loads(env, action, 4).max(axis=0)
-            without = branch_loads(env, 0, 4).max(axis=0)
+            with_control = branch_loads(env, action, JUDGE_HORIZON).max(axis=0)
+            without = branch_loads(env, 0, JUDGE_HORIZON).max(axis=0)
             raised = np.flatnonzero(with_control > without + 0.02)
             if raised.size:
                 c = raised[0]
