@@ -18,6 +18,7 @@ reaches it within the budget counts as the budget (the ratio is then a bound, sa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -105,7 +106,9 @@ def make_plan(args: argparse.Namespace) -> RunPlan:
     n_seeds = args.seeds or (1 if quick else 5)
     training = QUICK_TRAINING if quick else FULL_TRAINING
     if args.budget:
-        training = TrainingPlan(**{**training.__dict__, "budget": args.budget})
+        training = dataclasses.replace(training, budget=args.budget)
+    if args.rounds:
+        training = dataclasses.replace(training, rounds=args.rounds)
     return RunPlan(
         scenarios=scenarios,
         seeds=tuple(range(1, n_seeds + 1)),
@@ -308,6 +311,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--budget", type=int, help="real interactions per learner (default 1600 quick, 12000 full)"
     )
+    p.add_argument("--rounds", type=int, help="gate rounds / SB3 chunks, one learning-curve point each")
     return p
 
 
