@@ -26,7 +26,7 @@ import numpy as np
 
 from bench.ue_outcomes import ue_outcomes
 from e2sim.gym import RanSlicingEnv
-from e2sim.ran.counters import Period
+from e2sim.ran.counters import CounterSums, Period
 from e2sim.ran.model import RanModel
 from ricproto.ran_space import SST_EMBB, SST_URLLC, OffsetStep, QuotaStep, SteerUes
 
@@ -57,6 +57,10 @@ def clone_model(model: RanModel, period: Period | None = None) -> tuple[RanModel
             memo[id(value)] = value
     memo[id(model._periods)] = weakref.WeakSet()  # the copy tracks only the copied period
     twin = copy.deepcopy(model, memo)
+    # deepcopy turns the per-name views of the counter arrays into orphan copies: writes through
+    # them (cell PRBs available, handovers, ...) would miss the arrays that reports read
+    sums = twin.sums
+    twin.sums = CounterSums(sums.cell_arr, sums.slice_arr, sums.ue_arr)
     twin_period = None
     if period is not None:
         twin_period = copy.deepcopy(period, memo)

@@ -1,0 +1,1 @@
+"""The headline benchmark (``twinric bench loop``): does the twin make a better controller?"""
