@@ -50,7 +50,7 @@ def test_versions_fidelity_forecaster_and_drift(redis_url, redis_client, tmp_pat
     assert np.allclose(sync.served_multiplier.numpy(), factor)
     held = {k: v[-CALIBRATION_ROWS:] for k, v in parts.holdout.all().items()}
     base = parts.trainer.calibrate(held).numpy()
-    assert np.allclose(parts.dynamics.current.calibration.numpy(), np.clip(base, 0.05, 20) * factor, rtol=1e-4)
+    assert np.allclose(parts.dynamics.current.calibration.numpy(), base * factor, rtol=1e-4)
     restored = build_parts(twin_settings(redis_url, tmp_path / "b", fidelity_window=50), train=False)
     restored.sync.load_state_dict(sync.state_dict())
     assert np.allclose(restored.sync.conformal.multiplier, factor)
