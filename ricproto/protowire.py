@@ -106,9 +106,11 @@ class _Field:
         self.type = fd.type
         self.repeated = fd.label == _FD.LABEL_REPEATED
         self.nested = nested
-        self.dtype = _FIXED.get(fd.type) or _VARINT_DTYPE.get(fd.type)
+        dtype = _FIXED.get(fd.type) or _VARINT_DTYPE.get(fd.type)
+        # a dtype object, not its name: np.frombuffer parses a name on every call
+        self.dtype = None if dtype is None else np.dtype(dtype)
         self.wire = _WIRE_OF.get(fd.type, 2)
-        self.size = np.dtype(self.dtype).itemsize if fd.type in _FIXED else 0
+        self.size = self.dtype.itemsize if fd.type in _FIXED else 0
         self.unpack = _UNPACK.get(fd.type)
         if fd.type in _VARINT:
             self.kind = _REPEATED_VARINT if self.repeated else _SCALAR_VARINT
@@ -159,6 +161,7 @@ class WireDecoder:
                 self._fields[fd.number].kind = _BYTES
         self._by_name = {f.name: f for f in self._fields.values()}
         self._scalar_defaults = {f.name: f.default() for f in self._fields.values() if not f.repeated}
+        self._repeated = tuple(f for f in self._fields.values() if f.repeated)
 
     def decode(self, data: bytes | bytearray | memoryview) -> dict[str, Any]:
         data = bytes(data)
@@ -260,8 +263,8 @@ class WireDecoder:
         for name, values in lists.items():
             f = self._by_name[name]
             out[name] = np.concatenate(values) if f.dtype is not None else values
-        for f in self._fields.values():
-            if f.repeated and f.name not in out:
+        for f in self._repeated:
+            if f.name not in out:
                 out[f.name] = f.default()
         return out
 

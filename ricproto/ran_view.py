@@ -227,9 +227,17 @@ class RanRound:
         if self.ue_cell_index.shape != (u,) or self.ue_rsrp_dbm.shape != (u,):
             raise RanViewCodecError("ue_id, ue_cell_index and ue_rsrp_dbm differ in length")
         for name in ("observation", "cell_values", "slice_values", "ue_rsrp_dbm"):
-            if not np.isfinite(getattr(self, name)).all():
+            if not _all_finite(getattr(self, name)):
                 raise RanViewCodecError(f"{name} has non-finite values")
         return self
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    """No NaN or inf: one pass (a float64 sum of float32 values cannot overflow, and a NaN or inf in
+    the values makes it non-finite) instead of isfinite's boolean array and its reduction."""
+    if values.dtype.itemsize <= 4:
+        return bool(np.isfinite(values.sum(dtype=np.float64)))
+    return bool(np.isfinite(values).all())
 
 
 _SCALARS = ("xapp_instance", "seq", "step", "meid", "decided_ns")

@@ -157,13 +157,15 @@ class StreamConsumer:
         field = self._field[name]
         accepted: list[tuple[Any, bytes]] = []
         pause = self.pause
+        last_order = _entry_order(pos.last_id)
         for entry_id, fields in entries:
             pause()
             self._unacked[name].append(entry_id)
             entry = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-            unseen = _entry_order(entry) > _entry_order(pos.last_id)  # never read before
+            order = _entry_order(entry)
+            unseen = order > last_order  # never read before
             if unseen:
-                pos.last_id = entry
+                pos.last_id, last_order = entry, order
             if self._pending_phase[name]:
                 self._cursor[name] = entry
             if fields is None:  # a pending entry trimmed from the stream meanwhile: the gap counts it

@@ -33,6 +33,7 @@ from ricproto.ran_space import PRESENT_COLUMN
 from ricproto.transition import TransitionBatch
 from twin_sidecar.emulation.mirror import Mirror, RanChange
 from twin_sidecar.metrics import TwinMetrics
+from twin_sidecar.predictive.calibration import ConformalScale
 from twin_sidecar.predictive.dynamics import ServingDynamics
 from twin_sidecar.predictive.fidelity import FidelityReport, FidelityTracker
 from twin_sidecar.predictive.forecaster import LoadForecaster
@@ -91,6 +92,9 @@ class SyncEngine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.busy_s = 0.0
+        # the interval's online conformal factor: scored on what the serving model predicted fresh
+        self.conformal = ConformalScale(mirror.space.n_features)
+        self.served_multiplier = torch.ones(mirror.space.n_features)  # the factor in the serving model
         self.pause: Callable[[], None] = lambda: None  # before each update (priority.RequestGate)
 
     # --- the transition sink (ingest thread) --------------------------------------------------------
@@ -149,10 +153,13 @@ class SyncEngine:
     def publish(self, reason: str) -> ModelVersion:
         """Score the version in service on fresh data, then calibrate, snapshot and swap in a new one."""
         self.evaluate()
+        self.score_interval()
         held = self.holdout.all()
         if len(held["step"]) >= 16:
             rows = {k: v[-CALIBRATION_ROWS:] for k, v in held.items()}
-            self.trainer.calibrate(rows)
+            multiplier = self.conformal.multiplier
+            self.trainer.calibrate(rows, multiplier)
+            self.served_multiplier = torch.as_tensor(multiplier)
         train = self.replay.all()
         self.trainer.fit_reward({k: v[-CALIBRATION_ROWS * 5 :] for k, v in train.items()})
         with self.mirror.lock:
@@ -175,6 +182,23 @@ class SyncEngine:
         self.metrics.model_version.set(version)
         log.info("model version %d published (%s) after %d updates", version, reason, self.trainer.updates)
         return entry
+
+    @torch.no_grad()
+    def score_interval(self) -> int:
+        """Score the serving model's intervals on the transitions that arrived after it was published
+        (fresh for it; each scored once, under the version that predicted it) for the conformal factor."""
+        model = self.serving.current
+        if not model_trained(model.version):
+            return 0
+        data = self.fidelity.fresh(self.published_at_arrival)
+        if len(data["step"]) == 0:
+            return 0
+        mean, std = model.uncertainty(torch.as_tensor(data["s"]), torch.as_tensor(data["action"]))
+        c, f = self.mirror.space.max_cells, self.mirror.space.n_features
+        cells = model.graph.in_cells
+        err = (torch.as_tensor(data["s_next"]) - mean).reshape(-1, c, f)[:, cells]
+        base = std.reshape(-1, c, f)[:, cells] / self.served_multiplier.clamp(min=1e-6)
+        return self.conformal.add(err.reshape(-1, f).numpy(), base.reshape(-1, f).numpy())
 
     def evaluate(self) -> FidelityReport | None:
         """Fidelity of the serving version on what arrived after it; updates metrics, checks drift."""
@@ -252,6 +276,8 @@ class SyncEngine:
             "published_at_arrival": self.published_at_arrival,
             "next_version_at": self.next_version_at,
             "drift_left": self.drift_left,
+            "conformal": self.conformal.state_dict(),
+            "served_multiplier": self.served_multiplier.clone(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -267,6 +293,9 @@ class SyncEngine:
         self.published_at_arrival = int(state["published_at_arrival"])
         self.next_version_at = int(state["next_version_at"])
         self.drift_left = int(state["drift_left"])
+        if "conformal" in state:  # checkpoints from before the conformal factor have none
+            self.conformal.load_state_dict(state["conformal"])
+            self.served_multiplier = torch.as_tensor(state["served_multiplier"])
         self.metrics.model_version.set(model.version)
 
 

@@ -159,6 +159,8 @@ def test_an_empty_round_round_trips() -> None:
         ({"arrival_ns": np.array([1], dtype=np.uint64)}, "arrival_ns has 1 entries"),
         ({"ue_rsrp_dbm": np.array([-90.0], dtype=np.float32)}, "differ in length"),
         ({"observation": np.array([np.nan], dtype=np.float32)}, "non-finite"),
+        ({"ue_rsrp_dbm": np.array([-90.0, -np.inf], dtype=np.float32)}, "ue_rsrp_dbm has non-finite"),
+        ({"cell_values": np.full((3, 2), np.inf, dtype=np.float32)}, "cell_values has non-finite"),
     ],
 )
 def test_inconsistent_records_are_refused(change: dict, reason: str) -> None:
@@ -193,3 +195,11 @@ def test_foreign_bytes_and_wrong_version_are_refused() -> None:
     )  # layout: nodes cut short
     with pytest.raises(RanViewCodecError, match="layout"):
         decode_ran_round(broken)
+
+
+def test_the_largest_finite_values_are_accepted() -> None:
+    """The finiteness check sums in float64: float32's largest values do not overflow into a refusal."""
+    big = np.finfo(np.float32).max
+    r = sample_round()
+    r = dataclasses.replace(r, slice_values=np.full(r.slice_values.shape, big, dtype=np.float32))
+    assert decode_ran_round(encode_ran_round(r)).slice_values.max() == big

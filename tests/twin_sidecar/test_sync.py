@@ -12,6 +12,7 @@ from ricproto import ran_view
 from twin_sidecar.app import build_parts
 from twin_sidecar.predictive.fidelity import FidelityReport
 from twin_sidecar.predictive.forecaster import LoadForecaster
+from twin_sidecar.sync import CALIBRATION_ROWS
 
 
 def ingest_all(parts) -> None:
@@ -38,6 +39,21 @@ def test_versions_fidelity_forecaster_and_drift(redis_url, redis_client, tmp_pat
     assert set(report.features) >= {"present", "prb_usage_dl", "connected_ues"}
     assert sync.versions[-1].fidelity["samples"] == 40
     assert parts.metrics.sample("twinric_twin_fidelity_ratio", {"horizon": "1"}) == report.prb_ratio_1
+
+    # the next version's interval carries the conformal factor scored on version 2's fresh predictions
+    sync.conformal.min_scores = 10
+    sync.publish("scheduled")
+    n_cells = len(cfg.cells)
+    assert sync.conformal.count.tolist() == [40 * n_cells] * cfg.space.n_features
+    factor = sync.conformal.multiplier
+    assert not np.allclose(factor, 1.0)
+    assert np.allclose(sync.served_multiplier.numpy(), factor)
+    held = {k: v[-CALIBRATION_ROWS:] for k, v in parts.holdout.all().items()}
+    base = parts.trainer.calibrate(held).numpy()
+    assert np.allclose(parts.dynamics.current.calibration.numpy(), base * factor, rtol=1e-4)
+    restored = build_parts(twin_settings(redis_url, tmp_path / "b", fidelity_window=50), train=False)
+    restored.sync.load_state_dict(sync.state_dict())
+    assert np.allclose(restored.sync.conformal.multiplier, factor)
 
     # a node goes silent: drift; recent data weighs more and the next version comes sooner
     six = list(range(6))

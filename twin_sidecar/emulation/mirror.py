@@ -106,6 +106,7 @@ class Mirror:
         self._all_true = np.ones(self.n_cells, dtype=bool)
         self._config_nodes = tuple(config.meids)
         self._unseen = set(range(self.n_cells))  # cells that never reported
+        self._same_slices: tuple | None = None  # the last record's slices tuple, when the space's
         self._last_ue_key: tuple[bytes, bytes] | None = None  # UE ids/cells of the last round, and
         self._last_ue_pos = np.zeros(0, dtype=np.int64)  # their positions in ue_ids
 
@@ -136,11 +137,22 @@ class Mirror:
 
     def _columns(self, r: RanRound) -> tuple[np.ndarray, np.ndarray]:
         """The record's values in the mirror's column order (a record naming new columns adds them)."""
+        if (
+            r.cell_measurements is self.cell_measurements
+            and r.slice_measurements is self.slice_measurements
+            and r.slices is self._same_slices
+        ):  # the usual record: the decoder hands out one cached layout (``ran_view._layout``)
+            return r.cell_values, r.slice_values
         new_cell = [m for m in r.cell_measurements if m not in self.cell_measurements]
         new_slice = [m for m in r.slice_measurements if m not in self.slice_measurements]
         if new_cell or new_slice:
             self._add_columns(tuple(new_cell), tuple(new_slice))
         cells, slices = r.cell_values, r.slice_values
+        if r.cell_measurements == self.cell_measurements and r.slice_measurements == self.slice_measurements:
+            # adopt the record's tuples: later records of the same layout take the identity check above
+            self.cell_measurements, self.slice_measurements = r.cell_measurements, r.slice_measurements
+        if r.slices == self.space.slices:
+            self._same_slices = r.slices
         if r.cell_measurements != self.cell_measurements:
             cells = _by_name(cells, r.cell_measurements, self.cell_measurements)
         if r.slice_measurements != self.slice_measurements:

@@ -89,8 +89,9 @@ class EnsembleTrainer:
 
     # --- calibration and snapshots -----------------------------------------------------------------
     @torch.no_grad()
-    def calibrate(self, data: dict[str, np.ndarray]) -> torch.Tensor:
-        """Per-feature std scale from held-out (s, a, s'); returns it (also set on the model)."""
+    def calibrate(self, data: dict[str, np.ndarray], multiplier: np.ndarray | None = None) -> torch.Tensor:
+        """Per-feature std scale from held-out (s, a, s'), times ``multiplier`` [F] if given (the
+        online conformal factor, ``calibration.ConformalScale``); returns it (also set on the model)."""
         m = self.model
         c, f = self.space.max_cells, self.space.n_features
         with self.lock:
@@ -99,6 +100,8 @@ class EnsembleTrainer:
             err = (torch.as_tensor(data["s_next"]) - mean).abs().reshape(-1, c, f)[:, m.graph.in_cells]
             z = err / std.reshape(-1, c, f)[:, m.graph.in_cells].clamp(min=1e-6)
             scale = (torch.quantile(z.reshape(-1, f), 0.9, dim=0) / Z90).clamp(0.05, 20.0)
+            if multiplier is not None:
+                scale = scale * torch.as_tensor(multiplier, dtype=scale.dtype)
             m.calibration.copy_(scale)
         return scale
 
