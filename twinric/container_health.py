@@ -54,7 +54,7 @@ def health_url(role: str, ready: bool = False, env: Mapping[str, str] | None = N
 
 def check(url: str, timeout: float) -> tuple[bool, str]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - a fixed http URL
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status == 200, f"{url}: {resp.status}"
     except urllib.error.HTTPError as exc:
         return False, f"{url}: {exc.code}"
@@ -63,7 +63,9 @@ def check(url: str, timeout: float) -> tuple[bool, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m twinric.container_health", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m twinric.container_health", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--role", default=os.environ.get("TWINRIC_ROLE") or "xapp", choices=sorted(ROLES))
     parser.add_argument("--ready", action="store_true", help="readiness instead of liveness")
     parser.add_argument("--timeout", type=float, default=3.0)

@@ -21,8 +21,9 @@ import yaml
 from twinric.onboard_descriptor import NAMESPACE, Finding, check_traps
 
 VALUE_SETS = {"ric": "values.yaml", "single-node": "values-single-node.yaml"}
-KUBERNETES_VERSION = "1.30.0"
-LINT_WARNING, LINT_ERROR = 2, 3  # helm lint severities (0 unknown, 1 info)  # the oldest release the manifests must hold for (RIC clusters lag)
+KUBERNETES_VERSION = "1.30.0"  # the oldest release the manifests must hold for (RIC clusters lag)
+LINT_WARNING = 2  # helm lint severities: 0 unknown, 1 info, 2 warning, 3 error
+LINT_ERROR = 3
 
 
 class ChartError(RuntimeError):
@@ -37,8 +38,11 @@ class RenderedChart:
     manifests: list[dict[str, Any]] = field(default_factory=list)
 
     def find(self, kind: str, name: str | None = None) -> list[dict[str, Any]]:
-        return [m for m in self.manifests if m.get("kind") == kind
-                and (name is None or m.get("metadata", {}).get("name") == name)]
+        return [
+            m
+            for m in self.manifests
+            if m.get("kind") == kind and (name is None or m.get("metadata", {}).get("name") == name)
+        ]
 
     def to_yaml(self) -> str:
         return "".join("---\n" + yaml.safe_dump(m, sort_keys=False) for m in self.manifests)
@@ -75,8 +79,9 @@ def merge_values(files: Sequence[Path], overrides: Mapping[str, Any] | None = No
     return merged
 
 
-def render(chart_dir: Path, values: Mapping[str, Any], release: str | None = None,
-           namespace: str = NAMESPACE) -> RenderedChart:
+def render(
+    chart_dir: Path, values: Mapping[str, Any], release: str | None = None, namespace: str = NAMESPACE
+) -> RenderedChart:
     """``helm template`` in process: every manifest the chart would install, parsed."""
     import helm_python as helm
 
@@ -101,13 +106,19 @@ def lint(chart_dir: Path, values: Mapping[str, Any], namespace: str = NAMESPACE)
     import helm_python as helm
 
     report = helm.lint(str(chart_dir), dict(values), namespace=namespace)
-    found = [Finding("error", f"helm lint {chart_dir.name}", str(text)) for text in report.get("errors") or []]
+    found = [
+        Finding("error", f"helm lint {chart_dir.name}", str(text)) for text in report.get("errors") or []
+    ]
     for message in report.get("messages") or []:
         severity = int(message.get("severity", 0))
         if severity >= LINT_WARNING:
-            found.append(Finding("error" if severity >= LINT_ERROR else "warning",
-                                 f"helm lint {chart_dir.name}: {message.get('path', '')}",
-                                 str(message.get("error", ""))))
+            found.append(
+                Finding(
+                    "error" if severity >= LINT_ERROR else "warning",
+                    f"helm lint {chart_dir.name}: {message.get('path', '')}",
+                    str(message.get("error", "")),
+                )
+            )
     return found
 
 
@@ -122,8 +133,13 @@ def validate_schemas(chart: RenderedChart, kubernetes_version: str = KUBERNETES_
             kubernetes_validate.validate(m, kubernetes_version, strict=True)
         except kubernetes_validate.ValidationError as exc:
             path = ".".join(str(p) for p in getattr(exc, "path", []) or [])
-            found.append(Finding("error", where, f"Kubernetes {kubernetes_version} schema: "
-                                                 f"{path + ': ' if path else ''}{exc.message}"))
+            found.append(
+                Finding(
+                    "error",
+                    where,
+                    f"Kubernetes {kubernetes_version} schema: {path + ': ' if path else ''}{exc.message}",
+                )
+            )
         except kubernetes_validate.SchemaNotFoundError as exc:
             found.append(Finding("error", where, f"no Kubernetes schema: {exc}"))
     return found
@@ -147,8 +163,12 @@ def check_platform_names(chart: RenderedChart) -> list[Finding]:
         return found
     name = descriptor.get("name", "")
     fn = f"{chart.namespace}-{name}"
-    found.extend(Finding(f.severity, f"{chart.chart}: rendered config-file.json {f.where}", f.message)
-                 for f in check_traps(descriptor))
+    # Errors only: the file's warnings were reported with the descriptor itself.
+    found.extend(
+        Finding(f.severity, f"{chart.chart}: rendered config-file.json {f.where}", f.message)
+        for f in check_traps(descriptor)
+        if f.severity == "error"
+    )
     if configs[0]["metadata"]["name"] != f"configmap-{fn}-appconfig":
         error("ConfigMap", f"{configs[0]['metadata']['name']} is not configmap-{fn}-appconfig")
     if not chart.find("ConfigMap", f"configmap-{fn}-appenv"):
@@ -159,7 +179,10 @@ def check_platform_names(chart: RenderedChart) -> list[Finding]:
             error("appenv", f"RMR_SRC_ID {env.get('RMR_SRC_ID')!r} is not service-{fn}-rmr.{chart.namespace}")
     http = chart.find("Service", f"service-{fn}-http")
     if not http:
-        error("Service", f"no service-{fn}-http (registration reads SERVICE_{fn.upper().replace('-', '_')}_HTTP_PORT)")
+        error(
+            "Service",
+            f"no service-{fn}-http (registration reads SERVICE_{fn.upper().replace('-', '_')}_HTTP_PORT)",
+        )
     rmr = chart.find("Service", f"service-{fn}-rmr")
     if not rmr:
         error("Service", f"no service-{fn}-rmr")
@@ -187,7 +210,10 @@ def check_platform_names(chart: RenderedChart) -> list[Finding]:
                 error(f"Deployment/{last['name']}", f"no envFrom {ref}")
         ports = {p["name"] for p in last.get("ports", [])}
         if not {"http", "rmrdata"} <= ports:
-            error(f"Deployment/{last['name']}", f"the last container must carry http and rmrdata, has {sorted(ports)}")
+            error(
+                f"Deployment/{last['name']}",
+                f"the last container must carry http and rmrdata, has {sorted(ports)}",
+            )
         mounts = {v.get("mountPath") for v in last.get("volumeMounts", [])}
         if "/opt/ric/config" not in mounts:
             error(f"Deployment/{last['name']}", "the descriptor is not mounted at /opt/ric/config")
@@ -198,9 +224,13 @@ def check_platform_names(chart: RenderedChart) -> list[Finding]:
     return found
 
 
-def check_chart(chart_dir: Path, value_set: str = "ric", overrides: Mapping[str, Any] | None = None,
-                release: str | None = None,
-                kubernetes_version: str = KUBERNETES_VERSION) -> tuple[RenderedChart | None, list[Finding]]:
+def check_chart(
+    chart_dir: Path,
+    value_set: str = "ric",
+    overrides: Mapping[str, Any] | None = None,
+    release: str | None = None,
+    kubernetes_version: str = KUBERNETES_VERSION,
+) -> tuple[RenderedChart | None, list[Finding]]:
     """Lint, render, validate: the chart as ``twinric onboard`` checks it."""
     try:
         values = merge_values(values_for(chart_dir, value_set), overrides)

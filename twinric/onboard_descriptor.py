@@ -97,8 +97,14 @@ def project_xapps(root: Path | None = None) -> list[XappFiles]:
         base = root / "xapps" / role
         if (base / "config-file.json").exists():
             policy = base / "policy_type.json"
-            out.append(XappFiles(role, base / "config-file.json", base / "controls-schema.json",
-                                 policy if policy.exists() else None))
+            out.append(
+                XappFiles(
+                    role,
+                    base / "config-file.json",
+                    base / "controls-schema.json",
+                    policy if policy.exists() else None,
+                )
+            )
     return out
 
 
@@ -140,7 +146,7 @@ def known_mtypes() -> dict[str, int]:
     return {k: v for k, v in vars(mtypes).items() if k.isupper() and isinstance(v, int)}
 
 
-def check_traps(  # noqa: C901 - one check per trap, in the order a reader meets them in osc.md
+def check_traps(
     descriptor: Mapping[str, Any],
     *,
     policy_types: Mapping[int, Any] | None = None,
@@ -157,20 +163,32 @@ def check_traps(  # noqa: C901 - one check per trap, in the order a reader meets
 
     name = descriptor.get("name")
     if not isinstance(name, str) or not name:
-        error("name", "missing: ricxappframe registers with appmgr under `name` only (xapp_name alone "
-                      "registers appInstanceName null and is rejected)")
+        error(
+            "name",
+            "missing: ricxappframe registers with appmgr under `name` only (xapp_name alone "
+            "registers appInstanceName null and is rejected)",
+        )
         name = str(descriptor.get("xapp_name") or "")
     elif not DNS_LABEL.match(name):
-        error("name", f"{name!r} is not a DNS label: it names the Deployment, the pod's hostname and "
-                      "service-ricxapp-<name>-<port> Services")
+        error(
+            "name",
+            f"{name!r} is not a DNS label: it names the Deployment, the pod's hostname and "
+            "service-ricxapp-<name>-<port> Services",
+        )
     if "xapp_name" in descriptor and descriptor.get("xapp_name") != name:
-        error("xapp_name", f"{descriptor.get('xapp_name')!r} differs from name {name!r}: the older "
-                           "onboarder and scripts read xapp_name, registration reads name")
+        error(
+            "xapp_name",
+            f"{descriptor.get('xapp_name')!r} differs from name {name!r}: the older "
+            "onboarder and scripts read xapp_name, registration reads name",
+        )
     version = descriptor.get("version")
     if not isinstance(version, str) or not SEMVER.match(version):
         error("version", f"{version!r} is not strict semver (the chart version; '1.0' fails)")
     if isinstance(descriptor.get("metrics"), list):
-        error("metrics", "an array: the current onboarder types metrics as an object and rejects it; leave it out")
+        error(
+            "metrics",
+            "an array: the current onboarder types metrics as an object and rejects it; leave it out",
+        )
     if "rmr" in descriptor:
         error("rmr", "a legacy rmr section makes appmgr read routing only from it and ignore messaging")
 
@@ -187,13 +205,21 @@ def check_traps(  # noqa: C901 - one check per trap, in the order a reader meets
             continue
         for key in ("command", "args"):
             value = c.get(key)
-            if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
-                error(f"containers[{i}].{key}", "must be an array of strings (the schema checks only its "
-                                                "first item; Kubernetes rejects the rest)")
+            if value is not None and (
+                not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+            ):
+                error(
+                    f"containers[{i}].{key}",
+                    "must be an array of strings (the schema checks only its "
+                    "first item; Kubernetes rejects the rest)",
+                )
         registry = (c.get("image") or {}).get("registry", "")
         if not isinstance(registry, str) or not REGISTRY.match(registry):
-            error(f"containers[{i}].image.registry", f"{registry!r}: the onboarder wants a host with a dot "
-                                                     "or an IPv4 address (localhost:5000 is rejected)")
+            error(
+                f"containers[{i}].image.registry",
+                f"{registry!r}: the onboarder wants a host with a dot "
+                "or an IPv4 address (localhost:5000 is rejected)",
+            )
 
     ports = (descriptor.get("messaging") or {}).get("ports") or []
     by_name = {p.get("name"): p for p in ports if isinstance(p, dict)}
@@ -201,49 +227,76 @@ def check_traps(  # noqa: C901 - one check per trap, in the order a reader meets
         if not isinstance(p, dict):
             continue
         if p.get("container") not in names:
-            error(f"messaging.ports[{i}].container", f"{p.get('container')!r} is none of the containers {names}")
+            error(
+                f"messaging.ports[{i}].container", f"{p.get('container')!r} is none of the containers {names}"
+            )
         pname = str(p.get("name", ""))
         if pname != "http" and "http" in pname.lower():
-            error(f"messaging.ports[{i}].name", f"{p.get('name')!r}: the HTTP port must be named exactly "
-                                                "`http` (registration reads SERVICE_RICXAPP_<NAME>_HTTP_PORT)")
+            error(
+                f"messaging.ports[{i}].name",
+                f"{p.get('name')!r}: the HTTP port must be named exactly "
+                "`http` (registration reads SERVICE_RICXAPP_<NAME>_HTTP_PORT)",
+            )
     http = by_name.get("http")
     rmrdata = by_name.get("rmrdata")
     rmrroute = by_name.get("rmrroute")
     if http is None:
-        error("messaging.ports", "no port named `http`: registration finds its endpoint through "
-                                 "service-ricxapp-<name>-http")
+        error(
+            "messaging.ports",
+            "no port named `http`: registration finds its endpoint through service-ricxapp-<name>-http",
+        )
     if rmrdata is None:
-        error("messaging.ports", "no port named `rmrdata`: appmgr and rtmgr take the RMR Service's "
-                                 "`rmrdata` port as the xApp's data port")
+        error(
+            "messaging.ports",
+            "no port named `rmrdata`: appmgr and rtmgr take the RMR Service's "
+            "`rmrdata` port as the xApp's data port",
+        )
     if rmrroute is None:
         error("messaging.ports", "no port named `rmrroute`: rtmgr pushes route tables to it (RMR_RTG_SVC)")
     facing = {p.get("container") for p in (http, rmrdata) if p}
     if len(facing) > 1:
         error("messaging.ports", f"http and rmrdata are on different containers {sorted(map(str, facing))}")
     if facing and names and names[-1] not in facing:
-        error("containers", f"the RIC-facing container {sorted(map(str, facing))[0]!r} must be the last one: "
-                            "the platform's chart gives only the last container the config volume, the "
-                            f"appenv/dbaas ConfigMaps and the probes (last is {names[-1]!r})")
+        error(
+            "containers",
+            f"the RIC-facing container {sorted(map(str, facing))[0]!r} must be the last one: "
+            "the platform's chart gives only the last container the config volume, the "
+            f"appenv/dbaas ConfigMaps and the probes (last is {names[-1]!r})",
+        )
     if rmrdata is not None:
         for key in ("txMessages", "rxMessages", "policies"):
             if not isinstance(rmrdata.get(key), list):
-                error(f"messaging.ports[rmrdata].{key}", "missing: tx, rx and policies go together "
-                                                         "(use [] for none)")
+                error(
+                    f"messaging.ports[rmrdata].{key}",
+                    "missing: tx, rx and policies go together (use [] for none)",
+                )
         known = known_mtypes()
+        own: list[str] = []
         for key in ("txMessages", "rxMessages"):
             for m in rmrdata.get(key) or []:
                 if m not in known:
-                    error(f"messaging.ports[rmrdata].{key}", f"{m!r} is no RMR message name: rtmgr would "
-                                                             "write a broken route")
-                elif known[m] >= OWN_MTYPES_FROM:
-                    warn(f"messaging.ports[rmrdata].{key}", f"{m}={known[m]} is twinric's own: add it to "
-                                                            "rtmgr's messagetypes ConfigMap (or addrmrroute)")
+                    error(
+                        f"messaging.ports[rmrdata].{key}",
+                        f"{m!r} is no RMR message name: rtmgr would write a broken route",
+                    )
+                elif known[m] >= OWN_MTYPES_FROM and f"{m}={known[m]}" not in own:
+                    own.append(f"{m}={known[m]}")
+        if own:
+            warn(
+                "messaging.ports[rmrdata]",
+                f"twinric's own message types {', '.join(sorted(own))}: add them "
+                "to rtmgr's messagetypes list (or its addrmrroute), or rtmgr "
+                "routes none of them",
+            )
         for pid in rmrdata.get("policies") or []:
             if policy_types is not None and pid not in policy_types:
                 error("messaging.ports[rmrdata].policies", f"A1 policy type {pid} has no policy type file")
         if "A1_POLICY_REQ" in (rmrdata.get("rxMessages") or []) and not rmrdata.get("policies"):
-            error("messaging.ports[rmrdata].policies", "A1_POLICY_REQ is received but no policy type id is "
-                                                       "declared: the A1 mediator routes by type id")
+            error(
+                "messaging.ports[rmrdata].policies",
+                "A1_POLICY_REQ is received but no policy type id is "
+                "declared: the A1 mediator routes by type id",
+            )
 
     for probe in ("livenessProbe", "readinessProbe"):
         spec = descriptor.get(probe)
@@ -259,60 +312,108 @@ def check_traps(  # noqa: C901 - one check per trap, in the order a reader meets
 
     appenv = descriptor.get("appenv") or {}
     if appenv.get("CONFIG_FILE") != CONFIG_FILE:
-        error("appenv.CONFIG_FILE", f"must be {CONFIG_FILE}: the chart mounts the descriptor there but sets "
-                                    "no CONFIG_FILE, which ricxappframe reads")
+        error(
+            "appenv.CONFIG_FILE",
+            f"must be {CONFIG_FILE}: the chart mounts the descriptor there but sets "
+            "no CONFIG_FILE, which ricxappframe reads",
+        )
     if rmrroute is not None and str(appenv.get("RMR_RTG_SVC")) != str(rmrroute.get("port")):
-        error("appenv.RMR_RTG_SVC", f"{appenv.get('RMR_RTG_SVC')!r} is not the rmrroute port {rmrroute.get('port')}")
+        error(
+            "appenv.RMR_RTG_SVC",
+            f"{appenv.get('RMR_RTG_SVC')!r} is not the rmrroute port {rmrroute.get('port')}",
+        )
     seed = appenv.get("RMR_SEED_RT")
     if not seed:
-        error("appenv.RMR_SEED_RT", "missing: RMRXapp waits for a first route table before it registers, "
-                                    "and registration is what makes rtmgr route to it")
+        error(
+            "appenv.RMR_SEED_RT",
+            "missing: RMRXapp waits for a first route table before it registers, "
+            "and registration is what makes rtmgr route to it",
+        )
     elif root is not None and str(seed).startswith(IMAGE_ROOT):
-        if not (root / str(seed)[len(IMAGE_ROOT):]).is_file():
-            error("appenv.RMR_SEED_RT", f"{seed}: no such file in the repository (the image bakes {IMAGE_ROOT})")
+        if not (root / str(seed)[len(IMAGE_ROOT) :]).is_file():
+            error(
+                "appenv.RMR_SEED_RT", f"{seed}: no such file in the repository (the image bakes {IMAGE_ROOT})"
+            )
 
     out.extend(_check_controls(descriptor, name, names, http, rmrdata))
     return out
 
 
-def _check_controls(descriptor: Mapping[str, Any], name: str, containers: list[Any],
-                    http: Mapping[str, Any] | None, rmrdata: Mapping[str, Any] | None) -> list[Finding]:
+def _check_controls(
+    descriptor: Mapping[str, Any],
+    name: str,
+    containers: list[Any],
+    http: Mapping[str, Any] | None,
+    rmrdata: Mapping[str, Any] | None,
+) -> list[Finding]:
     """The xApp's own settings that must agree with the rest of the descriptor."""
     out: list[Finding] = []
     ctl = descriptor.get("controls")
     if not isinstance(ctl, dict):
         return out
     if http is not None and "http_port" in ctl and ctl["http_port"] != http.get("port"):
-        out.append(Finding("error", "controls.http_port", f"{ctl['http_port']} is not the http port {http.get('port')}"))
+        out.append(
+            Finding(
+                "error", "controls.http_port", f"{ctl['http_port']} is not the http port {http.get('port')}"
+            )
+        )
     if rmrdata is not None and "rmr_port" in ctl and ctl["rmr_port"] != rmrdata.get("port"):
-        out.append(Finding("error", "controls.rmr_port", f"{ctl['rmr_port']} is not the rmrdata port {rmrdata.get('port')}"))
+        out.append(
+            Finding(
+                "error",
+                "controls.rmr_port",
+                f"{ctl['rmr_port']} is not the rmrdata port {rmrdata.get('port')}",
+            )
+        )
     host = (ctl.get("subscription") or {}).get("client_host")
     want = f"service-{NAMESPACE}-{name}-http.{NAMESPACE}"
     if host is not None and host != want:
-        out.append(Finding("error", "controls.subscription.client_host",
-                           f"{host!r}: submgr must call back {want!r}, the endpoint appmgr registered, or "
-                           "rtmgr routes no indications (\"xAppEp is nil\")"))
+        out.append(
+            Finding(
+                "error",
+                "controls.subscription.client_host",
+                f"{host!r}: submgr must call back {want!r}, the endpoint appmgr registered, or "
+                'rtmgr routes no indications ("xAppEp is nil")',
+            )
+        )
     key = (ctl.get("identity") or {}).get("key_file")
     want_key = f"/opt/ric/secrets/{name}/{name}.key"
     if key is not None and key != want_key:
-        out.append(Finding("error", "controls.identity.key_file", f"{key!r}: the chart mounts the xApp's "
-                                                                  f"signing key at {want_key}"))
+        out.append(
+            Finding(
+                "error",
+                "controls.identity.key_file",
+                f"{key!r}: the chart mounts the xApp's signing key at {want_key}",
+            )
+        )
     twin = ctl.get("twin")
     if len(containers) > 1 and isinstance(twin, dict):
         url = str(ctl.get("twin_url") or "")
         want_url = f"http://127.0.0.1:{twin.get('port')}"
         if url.rstrip("/") not in (want_url, want_url.replace("127.0.0.1", "localhost")):
-            out.append(Finding("error", "controls.twin_url", f"{url!r}: the sidecar shares the pod's network "
-                                                             f"and listens on {want_url}"))
+            out.append(
+                Finding(
+                    "error",
+                    "controls.twin_url",
+                    f"{url!r}: the sidecar shares the pod's network and listens on {want_url}",
+                )
+            )
         if twin.get("host") not in (None, "127.0.0.1", "localhost"):
-            out.append(Finding("warning", "controls.twin.host", f"{twin.get('host')!r}: beyond localhost the "
-                                                                "sidecar needs TWINRIC_TWIN_TOKEN and the xApp "
-                                                                "sends none"))
+            out.append(
+                Finding(
+                    "warning",
+                    "controls.twin.host",
+                    f"{twin.get('host')!r}: beyond localhost the "
+                    "sidecar needs TWINRIC_TWIN_TOKEN and the xApp "
+                    "sends none",
+                )
+            )
     return out
 
 
-def check_xapp(files: XappFiles, onboarder_schema: Mapping[str, Any] | None,
-               root: Path | None = None) -> list[Finding]:
+def check_xapp(
+    files: XappFiles, onboarder_schema: Mapping[str, Any] | None, root: Path | None = None
+) -> list[Finding]:
     """Everything ``twinric onboard`` checks of one xApp's descriptor (schema when given, then the traps)."""
     descriptor = files.descriptor()
     controls_schema = load_json(files.controls_schema)

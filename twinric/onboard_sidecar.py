@@ -68,9 +68,14 @@ def sidecar_env(env: Mapping[str, str], xapp_url: str, wait_s: float) -> dict[st
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m twinric.onboard_sidecar", description=__doc__.split("\n")[0])
-    parser.add_argument("--xapp-url", default=os.environ.get("TWINRIC_XAPP_URL", "http://127.0.0.1:8080"),
-                        help="the xApp beside the sidecar (its /ric/v1/config), when CONFIG_FILE is absent")
+    parser = argparse.ArgumentParser(
+        prog="python -m twinric.onboard_sidecar", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--xapp-url",
+        default=os.environ.get("TWINRIC_XAPP_URL", "http://127.0.0.1:8080"),
+        help="the xApp beside the sidecar (its /ric/v1/config), when CONFIG_FILE is absent",
+    )
     parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the xApp's descriptor")
     args = parser.parse_args(argv)
     try:
