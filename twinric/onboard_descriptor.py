@@ -112,7 +112,7 @@ def find_onboarder_schema(root: Path | None = None) -> Path | None:
     """The onboarder's schema: ``$TWINRIC_OSC_SCHEMA``, else ``../shared/osc/`` beside the checkout."""
     explicit = os.environ.get(SCHEMA_ENV)
     if explicit:
-        return Path(explicit)
+        return Path(explicit) if Path(explicit).is_file() else None
     root = root or repo_root()
     for base in (root.parent / "shared", root / "shared", Path.cwd().parent / "shared"):
         candidate = base / "osc" / SCHEMA_NAME
