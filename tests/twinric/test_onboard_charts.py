@@ -91,7 +91,9 @@ def test_control_chart_mirrors_the_platforms_names():
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["twin-state"]["persistentVolumeClaim"]["claimName"] == f"{fn}-twin-state"
     assert volumes["identity"]["secret"]["secretName"] == f"{fn}-identity"
-    assert volumes["identity"]["secret"]["items"] == [{"key": "twinric-control.key", "path": "twinric-control.key"}]
+    assert volumes["identity"]["secret"]["items"] == [
+        {"key": "twinric-control.key", "path": "twinric-control.key"}
+    ]
     assert one(chart, "PersistentVolumeClaim")["spec"]["resources"]["requests"]["storage"] == "2Gi"
 
 
@@ -106,7 +108,10 @@ def test_the_pod_reads_the_repositorys_descriptor():
         meta = yaml.safe_load((CHARTS / f"twinric-{role}" / "Chart.yaml").read_text())
         assert (meta["name"], meta["version"]) == (source["name"], source["version"])
         policy = load_json(REPO / "xapps" / role / "policy_type.json")
-        assert load_json(CHARTS / f"twinric-{role}" / "policy-types" / f"{policy['policy_type_id']}.json") == policy
+        assert (
+            load_json(CHARTS / f"twinric-{role}" / "policy-types" / f"{policy['policy_type_id']}.json")
+            == policy
+        )
 
 
 def test_pdp_chart_has_no_sidecar_and_a_writable_decision_log():
@@ -131,8 +136,9 @@ def test_single_node_values_load_images_locally_and_tolerate_a_ricless_lab():
 def test_a_region_is_its_own_instance_with_its_own_cells():
     """Horizontal scaling: one release per region, every name and the pod's descriptor follow."""
     cells = [{"nr_cell_id": 16385, "meid": "gnb_001_001_000001", "neighbours": []}]
-    chart, found = check_chart(CHARTS / "twinric-control", "ric",
-                               {"region": "north", "controls": {"ran": {"cells": cells}}})
+    chart, found = check_chart(
+        CHARTS / "twinric-control", "ric", {"region": "north", "controls": {"ran": {"cells": cells}}}
+    )
     assert [f for f in found if f.severity == "error"] == [], [str(f) for f in found]
     fn = "ricxapp-twinric-control-north"
     assert one(chart, "Service", f"service-{fn}-http")
@@ -144,7 +150,10 @@ def test_a_region_is_its_own_instance_with_its_own_cells():
     assert config["controls"]["ran"]["cells"] == cells
     assert config["controls"]["ran"]["slices"]  # merged, not replaced: the rest of ran stays
     assert config["controls"]["subscription"]["client_host"] == f"service-{fn}-http.ricxapp"
-    assert config["controls"]["identity"]["key_file"] == "/opt/ric/secrets/twinric-control-north/twinric-control-north.key"
+    assert (
+        config["controls"]["identity"]["key_file"]
+        == "/opt/ric/secrets/twinric-control-north/twinric-control-north.key"
+    )
     assert one(chart, "Deployment")["metadata"]["labels"]["twinric.io/region"] == "north"
 
 

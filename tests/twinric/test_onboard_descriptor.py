@@ -48,7 +48,9 @@ def control() -> dict[str, Any]:
 
 def test_project_descriptors_pass_the_onboarders_schema(xapps, onboarder_schema):
     for files in xapps.values():
-        found = validate_against_onboarder(files.descriptor(), load_json(files.controls_schema), onboarder_schema)
+        found = validate_against_onboarder(
+            files.descriptor(), load_json(files.controls_schema), onboarder_schema
+        )
         assert found == [], [str(f) for f in found]
 
 
@@ -57,8 +59,14 @@ def test_project_descriptors_pass_the_onboarders_schema(xapps, onboarder_schema)
     [
         (lambda d: d.update(metrics=[{"objectName": "x"}]), "metrics"),
         (lambda d: d.update(version="1.0"), "version"),
-        (lambda d: d["containers"][0].update(command="python -m twinric.onboard_sidecar"), "containers[0].command"),
-        (lambda d: d["containers"][1]["image"].update(registry="localhost:5000"), "containers[1].image.registry"),
+        (
+            lambda d: d["containers"][0].update(command="python -m twinric.onboard_sidecar"),
+            "containers[0].command",
+        ),
+        (
+            lambda d: d["containers"][1]["image"].update(registry="localhost:5000"),
+            "containers[1].image.registry",
+        ),
         (lambda d: d["livenessProbe"]["httpGet"].update(port="8080"), "livenessProbe"),
         (lambda d: d["messaging"]["ports"][1].pop("policies"), "messaging.ports[1]"),
         (lambda d: d["controls"]["ran"].pop("cells"), "controls.ran"),
@@ -108,33 +116,69 @@ TRAPS = [
     (lambda d: d.update(metrics=[]), "metrics", "an array"),
     (lambda d: d.update(rmr={"protPort": "tcp:4560"}), "rmr", "ignore messaging"),
     (lambda d: d["containers"][0].update(command=["python", 7]), "containers[0].command", "array of strings"),
-    (lambda d: d["containers"][0]["image"].update(registry="kind-registry:5000"), "containers[0].image.registry",
-     "a dot"),
+    (
+        lambda d: d["containers"][0]["image"].update(registry="kind-registry:5000"),
+        "containers[0].image.registry",
+        "a dot",
+    ),
     (_swap_containers, "containers", "must be the last one"),
-    (lambda d: d["messaging"]["ports"][0].update(name="http-api"), "messaging.ports[0].name", "exactly `http`"),
+    (
+        lambda d: d["messaging"]["ports"][0].update(name="http-api"),
+        "messaging.ports[0].name",
+        "exactly `http`",
+    ),
     (lambda d: d["messaging"]["ports"][1].update(name="data"), "messaging.ports", "no port named `rmrdata`"),
     (lambda d: d["messaging"]["ports"].pop(2), "messaging.ports", "no port named `rmrroute`"),
-    (lambda d: d["messaging"]["ports"][0].update(container="elsewhere"), "messaging.ports[0].container",
-     "none of the containers"),
-    (lambda d: d["messaging"]["ports"][1].pop("policies"), "messaging.ports[rmrdata].policies", "go together"),
-    (lambda d: d["messaging"]["ports"][1]["txMessages"].append("RIC_CONTROL_REQUEST"),
-     "messaging.ports[rmrdata].txMessages", "no RMR message name"),
-    (lambda d: d["messaging"]["ports"][1].update(policies=[21011]), "messaging.ports[rmrdata].policies",
-     "no policy type file"),
-    (lambda d: d["messaging"]["ports"][1].update(policies=[]), "messaging.ports[rmrdata].policies",
-     "routes by type id"),
-    (lambda d: d["readinessProbe"]["httpGet"].update(port=8081), "readinessProbe.httpGet.port", "not the http port"),
+    (
+        lambda d: d["messaging"]["ports"][0].update(container="elsewhere"),
+        "messaging.ports[0].container",
+        "none of the containers",
+    ),
+    (
+        lambda d: d["messaging"]["ports"][1].pop("policies"),
+        "messaging.ports[rmrdata].policies",
+        "go together",
+    ),
+    (
+        lambda d: d["messaging"]["ports"][1]["txMessages"].append("RIC_CONTROL_REQUEST"),
+        "messaging.ports[rmrdata].txMessages",
+        "no RMR message name",
+    ),
+    (
+        lambda d: d["messaging"]["ports"][1].update(policies=[21011]),
+        "messaging.ports[rmrdata].policies",
+        "no policy type file",
+    ),
+    (
+        lambda d: d["messaging"]["ports"][1].update(policies=[]),
+        "messaging.ports[rmrdata].policies",
+        "routes by type id",
+    ),
+    (
+        lambda d: d["readinessProbe"]["httpGet"].update(port=8081),
+        "readinessProbe.httpGet.port",
+        "not the http port",
+    ),
     (lambda d: d.pop("livenessProbe"), "livenessProbe", "missing"),
     (lambda d: d["appenv"].pop("CONFIG_FILE"), "appenv.CONFIG_FILE", "sets no CONFIG_FILE"),
     (lambda d: d["appenv"].update(RMR_RTG_SVC="4562"), "appenv.RMR_RTG_SVC", "not the rmrroute port"),
     (lambda d: d["appenv"].pop("RMR_SEED_RT"), "appenv.RMR_SEED_RT", "waits for a first route table"),
-    (lambda d: d["appenv"].update(RMR_SEED_RT="/app/xapps/control/missing.rt"), "appenv.RMR_SEED_RT",
-     "no such file"),
+    (
+        lambda d: d["appenv"].update(RMR_SEED_RT="/app/xapps/control/missing.rt"),
+        "appenv.RMR_SEED_RT",
+        "no such file",
+    ),
     (lambda d: d["controls"].update(http_port=8081), "controls.http_port", "not the http port"),
-    (lambda d: d["controls"]["subscription"].update(client_host="service-ricxapp-control-http.ricxapp"),
-     "controls.subscription.client_host", "xAppEp is nil"),
-    (lambda d: d["controls"]["identity"].update(key_file="/keys/control.key"), "controls.identity.key_file",
-     "mounts the xApp's signing key"),
+    (
+        lambda d: d["controls"]["subscription"].update(client_host="service-ricxapp-control-http.ricxapp"),
+        "controls.subscription.client_host",
+        "xAppEp is nil",
+    ),
+    (
+        lambda d: d["controls"]["identity"].update(key_file="/keys/control.key"),
+        "controls.identity.key_file",
+        "mounts the xApp's signing key",
+    ),
     (lambda d: d["controls"].update(twin_url="http://127.0.0.1:9001"), "controls.twin_url", "listens on"),
 ]
 
@@ -153,7 +197,9 @@ def test_a_sidecar_bound_beyond_localhost_is_a_warning():
     descriptor = control()
     descriptor["controls"]["twin"]["host"] = "0.0.0.0"
     found = check_traps(descriptor)
-    assert [f.where for f in found if f.severity == "warning" and "TOKEN" in f.message] == ["controls.twin.host"]
+    assert [f.where for f in found if f.severity == "warning" and "TOKEN" in f.message] == [
+        "controls.twin.host"
+    ]
 
 
 def test_sidecar_first_and_the_ric_facing_container_last():
