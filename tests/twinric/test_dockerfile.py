@@ -79,7 +79,9 @@ def test_the_xapp_image_has_every_dependency_but_torch():
     st = stages(DOCKERFILE.read_text())
     run = next(i for i in st["build"] if "/tmp/xapp-requirements.txt" in i)
     code = re.search(r'python -c "(.+?)" > /tmp/xapp-requirements.txt', run).group(1)
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
     kept = result.stdout.split()
     deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     names = {re.split(r"[<>=\[ ]", d)[0] for d in kept}
