@@ -13,6 +13,10 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -107,9 +111,10 @@ def onboard(
         chart_dir = charts / f"twinric-{files.role}"
         overrides = {"region": region} if region and files.role == "control" else None
         try:
-            chart, found = onboard_charts.check_chart(
-                chart_dir, values, overrides, kubernetes_version=kubernetes_version
-            )
+            with _go_log_muted():  # Helm's Go logger notes every symlink on fd 2; its errors raise
+                chart, found = onboard_charts.check_chart(
+                    chart_dir, values, overrides, kubernetes_version=kubernetes_version
+                )
         except onboard_charts.ChartError as exc:
             chart, found = None, [Finding("error", chart_dir.name, str(exc))]
         report[f"chart {chart_dir.name}"] = found
@@ -281,6 +286,7 @@ def onboarding_commands(
 
 def _print_report(report: dict[str, list[Finding]], notes: list[str], schema: Path | None) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -296,14 +302,27 @@ def _print_report(report: dict[str, list[Finding]], notes: list[str], schema: Pa
             str(sum(1 for f in found if f.severity == "warning")),
         )
     console.print(table)
-    console.print(f"onboarder schema: {schema}" if schema else "onboarder schema: not found")
+    console.print(escape(f"onboarder schema: {schema}" if schema else "onboarder schema: not found"))
     for note in notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
     for what, found in report.items():
         for f in found:
             colour = "red" if f.severity == "error" else "yellow"
             console.print(
-                f"[{colour}]{f.severity}[/{colour}] {what}: {f.where}: {f.message}",
+                f"[{colour}]{f.severity}[/{colour}] {escape(f'{what}: {f.where}: {f.message}')}",
                 markup=True,
                 highlight=False,
             )
+
+
+@contextmanager
+def _go_log_muted() -> Iterator[None]:
+    """File descriptor 2 into a scratch file while Helm's engine runs (its INFO lines are noise here)."""
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as scratch:
+        os.dup2(scratch.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

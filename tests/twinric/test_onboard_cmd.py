@@ -62,6 +62,7 @@ def test_single_node_region_and_rendered_manifests(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "All checks passed" in result.stdout
+    assert "messaging.ports[rmrdata]" in result.stdout  # paths printed as they are, not as markup
     assert (
         "helm install twinric-control-east charts/twinric-control -n ricxapp "
         "-f charts/twinric-control/values-single-node.yaml --set region=east"
