@@ -223,3 +223,17 @@ def test_a_values_file_that_is_not_a_mapping_is_a_clear_error(tmp_path):
     bad.write_text("- just\n- a list\n")
     with pytest.raises(ChartError, match="must be a mapping"):
         merge_values([bad])
+
+
+def test_a_values_file_is_merged_over_the_charts_values(tmp_path):
+    region = tmp_path / "west.yaml"
+    region.write_text("region: west\nimage:\n  tag: 0.1.1\nresources:\n  twin-sidecar:\n    limits: {cpu: '4'}\n")
+    chart_dir = CHARTS / "twinric-control"
+    values = merge_values(values_for(chart_dir, str(region)))
+    assert values["image"] == {"registry": "", "tag": "0.1.1", "pullPolicy": "IfNotPresent"}
+    chart = render(chart_dir, values)
+    pod = one(chart, "Deployment", "ricxapp-twinric-control-west")["spec"]["template"]["spec"]
+    assert [c["image"].rsplit(":", 1)[1] for c in pod["containers"]] == ["0.1.1", "0.1.1"]
+    assert pod["containers"][0]["resources"]["limits"] == {"cpu": "4", "memory": "4Gi"}  # maps merge by key
+    with pytest.raises(ChartError, match="cannot read values"):
+        merge_values(values_for(chart_dir, str(tmp_path / "absent.yaml")))
