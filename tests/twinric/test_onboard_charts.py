@@ -227,7 +227,9 @@ def test_a_values_file_that_is_not_a_mapping_is_a_clear_error(tmp_path):
 
 def test_a_values_file_is_merged_over_the_charts_values(tmp_path):
     region = tmp_path / "west.yaml"
-    region.write_text("region: west\nimage:\n  tag: 0.1.1\nresources:\n  twin-sidecar:\n    limits: {cpu: '4'}\n")
+    region.write_text(
+        "region: west\nimage:\n  tag: 0.1.1\nresources:\n  twin-sidecar:\n    limits: {cpu: '4'}\n"
+    )
     chart_dir = CHARTS / "twinric-control"
     values = merge_values(values_for(chart_dir, str(region)))
     assert values["image"] == {"registry": "", "tag": "0.1.1", "pullPolicy": "IfNotPresent"}
