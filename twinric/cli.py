@@ -12,6 +12,7 @@ from rich.table import Table
 from ricproto import mdclog
 from twinric.a1_cmd import a1_app
 from twinric.bench_cmd import bench_app
+from twinric.onboard_cmd import onboard_app
 from twinric.pdp_cmd import pdp_app
 from twinric.rmr_cmd import rmr_app
 from twinric.twin_cmd import twin_app
@@ -33,6 +34,7 @@ app.add_typer(xapp_app, name="xapp")
 app.add_typer(pdp_app, name="pdp")
 app.add_typer(twin_app, name="twin")
 app.add_typer(bench_app, name="bench")
+app.add_typer(onboard_app, name="onboard")
 
 
 @app.callback()
