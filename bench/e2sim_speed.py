@@ -1,10 +1,17 @@
 """How fast the RAN model runs: simulated seconds per wall second, with reports every 100 ms.
 
 For each shipped scenario the model steps on its simulated clock and every 100 ms of simulated time
-reads a cell report (every cell, all 28.552 measurements, per slice) for a fresh granularity period,
-as the E2 agent will. The "with E2 encoding" variant also encodes every cell report as the agent
-would send it: E2SM-KPM indication header + format-1 message (cell values and sliceID-labelled
-values) inside an E2AP RICindication, all real APER.
+reads a cell report (every cell, all 28.552 measurements, per slice) for a fresh granularity period.
+The "with E2 encoding" variant runs the E2 agent's nodes instead (one per gNB, detached from any
+connection) with KPM report styles 1 to 5 subscribed through real E2AP subscription requests, every
+100 ms with 100 ms granularity, and counts the RICindications they encode (real APER):
+
+* style 1, one action per cell: every cell measurement (noLabel) and every per-slice one (sliceID);
+* style 2, one UE of the node: every UE-level measurement;
+* style 3, the node's first cell: DL throughput, UL volume and RSRP of the UEs with UL RSRP above
+  -110 dBm, and DL throughput of each slice's UEs;
+* style 4, every cell: five measurements of the UEs with CQI below 7 (a cell-edge monitor);
+* style 5, two UEs of the node: every UE-level measurement.
 
     .venv/bin/python bench/e2sim_speed.py [--quick]
 
@@ -34,53 +41,100 @@ from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from e2sim.kpm_report import cell_indication_message, indication_header  # noqa: E402
+from e2sim.agent import AgentConfig, E2Node  # noqa: E402
+from e2sim.ran.counters import CELL_MEASUREMENTS, SLICE_MEASUREMENTS, UE_MEASUREMENTS  # noqa: E402
 from e2sim.ran.model import RanModel  # noqa: E402
+from e2sim.rc_control import ue_identity  # noqa: E402
 from e2sim.scenario import load_scenario  # noqa: E402
 from ricproto import e2ap  # noqa: E402
 from ricproto.e2sm import kpm  # noqa: E402
+from ricproto.e2sm.identities import NrCgi, SNssai, plmn_from_digits  # noqa: E402
 
 REPORT_PERIOD_S = 0.1
 TARGETS = {"medium": 50.0, "large": 5.0}
 WARMUP_S = 1.0
 KPM_RAN_FUNCTION_ID = 2
+GRANULE_MS = 100
 
 
-def encode_indications(model: RanModel, period_start_s: float, reports: list, sn: int) -> int:
-    """Encode every cell report as one E2AP RICindication; returns the bytes produced."""
-    header = kpm.encode_indication_header(indication_header(period_start_s))
-    total = 0
-    for action_id, report in enumerate(reports, start=1):
-        message = kpm.encode_indication_message(cell_indication_message(report, granul_period_ms=100))
-        indication = e2ap.RICindication(
-            e2ap.RICrequestID(1, 1),
-            KPM_RAN_FUNCTION_ID,
-            action_id % 256,
-            e2ap.RICindicationType.report,
-            header,
-            message,
-            sn,
-        )
-        total += len(e2ap.encode(indication))
-    return total
+def _info(names: tuple[str, ...], cgi: NrCgi | None = None) -> kpm.ActionDefinitionFormat1:
+    return kpm.ActionDefinitionFormat1(tuple(kpm.MeasurementInfoItem(n) for n in names), GRANULE_MS, cgi)
+
+
+def styles_1_to_5(model: RanModel, node: E2Node) -> list[kpm.ActionDefinition]:
+    """The bench's REPORT actions for one node (module docstring)."""
+    spec = node.spec
+    plmn = plmn_from_digits(spec.plmn)
+    cgis = [NrCgi(plmn, model.cells[c].nr_cgi.nr_cell_id) for c in spec.cell_indices]
+    slice_labels = tuple(kpm.MeasurementLabel(slice_id=SNssai(s.sst, s.sd)) for s in model.slices)
+    actions = [
+        kpm.ActionDefinition(1, kpm.ActionDefinitionFormat1(
+            tuple(kpm.MeasurementInfoItem(n) for n in CELL_MEASUREMENTS)
+            + tuple(kpm.MeasurementInfoItem(n, slice_labels) for n in SLICE_MEASUREMENTS),
+            GRANULE_MS, cgi))
+        for cgi in cgis
+    ]
+    served = [u for u in range(model.n_ues) if model.serving[u] in spec.cell_indices] or [0, 1]
+    ues = [ue_identity(u, spec.plmn) for u in (served * 2)[:2]]
+    actions.append(kpm.ActionDefinition(2, kpm.ActionDefinitionFormat2(ues[0], _info(UE_MEASUREMENTS))))
+    strong_ul = kpm.MatchingCondItem(kpm.TestCondInfo("ul-rSRP", "greaterthan", ("valueInt", -110)))
+    conditions = [
+        kpm.MeasurementCondItem("DRB.UEThpDl", (strong_ul,)),
+        kpm.MeasurementCondItem("DRB.RlcSduTransmittedVolumeUL", (strong_ul,)),
+        kpm.MeasurementCondItem("RSRP", (strong_ul,)),
+    ] + [kpm.MeasurementCondItem("DRB.UEThpDl", (kpm.MatchingCondItem(label),)) for label in slice_labels]
+    actions.append(kpm.ActionDefinition(3, kpm.ActionDefinitionFormat3(tuple(conditions), GRANULE_MS, cgis[0])))
+    edge = (kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("cQI", "lessthan", ("valueInt", 7))),)
+    edge_names = ("DRB.UEThpDl", "DRB.UEThpUl", "RSRP", "CQI", "L1M.SS-SINR")
+    actions += [kpm.ActionDefinition(4, kpm.ActionDefinitionFormat4(edge, _info(edge_names, cgi))) for cgi in cgis]
+    if ues[0] != ues[1]:
+        actions.append(kpm.ActionDefinition(5, kpm.ActionDefinitionFormat5(tuple(ues), _info(UE_MEASUREMENTS))))
+    return actions
+
+
+def subscribed_nodes(model: RanModel) -> list[E2Node]:
+    """One detached E2 node per gNB, each with styles 1-5 subscribed (every action admitted)."""
+    nodes = []
+    trigger = kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(round(REPORT_PERIOD_S * 1000)))
+    for spec in model.nodes:
+        node = E2Node(spec, model, AgentConfig("127.0.0.1", 0))
+        node.serve_detached()
+        actions = styles_1_to_5(model, node)
+        items = [
+            e2ap.RICactionToBeSetupItem(n, e2ap.RICactionType.report, kpm.encode_action_definition(a))
+            for n, a in enumerate(actions, start=1)
+        ]
+        reply = node.handle(e2ap.RICsubscriptionRequest(
+            e2ap.RICrequestID(1, 1), KPM_RAN_FUNCTION_ID, e2ap.RICsubscriptionDetails(trigger, items)))
+        if not isinstance(reply, e2ap.RICsubscriptionResponse) or reply.ricActionsNotAdmitted:
+            raise SystemExit(f"{spec.ran_name}: the bench's subscription was not fully admitted: {reply}")
+        nodes.append(node)
+    return nodes
 
 
 def measure(name: str, sim_s: float, e2: bool, progress: Progress) -> tuple[float, float, list[float], int]:
     """Realtime factors (wall clock, CPU time), wall ms per 100 ms period, E2 bytes encoded."""
     model = RanModel(load_scenario(name))
     model.run(WARMUP_S)
+    nodes = subscribed_nodes(model) if e2 else []
     periods = round(sim_s / REPORT_PERIOD_S)
     task = progress.add_task(f"{name:6s} {'E2 ' if e2 else 'raw'}", total=periods)
     per_period_ms: list[float] = []
     encoded = 0
+    steps = round(REPORT_PERIOD_S / model.dt)
     start, cpu_start = time.perf_counter(), time.process_time()
-    for sn in range(periods):
+    for _ in range(periods):
         t0 = time.perf_counter()
-        period = model.start_period()
-        model.run(REPORT_PERIOD_S)
-        reports = model.cell_reports(period)
         if e2:
-            encoded += encode_indications(model, period.start_s, reports, sn % 65536)
+            for _ in range(steps):  # as E2Agent.run_clock: every node looks at every step
+                model.step()
+                for node in nodes:
+                    node.on_tick(model.now_s)
+            encoded += sum(len(pdu) for node in nodes for pdu in node.take_sent())
+        else:
+            period = model.start_period()
+            model.run(REPORT_PERIOD_S)
+            model.cell_reports(period)
         per_period_ms.append((time.perf_counter() - t0) * 1e3)
         progress.advance(task)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start

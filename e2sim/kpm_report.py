@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from e2sim.ran.model import CellReport
 from ricproto.e2sm import kpm
 from ricproto.e2sm.identities import SNssai
-from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST
+from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST, WB_CQI_DIST
 from ricproto.ran_space import Snssai
 
 # A value of a cell report: (name, None) a cell value, (name, slice) a per-slice value, (name, slice,
-# bin) one bin (1-based distBinX) of a per-slice distribution.
-ReportKey = tuple[str, Snssai | None] | tuple[str, Snssai, int]
+# bin) one bin (1-based distBinX) of a per-slice distribution, (name, None, bin) one of a cell-wide one.
+ReportKey = tuple[str, Snssai | None] | tuple[str, Snssai | None, int]
 
 INTEGER_MEASUREMENTS = frozenset(
     {
@@ -40,6 +40,7 @@ INTEGER_MEASUREMENTS = frozenset(
         "CQI",
         UE_THP_DL_DIST,
         DELAY_DL_DIST,
+        WB_CQI_DIST,
     }
 )
 SIM_EPOCH_UNIX_S = 1_767_225_600.0  # 2026-01-01T00:00:00Z: simulated t = 0
@@ -67,7 +68,7 @@ class CellReportLayout:
     # The values in record order, as runs from one source: (source key, ((name or bin, is an INTEGER),
     # ...)); the source is None for the cell values, a slice for its values, (name, slice) for a
     # distribution (entries by 0-based bin). One source lookup per run: an Snssai hash is a Python call.
-    runs: tuple[tuple[Snssai | tuple[str, Snssai] | None, tuple[tuple[str | int, bool], ...]], ...]
+    runs: tuple[tuple[Snssai | tuple[str, Snssai | None] | None, tuple[tuple[str | int, bool], ...]], ...]
     meas_info: tuple[kpm.MeasurementInfoItem, ...]
 
     @property
@@ -79,15 +80,17 @@ class CellReportLayout:
         unique = tuple(dict.fromkeys(keys))
         if not unique:
             kpm.cell_report({})  # raises the codec's "needs at least one measurement" error
-        runs: list[tuple[Snssai | tuple[str, Snssai] | None, list[tuple[str | int, bool]]]] = []
+        runs: list[tuple[Snssai | tuple[str, Snssai | None] | None, list[tuple[str | int, bool]]]] = []
         infos: list[tuple[str, list[kpm.MeasurementLabel]]] = []
         for key in unique:
             name, snssai = key[0], key[1]
             if len(key) == 3:
-                assert snssai is not None
-                source: Snssai | tuple[str, Snssai] | None = (name, snssai)
+                source: Snssai | tuple[str, Snssai | None] | None = (name, snssai)
                 entry: tuple[str | int, bool] = (key[2] - 1, True)  # type: ignore[misc]
-                label = kpm.MeasurementLabel(slice_id=SNssai(snssai.sst, snssai.sd), dist_bin_x=key[2])  # type: ignore[misc]
+                label = kpm.MeasurementLabel(
+                    slice_id=None if snssai is None else SNssai(snssai.sst, snssai.sd),
+                    dist_bin_x=key[2],  # type: ignore[misc]
+                )
                 # a distribution's bins share one measInfoList item (its name once, a label per bin)
                 if infos and infos[-1][0] == name and infos[-1][1][-1].dist_bin_x is not None:
                     infos[-1][1].append(label)

@@ -252,7 +252,8 @@ def test_default_ran_function_description_offers_the_styles() -> None:
     back = kpm.decode_ran_function_description(kpm.encode_ran_function_description(desc))
     assert back.ran_function_name.ran_function_e2sm_oid == "1.3.6.1.4.1.53148.1.3.2.2"
     assert back.ran_function_name.ran_function_short_name == "ORAN-E2SM-KPM"
-    assert [s.ric_report_style_type for s in back.ric_report_style_list] == [1, 4, 5]
+    assert [s.ric_report_style_type for s in back.ric_report_style_list] == [1, 2, 3, 4, 5]
+    assert [s.ric_action_format_type for s in back.ric_report_style_list] == [1, 2, 3, 4, 5]
     assert back.measurement_names(1) == ["DRB.UEThpDl", "RRU.PrbUsedDl"]
     assert back.measurement_names() == ["DRB.UEThpDl", "RRU.PrbUsedDl", "CQI"]
 
