@@ -9,9 +9,14 @@ Names starting ``Sim.`` are ours, not 28.552's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import numpy as np
 
 from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST, WB_CQI_DIST
+
+T = TypeVar("T")
 
 SLICE_SUMS = (
     "prb_dl_s",
@@ -204,12 +209,25 @@ class CounterSums:
 
 
 class Period:
-    """One granularity period: counters read against this start time and snapshot."""
+    """One granularity period: counters read against this start time and snapshot.
+
+    `cached` keeps readings taken at one model step, so every subscription reading the same period
+    at the same step (the model hands out one Period per start step) computes them once."""
 
     def __init__(self, start_s: float, start: CounterSums, conn_now: np.ndarray) -> None:
         self.start_s = start_s
         self.start = start
         self.conn_max = conn_now.astype(np.float64).copy()
+        self._cache_step = -1
+        self._cache: dict[str, Any] = {}
+
+    def cached(self, step: int, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per model ``step`` and ``key`` (treat the result as read-only)."""
+        if self._cache_step != step:
+            self._cache_step, self._cache = step, {}
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def observe_connected(self, conn: np.ndarray) -> None:
         np.maximum(self.conn_max, conn, out=self.conn_max)

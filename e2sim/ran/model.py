@@ -237,6 +237,8 @@ class RanModel:
         self.sinr_db = np.zeros(self.n_ues)
         self.sums = CounterSums.zeros(n_c, self.n_slices, self.n_ues)
         self._periods: weakref.WeakSet[Period] = weakref.WeakSet()
+        self._last_period: weakref.ref[Period] | None = None
+        self._last_period_step = -1
 
         # Scripted events as a time-ordered list of (time, starts?, index).
         self._timeline = sorted(
@@ -461,13 +463,22 @@ class RanModel:
 
     # --- read-outs -----------------------------------------------------------------------------
     def start_period(self) -> Period:
-        """A new granularity period starting now; read it with ``cell_report`` etc."""
+        """A granularity period starting now; read it with ``cell_report`` etc. Periods started at
+        the same step are one object (they read the same), so their readings are computed once."""
+        last = self._last_period() if self._last_period is not None else None
+        if last is not None and last.start_s == self.now_s and self._last_period_step == self.step_count:
+            return last
         period = Period(self.now_s, self.sums.copy(), self._connected())
         self._periods.add(period)
+        self._last_period, self._last_period_step = weakref.ref(period), self.step_count
         return period
 
     def cell_table(self, period: Period) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """All cells' measurements (name -> (n_cells,)) and per-slice ones (name -> (n_cells, n_slices))."""
+        """All cells' measurements (name -> (n_cells,)) and per-slice ones (name -> (n_cells, n_slices));
+        read-only (shared by every reader of ``period`` at this step)."""
+        return period.cached(self.step_count, "cell_table", lambda: self._cell_table(period))
+
+    def _cell_table(self, period: Period) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         delta = self.sums.minus(period.start, ue=False)
         duration = self.now_s - period.start_s
         return (
@@ -484,7 +495,10 @@ class RanModel:
         ``DRB.RlcSduDelayDl``: queued bit-seconds over bits served; unbounded when nothing was served
         from a non-empty queue) for UEs that had data queued or served; ``CARR.WBCQIDist`` every
         UE's wideband CQI at the period's end. The fluid model has no packets, so a sample is a
-        UE-period rather than a packet."""
+        UE-period rather than a packet. Read-only (shared, as cell_table)."""
+        return period.cached(self.step_count, "distributions", lambda: self._cell_distributions(period))
+
+    def _cell_distributions(self, period: Period) -> dict[str, np.ndarray]:
         ue = self.sums.ue
         start = period.start.ue
         bits = ue["bits_dl"] - start["bits_dl"]
@@ -573,8 +587,8 @@ class RanModel:
 
     def ue_counters(self, period: Period, ues: np.ndarray) -> dict[str, np.ndarray]:
         """The counter measurements of UEs ``ues`` over ``period``, name -> (len(ues),)."""
-        sums, start = self.sums.ue_arr[:, ues], period.start.ue_arr[:, ues]
-        return ue_measurements(dict(zip(UE_SUMS, sums - start, strict=True)), self.now_s - period.start_s)
+        delta = period.cached(self.step_count, "ue_delta", lambda: self.sums.ue_arr - period.start.ue_arr)
+        return ue_measurements(dict(zip(UE_SUMS, delta[:, ues], strict=True)), self.now_s - period.start_s)
 
     def ue_radio(self, ues: np.ndarray, names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """Radio quantities of UEs ``ues`` now, name -> (len(ues),) (``names`` selects, default all).
