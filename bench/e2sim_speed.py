@@ -83,12 +83,16 @@ def styles_1_to_5(model: RanModel, node: E2Node) -> list[kpm.ActionDefinition]:
         kpm.MeasurementCondItem("DRB.RlcSduTransmittedVolumeUL", (strong_ul,)),
         kpm.MeasurementCondItem("RSRP", (strong_ul,)),
     ] + [kpm.MeasurementCondItem("DRB.UEThpDl", (kpm.MatchingCondItem(label),)) for label in slice_labels]
-    actions.append(kpm.ActionDefinition(3, kpm.ActionDefinitionFormat3(tuple(conditions), GRANULE_MS, cgis[0])))
+    by_condition = kpm.ActionDefinitionFormat3(tuple(conditions), GRANULE_MS, cgis[0])
+    actions.append(kpm.ActionDefinition(3, by_condition))
     edge = (kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("cQI", "lessthan", ("valueInt", 7))),)
     edge_names = ("DRB.UEThpDl", "DRB.UEThpUl", "RSRP", "CQI", "L1M.SS-SINR")
-    actions += [kpm.ActionDefinition(4, kpm.ActionDefinitionFormat4(edge, _info(edge_names, cgi))) for cgi in cgis]
+    actions += [
+        kpm.ActionDefinition(4, kpm.ActionDefinitionFormat4(edge, _info(edge_names, cgi))) for cgi in cgis
+    ]
     if ues[0] != ues[1]:
-        actions.append(kpm.ActionDefinition(5, kpm.ActionDefinitionFormat5(tuple(ues), _info(UE_MEASUREMENTS))))
+        listed = kpm.ActionDefinitionFormat5(tuple(ues), _info(UE_MEASUREMENTS))
+        actions.append(kpm.ActionDefinition(5, listed))
     return actions
 
 

@@ -485,7 +485,9 @@ class E2Node:
 
         cell_layout = None
         if select_ues is None:
-            cell_layout = CellReportLayout.of(self._report_key(name, label) for name, label in zip(names, labels, strict=True))
+            cell_layout = CellReportLayout.of(
+                self._report_key(name, label) for name, label in zip(names, labels, strict=True)
+            )
             meas_info = cell_layout.meas_info
         else:
             meas_info = tuple(kpm.MeasurementInfoItem(name) for name in names)
@@ -688,7 +690,9 @@ class E2Node:
                 tuple(action.collected),
                 tuple(
                     kpm.MeasurementCondUeIdItem(
-                        item.meas_type, item.matching_cond, tuple(ue_identity(u, plmn) for u in sorted(matched))
+                        item.meas_type,
+                        item.matching_cond,
+                        tuple(ue_identity(u, plmn) for u in sorted(matched)),
                     )
                     for item, matched in zip(action.cond_items, action.matched, strict=True)
                 ),

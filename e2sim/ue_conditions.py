@@ -121,7 +121,9 @@ class UeCondition:
         name = RADIO_TESTS[t.test_type]
         return name, _compare(name, expr, value)
 
-    def mask(self, model: RanModel, ues: np.ndarray, radio: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    def mask(
+        self, model: RanModel, ues: np.ndarray, radio: dict[str, np.ndarray] | None = None
+    ) -> np.ndarray:
         """Which of ``ues`` match now (``radio``: their radio quantities, read here when not given)."""
         if radio is None or any(n not in radio for n in self.radio_names):
             radio = model.ue_radio(ues, self.radio_names)

@@ -98,7 +98,8 @@ SLICE_MEASUREMENTS = (
     "DRB.RlcPacketDropRateDl",
 )
 # Distributions, one value per bin labelled distBinX (bins numbered from 1): per slice (label sliceID +
-# distBinX) and, for the wideband CQI distribution, also per cell (distBinX alone). RanModel.cell_distributions.
+# distBinX) and, for the wideband CQI distribution, also per cell (distBinX alone).
+# RanModel.cell_distributions counts them.
 DISTRIBUTION_MEASUREMENTS = (UE_THP_DL_DIST, DELAY_DL_DIST, WB_CQI_DIST)
 CELL_WIDE_DISTRIBUTIONS = (WB_CQI_DIST,)
 # Per-UE counters over the period (RanModel.ue_table), then radio quantities at the period's end

@@ -160,7 +160,9 @@ V3_LABEL_FIELDS = frozenset({"ssb_index", "non_gob_bfmode_index", "mimo_mode_ind
 def label_to_asn(label: MeasurementLabel, version: int = 3) -> dict:
     out: dict[str, Any] = {}
     if version == 2 and any(getattr(label, attr) is not None for attr in V3_LABEL_FIELDS):
-        _v2_refuses("a MeasurementLabel with ssbIndex, nonGoB-BFmode-Index or mIMO-mode-Index", "MeasurementLabel")
+        _v2_refuses(
+            "a MeasurementLabel with ssbIndex, nonGoB-BFmode-Index or mIMO-mode-Index", "MeasurementLabel"
+        )
     for attr, name, kind in LABEL_FIELDS:
         v = getattr(label, attr)
         if kind == "flag":
@@ -543,7 +545,8 @@ def _action_from_asn(v: dict) -> ActionDefinition:
 
 def encode_action_definition(msg: ActionDefinition, version: int = 3) -> bytes:
     name = "E2SM-KPM-ActionDefinition"
-    return asn1spec.encode(_spec(version), name, asn1spec.convert(name, lambda m: _action_to_asn(m, version), msg))
+    value = asn1spec.convert(name, lambda m: _action_to_asn(m, version), msg)
+    return asn1spec.encode(_spec(version), name, value)
 
 
 def decode_action_definition(data: bytes, version: int = 3) -> ActionDefinition:
@@ -636,7 +639,8 @@ def decode_indication_header(data: bytes, version: int = 3) -> IndicationHeaderF
 def encode_indication_header_reference(msg: IndicationHeaderFormat1, version: int = 3) -> bytes:
     """Encode with asn1tools only (the reference the hand-written path is tested against)."""
     name = "E2SM-KPM-IndicationHeader"
-    return asn1spec.encode(_spec(version), name, asn1spec.convert(name, lambda m: _header_to_asn(m, version), msg))
+    value = asn1spec.convert(name, lambda m: _header_to_asn(m, version), msg)
+    return asn1spec.encode(_spec(version), name, value)
 
 
 def decode_indication_header_reference(data: bytes, version: int = 3) -> IndicationHeaderFormat1:
@@ -862,7 +866,8 @@ def decode_indication_message(data: bytes, version: int = 3) -> IndicationMessag
 def encode_indication_message_reference(msg: IndicationMessage, version: int = 3) -> bytes:
     """Encode with asn1tools only (the reference the hand-written path is tested against)."""
     name = "E2SM-KPM-IndicationMessage"
-    return asn1spec.encode(_spec(version), name, asn1spec.convert(name, lambda m: _im_to_asn(m, version), msg))
+    value = asn1spec.convert(name, lambda m: _im_to_asn(m, version), msg)
+    return asn1spec.encode(_spec(version), name, value)
 
 
 def decode_indication_message_reference(data: bytes, version: int = 3) -> IndicationMessage:

@@ -99,8 +99,17 @@ def test_ran_function_definition_lists_styles_1_to_5_and_the_measurements() -> N
     assert all(s.ric_action_format_type == n for n, s in styles.items())
     assert [styles[n].ric_indication_message_format_type for n in range(1, 6)] == [1, 1, 2, 3, 3]
     offered_cell = desc.measurement_names(1)
-    for name in ("DRB.UEThpDl", "DRB.UEThpUl", "RRU.PrbUsedUl", "RRU.PrbTotUl", "RRU.PrbAvailUl",
-                 "RRC.ConnMax", "DRB.RlcDelayUl", "DRB.PdcpSduVolumeUL", WB_CQI_DIST):
+    for name in (
+        "DRB.UEThpDl",
+        "DRB.UEThpUl",
+        "RRU.PrbUsedUl",
+        "RRU.PrbTotUl",
+        "RRU.PrbAvailUl",
+        "RRC.ConnMax",
+        "DRB.RlcDelayUl",
+        "DRB.PdcpSduVolumeUL",
+        WB_CQI_DIST,
+    ):
         assert name in offered_cell
     for style in (2, 3, 4, 5):
         offered_ue = desc.measurement_names(style)
@@ -121,7 +130,9 @@ def test_style_1_new_cell_measurements_match_the_model() -> None:
     for name in names:
         assert got[name] == [pytest.approx(float(cell[name][0]), rel=1e-9)]
     assert got["DRB.RlcDelayUl"][0] > 0  # UL buffers queue in this scenario
-    assert got["DRB.PdcpSduVolumeUL"][0] == pytest.approx(model.cell_table(period)[0]["DRB.RlcSduTransmittedVolumeUL"][0] / 1e3)
+    assert got["DRB.PdcpSduVolumeUL"][0] == pytest.approx(
+        model.cell_table(period)[0]["DRB.RlcSduTransmittedVolumeUL"][0] / 1e3
+    )
 
 
 def test_style_1_wideband_cqi_distribution_per_cell_and_per_slice() -> None:
@@ -132,7 +143,9 @@ def test_style_1_wideband_cqi_distribution_per_cell_and_per_slice() -> None:
         (kpm.MeasurementInfoItem(WB_CQI_DIST, cell_bins), kpm.MeasurementInfoItem(WB_CQI_DIST, embb_bins)),
         PERIOD_MS,
     )
-    bad = kpm.ActionDefinitionFormat1((kpm.MeasurementInfoItem(WB_CQI_DIST, (kpm.MeasurementLabel(dist_bin_x=17),)),), PERIOD_MS)
+    bad = kpm.ActionDefinitionFormat1(
+        (kpm.MeasurementInfoItem(WB_CQI_DIST, (kpm.MeasurementLabel(dist_bin_x=17),)),), PERIOD_MS
+    )
     resp = subscribe(node, [(1, kpm.ActionDefinition(1, fmt)), (2, kpm.ActionDefinition(1, bad))])
     assert resp.ricActionsAdmitted == [1] and [a.ricActionID for a in resp.ricActionsNotAdmitted] == [2]
     msg = run_one_report(model, node)[1]
@@ -173,7 +186,9 @@ def test_style_2_one_ue_reports_its_own_values() -> None:
             assert got[name] == [int(want)]
         else:
             assert got[name] == [pytest.approx(float(want), rel=1e-9, abs=1e-12)]
-    assert got["L1M.UL-SRS-RSRP"][0] == pytest.approx(got["RSRP"][0] + model.scenario.channel.uplink_sinr_offset_db)
+    assert got["L1M.UL-SRS-RSRP"][0] == pytest.approx(
+        got["RSRP"][0] + model.scenario.channel.uplink_sinr_offset_db
+    )
     assert got["L1M.SS-RSRQ"][0] == got["RSRQ"][0]
     assert -25 < got["RSRQ"][0] < -3
 
@@ -188,7 +203,8 @@ def test_style_2_ue_served_elsewhere_reports_no_value() -> None:
     cell0 = model.cells[model.nodes[0].cell_indices[0]].nr_cgi
     cgi = NrCgi(plmn_from_digits(cell0.plmn), cell0.nr_cell_id)
     fmt = kpm.ActionDefinitionFormat2(
-        ue_identity(elsewhere, PLMN), kpm.ActionDefinitionFormat1((kpm.MeasurementInfoItem("CQI"),), PERIOD_MS, cgi)
+        ue_identity(elsewhere, PLMN),
+        kpm.ActionDefinitionFormat1((kpm.MeasurementInfoItem("CQI"),), PERIOD_MS, cgi),
     )
     assert subscribe(node, [(1, kpm.ActionDefinition(2, fmt))]).ricActionsAdmitted == [1]
     msg = run_one_report(model, node)[1]
@@ -212,7 +228,8 @@ def test_style_3_aggregates_over_the_ues_matching_each_condition() -> None:
         PERIOD_MS,
     )
     unsupported = kpm.ActionDefinitionFormat3(
-        (kpm.MeasurementCondItem("CQI", (kpm.MatchingCondItem(kpm.TestCondInfo("gBR", "present")),)),), PERIOD_MS
+        (kpm.MeasurementCondItem("CQI", (kpm.MatchingCondItem(kpm.TestCondInfo("gBR", "present")),)),),
+        PERIOD_MS,
     )
     resp = subscribe(node, [(1, kpm.ActionDefinition(3, fmt)), (2, kpm.ActionDefinition(3, unsupported))])
     assert resp.ricActionsAdmitted == [1] and [a.ricActionID for a in resp.ricActionsNotAdmitted] == [2]
@@ -248,7 +265,9 @@ def test_style_4_conditions_on_rsrq_and_ul_rsrp_with_or() -> None:
     rsrq_cut = float(np.percentile(radio["RSRQ"], 30))
     ul_cut = float(np.percentile(radio["L1M.UL-SRS-RSRP"], 80))
     conditions = (
-        kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("rSRQ", "lessthan", ("valueReal", rsrq_cut)), logical_or=True),
+        kpm.MatchingUeCondPerSubItem(
+            kpm.TestCondInfo("rSRQ", "lessthan", ("valueReal", rsrq_cut)), logical_or=True
+        ),
         kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("ul-rSRP", "greaterthan", ("valueReal", ul_cut))),
     )
     fmt = kpm.ActionDefinitionFormat4(conditions, info(["RSRQ", "L1M.UL-SRS-RSRP", "RRU.PrbUsedUl"]))
@@ -262,7 +281,9 @@ def test_style_4_conditions_on_rsrq_and_ul_rsrp_with_or() -> None:
     msg = kpm.decode_indication_message(e2ap.decode(node.take_sent()[0]).ricIndicationMessage)
     assert isinstance(msg, kpm.IndicationMessageFormat3)
     want = (radio["RSRQ"] < rsrq_cut) | (radio["L1M.UL-SRS-RSRP"] > ul_cut)
-    assert {r.ue_id for r in msg.ue_meas_report_list} == {ue_identity(int(u), PLMN) for u in np.flatnonzero(want)}
+    assert {r.ue_id for r in msg.ue_meas_report_list} == {
+        ue_identity(int(u), PLMN) for u in np.flatnonzero(want)
+    }
     assert 0 < want.sum() < model.n_ues
     for r in msg.ue_meas_report_list:
         v = r.meas_report.values_by_type()
@@ -280,11 +301,13 @@ def test_style_5_listed_ues_every_ue_measurement() -> None:
     assert set(by_ue) == set(listed)
     for values in by_ue.values():
         assert set(values) == set(UE_MEASUREMENTS)
-        assert values["L1M.UL-SINR"][0] == pytest.approx(values["L1M.SS-SINR"][0] + model.scenario.channel.uplink_sinr_offset_db)
+        assert values["L1M.UL-SINR"][0] == pytest.approx(
+            values["L1M.SS-SINR"][0] + model.scenario.channel.uplink_sinr_offset_db
+        )
 
 
 def test_style_and_format_must_agree() -> None:
-    model, node = one_cell_node()
+    _, node = one_cell_node()
     wrong = kpm.ActionDefinition(2, info(["DRB.UEThpDl"]))  # style 2 with format 1
     resp = subscribe(node, [(1, wrong)])
     assert isinstance(resp, e2ap.RICsubscriptionFailure)
@@ -299,24 +322,45 @@ def test_kpm_v2_node_offers_styles_1_to_3_and_reports_in_v2() -> None:
     cond = kpm.MatchingCondItem(kpm.TestCondInfo("rSRP", "greaterthan", ("valueInt", -200)))
     actions = [
         (1, kpm.ActionDefinition(1, info(["DRB.UEThpDl", "RRU.PrbTotDl"]))),
-        (2, kpm.ActionDefinition(2, kpm.ActionDefinitionFormat2(ue_identity(1, PLMN), info(["RSRP", "CQI"])))),
-        (3, kpm.ActionDefinition(3, kpm.ActionDefinitionFormat3((kpm.MeasurementCondItem("DRB.UEThpDl", (cond,)),), PERIOD_MS))),
+        (
+            2,
+            kpm.ActionDefinition(2, kpm.ActionDefinitionFormat2(ue_identity(1, PLMN), info(["RSRP", "CQI"]))),
+        ),
+        (
+            3,
+            kpm.ActionDefinition(
+                3, kpm.ActionDefinitionFormat3((kpm.MeasurementCondItem("DRB.UEThpDl", (cond,)),), PERIOD_MS)
+            ),
+        ),
     ]
     resp = subscribe(node, actions, version=2)
     assert resp.ricActionsAdmitted == [1, 2, 3]
     got = run_one_report(model, node, version=2)
-    assert isinstance(got[1], kpm.IndicationMessageFormat1) and isinstance(got[3], kpm.IndicationMessageFormat2)
-    assert set(got[3].meas_cond_ueid_list[0].matching_ueid_list) == {ue_identity(u, PLMN) for u in range(model.n_ues)}
+    assert isinstance(got[1], kpm.IndicationMessageFormat1) and isinstance(
+        got[3], kpm.IndicationMessageFormat2
+    )
+    assert set(got[3].meas_cond_ueid_list[0].matching_ueid_list) == {
+        ue_identity(u, PLMN) for u in range(model.n_ues)
+    }
     # a v3 encoding of a style-4 action is not v2: refused, the node stays up
     v3_only = kpm.encode_action_definition(
-        kpm.ActionDefinition(4, kpm.ActionDefinitionFormat4(
-            (kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("cQI", "present")),), info(["CQI"])))
+        kpm.ActionDefinition(
+            4,
+            kpm.ActionDefinitionFormat4(
+                (kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("cQI", "present")),), info(["CQI"])
+            ),
+        )
     )
     trigger = kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(PERIOD_MS), 2)
-    refused = node.handle(e2ap.RICsubscriptionRequest(
-        e2ap.RICrequestID(100, 9), kpm.RAN_FUNCTION_ID,
-        e2ap.RICsubscriptionDetails(trigger, [e2ap.RICactionToBeSetupItem(1, e2ap.RICactionType.report, v3_only)]),
-    ))
+    refused = node.handle(
+        e2ap.RICsubscriptionRequest(
+            e2ap.RICrequestID(100, 9),
+            kpm.RAN_FUNCTION_ID,
+            e2ap.RICsubscriptionDetails(
+                trigger, [e2ap.RICactionToBeSetupItem(1, e2ap.RICactionType.report, v3_only)]
+            ),
+        )
+    )
     assert isinstance(refused, e2ap.RICsubscriptionFailure)
 
 
@@ -330,7 +374,9 @@ def test_refused_quota_control_carries_the_rule_in_the_outcome() -> None:
     before = model.slice_quotas(0)
     control = rc.SliceQuotaControl.single(UeIdGnbDu(1), plmn_from_digits(PLMN), SNssai(2), 20, 60, 30)
     header, message = control.encode()  # dedicated 30 > min 20: against 28.541's ordering
-    reply = node.handle(e2ap.RICcontrolRequest(e2ap.RICrequestID(200, 1), rc.RAN_FUNCTION_ID, header, message))
+    reply = node.handle(
+        e2ap.RICcontrolRequest(e2ap.RICrequestID(200, 1), rc.RAN_FUNCTION_ID, header, message)
+    )
     assert isinstance(reply, e2ap.RICcontrolFailure)
     assert reply.cause == e2ap.CauseRICrequest.control_message_invalid
     reason = rc.refusal_reason(reply.ricControlOutcome)
@@ -339,7 +385,10 @@ def test_refused_quota_control_carries_the_rule_in_the_outcome() -> None:
     assert model.slice_quotas(0) == before
     outcome = control_outcome(ControlFailureCause.UNKNOWN_UE, "UE 7 is not served here")
     assert rc.refusal_reason(outcome) == "unknown-ue: UE 7 is not served here"
-    assert rc.refusal_reason(rc.encode_control_outcome(rc.ControlOutcomeFormat1((rc.ControlOutcomeItem(5, 1),)))) is None
+    assert (
+        rc.refusal_reason(rc.encode_control_outcome(rc.ControlOutcomeFormat1((rc.ControlOutcomeItem(5, 1),))))
+        is None
+    )
     with pytest.raises(E2CodecError):
         rc.refusal_reason(b"\xff\xff")
 

@@ -317,7 +317,8 @@ def test_rc_xapp_gets_its_own_control_answers_and_handles_failures(box: Box) -> 
     assert by_instance[1]["mtype"] == 12041 and by_instance[1]["sub_id"] == 1
     assert by_instance[2]["mtype"] == 12042 and by_instance[2]["cause"] == "control_message_invalid"
     # the node's reason names the 28.541 ordering the ratios broke (min 80 > max 20)
-    assert by_instance[2]["reason"].startswith("illegal-quota") and "dedicated <= min <= max" in by_instance[2]["reason"]
+    reason = by_instance[2]["reason"]
+    assert reason.startswith("illegal-quota") and "dedicated <= min <= max" in reason
     assert summary["unanswered"] == [3] and summary["foreign"] == 0
     # Meanwhile the box's control xApp kept sending controls; their answers went to it, not here.
     assert box.controls() - controls_before > 3
@@ -340,7 +341,8 @@ def test_kpm_monitor_gets_every_report_style(box: Box) -> None:
             reports[report["style"]] = report
         summary = xapp.next("summary", timeout=30)
         assert xapp.wait() == 0, (summary, xapp.stderr)
-    assert summary == {"event": "summary", "styles": [1, 2, 3, 4, 5], "wrong_format": [], "deleted": [204, 204]}
+    assert summary == {"event": "summary", "styles": [1, 2, 3, 4, 5], "wrong_format": [],
+                       "deleted": [204, 204]}
     assert set(reports[1]["summary"]) == {"DRB.UEThpDl", "DRB.UEThpUl", "RRU.PrbUsedDl", "RRU.PrbUsedUl",
                                           "RRU.PrbTotDl", "RRC.ConnMean"}
     assert set(reports[2]["summary"]) == {"DRB.UEThpDl", "RSRP", "L1M.SS-RSRQ", "L1M.UL-SRS-RSRP", "CQI"}

@@ -32,9 +32,18 @@ def info(*names: str) -> kpm.ActionDefinitionFormat1:
 V2_ACTIONS = [
     kpm.ActionDefinition(1, info("DRB.UEThpDl", "RRU.PrbUsedDl")),
     kpm.ActionDefinition(2, kpm.ActionDefinitionFormat2(UE, info("RSRP", "CQI"))),
-    kpm.ActionDefinition(3, kpm.ActionDefinitionFormat3(
-        (kpm.MeasurementCondItem("DRB.UEThpDl", (kpm.MatchingCondItem(RSRP_ABOVE), kpm.MatchingCondItem(EMBB))),),
-        1000, CGI)),
+    kpm.ActionDefinition(
+        3,
+        kpm.ActionDefinitionFormat3(
+            (
+                kpm.MeasurementCondItem(
+                    "DRB.UEThpDl", (kpm.MatchingCondItem(RSRP_ABOVE), kpm.MatchingCondItem(EMBB))
+                ),
+            ),
+            1000,
+            CGI,
+        ),
+    ),
 ]
 V2_MESSAGES = [
     kpm.IndicationMessageFormat1(
@@ -106,20 +115,83 @@ def test_v2_ran_function_description_offers_styles_1_to_3() -> None:
 @pytest.mark.parametrize(
     ("what", "encode"),
     [
-        ("ActionDefinitionFormat4", lambda: kpm.encode_action_definition(kpm.ActionDefinition(
-            4, kpm.ActionDefinitionFormat4((kpm.MatchingUeCondPerSubItem(RSRP_ABOVE),), info("CQI"))), 2)),
-        ("ActionDefinitionFormat5", lambda: kpm.encode_action_definition(kpm.ActionDefinition(
-            5, kpm.ActionDefinitionFormat5((UE, UE), info("CQI"))), 2)),
-        ("logicalOR", lambda: kpm.encode_action_definition(kpm.ActionDefinition(3, kpm.ActionDefinitionFormat3(
-            (kpm.MeasurementCondItem("CQI", (kpm.MatchingCondItem(RSRP_ABOVE, logical_or=True),)),), 100)), 2)),
-        ("ul-rSRP", lambda: kpm.encode_action_definition(kpm.ActionDefinition(3, kpm.ActionDefinitionFormat3(
-            (kpm.MeasurementCondItem("CQI", (kpm.MatchingCondItem(
-                kpm.TestCondInfo("ul-rSRP", "lessthan", ("valueInt", 1))),)),), 100)), 2)),
-        ("testExpr and testValue", lambda: kpm.encode_action_definition(kpm.ActionDefinition(
-            3, kpm.ActionDefinitionFormat3((kpm.MeasurementCondItem("CQI", (kpm.MatchingCondItem(
-                kpm.TestCondInfo("rSRP")),)),), 100)), 2)),
-        ("ssbIndex", lambda: kpm.encode_indication_message(kpm.IndicationMessageFormat1(
-            (kpm.MeasurementDataItem((1,)),), (kpm.MeasurementInfoItem("A", (kpm.MeasurementLabel(ssb_index=3),)),)), 2)),
+        (
+            "ActionDefinitionFormat4",
+            lambda: kpm.encode_action_definition(
+                kpm.ActionDefinition(
+                    4, kpm.ActionDefinitionFormat4((kpm.MatchingUeCondPerSubItem(RSRP_ABOVE),), info("CQI"))
+                ),
+                2,
+            ),
+        ),
+        (
+            "ActionDefinitionFormat5",
+            lambda: kpm.encode_action_definition(
+                kpm.ActionDefinition(5, kpm.ActionDefinitionFormat5((UE, UE), info("CQI"))), 2
+            ),
+        ),
+        (
+            "logicalOR",
+            lambda: kpm.encode_action_definition(
+                kpm.ActionDefinition(
+                    3,
+                    kpm.ActionDefinitionFormat3(
+                        (
+                            kpm.MeasurementCondItem(
+                                "CQI", (kpm.MatchingCondItem(RSRP_ABOVE, logical_or=True),)
+                            ),
+                        ),
+                        100,
+                    ),
+                ),
+                2,
+            ),
+        ),
+        (
+            "ul-rSRP",
+            lambda: kpm.encode_action_definition(
+                kpm.ActionDefinition(
+                    3,
+                    kpm.ActionDefinitionFormat3(
+                        (
+                            kpm.MeasurementCondItem(
+                                "CQI",
+                                (
+                                    kpm.MatchingCondItem(
+                                        kpm.TestCondInfo("ul-rSRP", "lessthan", ("valueInt", 1))
+                                    ),
+                                ),
+                            ),
+                        ),
+                        100,
+                    ),
+                ),
+                2,
+            ),
+        ),
+        (
+            "testExpr and testValue",
+            lambda: kpm.encode_action_definition(
+                kpm.ActionDefinition(
+                    3,
+                    kpm.ActionDefinitionFormat3(
+                        (kpm.MeasurementCondItem("CQI", (kpm.MatchingCondItem(kpm.TestCondInfo("rSRP")),)),),
+                        100,
+                    ),
+                ),
+                2,
+            ),
+        ),
+        (
+            "ssbIndex",
+            lambda: kpm.encode_indication_message(
+                kpm.IndicationMessageFormat1(
+                    (kpm.MeasurementDataItem((1,)),),
+                    (kpm.MeasurementInfoItem("A", (kpm.MeasurementLabel(ssb_index=3),)),),
+                ),
+                2,
+            ),
+        ),
         ("format 3", lambda: kpm.encode_indication_message(kpm.ue_reports({UE: {"CQI": 3}}), 2)),
     ],
 )
@@ -130,8 +202,11 @@ def test_v2_refuses_what_it_cannot_carry(what: str, encode: Any) -> None:
 
 
 def test_v3_action_definition_is_not_read_as_v2() -> None:
-    data = kpm.encode_action_definition(kpm.ActionDefinition(
-        4, kpm.ActionDefinitionFormat4((kpm.MatchingUeCondPerSubItem(RSRP_ABOVE),), info("CQI"))))
+    data = kpm.encode_action_definition(
+        kpm.ActionDefinition(
+            4, kpm.ActionDefinitionFormat4((kpm.MatchingUeCondPerSubItem(RSRP_ABOVE),), info("CQI"))
+        )
+    )
     with pytest.raises(E2CodecError):
         kpm.decode_action_definition(data, 2)
 
@@ -157,10 +232,18 @@ def kpimon_v2(shared_dir: Path) -> Any:
     [("E2SM-KPM-ActionDefinition", kpm.encode_action_definition(a, 2)) for a in V2_ACTIONS]
     + [("E2SM-KPM-IndicationMessage", kpm.encode_indication_message(m, 2)) for m in V2_MESSAGES]
     + [
-        ("E2SM-KPM-IndicationHeader", kpm.encode_indication_header(
-            kpm.IndicationHeaderFormat1(kpm.ntp_timestamp(1e9), "1", "s", "t", "v"), 2)),
-        ("E2SM-KPM-RANfunction-Description", kpm.encode_ran_function_description(
-            kpm.default_ran_function_description(("DRB.UEThpDl",), ("CQI", "RSRP"), version=2), 2)),
+        (
+            "E2SM-KPM-IndicationHeader",
+            kpm.encode_indication_header(
+                kpm.IndicationHeaderFormat1(kpm.ntp_timestamp(1e9), "1", "s", "t", "v"), 2
+            ),
+        ),
+        (
+            "E2SM-KPM-RANfunction-Description",
+            kpm.encode_ran_function_description(
+                kpm.default_ran_function_description(("DRB.UEThpDl",), ("CQI", "RSRP"), version=2), 2
+            ),
+        ),
     ],
     ids=["action-f1", "action-f2", "action-f3", "message-f1", "message-f2", "header", "ranfunction"],
 )

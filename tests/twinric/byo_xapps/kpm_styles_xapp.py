@@ -30,8 +30,13 @@ SUBMGR = "http://service-ricplt-submgr-http.ricplt:8088/ric/v1/subscriptions"
 E2MGR = "http://service-ricplt-e2mgr-http.ricplt:3800/v1/nodeb"
 MY_SERVICE = f"service-ricxapp-{NAME}-http.ricxapp"
 RIC_INDICATION = 12050
-FORMATS = {1: kpm.IndicationMessageFormat1, 2: kpm.IndicationMessageFormat1, 3: kpm.IndicationMessageFormat2,
-           4: kpm.IndicationMessageFormat3, 5: kpm.IndicationMessageFormat3}
+FORMATS = {
+    1: kpm.IndicationMessageFormat1,
+    2: kpm.IndicationMessageFormat1,
+    3: kpm.IndicationMessageFormat2,
+    4: kpm.IndicationMessageFormat3,
+    5: kpm.IndicationMessageFormat3,
+}
 notifications = queue.Queue()
 
 
@@ -69,16 +74,23 @@ def subscribe(meid, version, actions, instance):
         "ClientEndpoint": {"Host": MY_SERVICE, "HTTPPort": 8080, "RMRPort": 4560},
         "Meid": meid,
         "RANFunctionID": kpm.RAN_FUNCTION_ID,
-        "SubscriptionDetails": [{
-            "XappEventInstanceId": instance,
-            "EventTriggers": list(trigger),
-            "ActionToBeSetupList": [
-                {"ActionID": action_id, "ActionType": "report",
-                 "ActionDefinition": list(kpm.encode_action_definition(kpm.ActionDefinition(style, fmt), version)),
-                 "SubsequentAction": {"SubsequentActionType": "continue", "TimeToWait": "w10ms"}}
-                for action_id, style, fmt in actions
-            ],
-        }],
+        "SubscriptionDetails": [
+            {
+                "XappEventInstanceId": instance,
+                "EventTriggers": list(trigger),
+                "ActionToBeSetupList": [
+                    {
+                        "ActionID": action_id,
+                        "ActionType": "report",
+                        "ActionDefinition": list(
+                            kpm.encode_action_definition(kpm.ActionDefinition(style, fmt), version)
+                        ),
+                        "SubsequentAction": {"SubsequentActionType": "continue", "TimeToWait": "w10ms"},
+                    }
+                    for action_id, style, fmt in actions
+                ],
+            }
+        ],
     }
     reply = requests.post(SUBMGR, json=body, timeout=10)
     reply.raise_for_status()
@@ -89,27 +101,58 @@ def subscribe(meid, version, actions, instance):
 def entry(xapp):
     server = ThreadingHTTPServer(("0.0.0.0", 8080), Notifications)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    nodes = sorted(n["inventoryName"] for n in requests.get(f"{E2MGR}/states", timeout=5).json()
-                   if n.get("connectionStatus") == "CONNECTED")
+    nodes = sorted(
+        n["inventoryName"]
+        for n in requests.get(f"{E2MGR}/states", timeout=5).json()
+        if n.get("connectionStatus") == "CONNECTED"
+    )
     meid = nodes[0]
     version, description = kpm_function(meid)
     offered = {s.ric_report_style_type: s for s in description.ric_report_style_list}
-    emit(event="ran_function", meid=meid, version=version, styles=sorted(offered),
-         style1=description.measurement_names(1), ue_level=description.measurement_names(4))
+    emit(
+        event="ran_function",
+        meid=meid,
+        version=version,
+        styles=sorted(offered),
+        style1=description.measurement_names(1),
+        ue_level=description.measurement_names(4),
+    )
 
     def measurements(style, wanted):
         names = set(description.measurement_names(style))
         return tuple(kpm.MeasurementInfoItem(n) for n in wanted if n in names)
 
-    cell_names = ("DRB.UEThpDl", "DRB.UEThpUl", "RRU.PrbUsedDl", "RRU.PrbUsedUl", "RRU.PrbTotDl", "RRC.ConnMean")
+    cell_names = (
+        "DRB.UEThpDl",
+        "DRB.UEThpUl",
+        "RRU.PrbUsedDl",
+        "RRU.PrbUsedUl",
+        "RRU.PrbTotDl",
+        "RRC.ConnMean",
+    )
     ue_names = ("DRB.UEThpDl", "RSRP", "L1M.SS-RSRQ", "L1M.UL-SRS-RSRP", "CQI")
     strong_ul = kpm.MatchingCondItem(kpm.TestCondInfo("ul-rSRP", "greaterthan", ("valueInt", -140)))
     first = [
         (1, 1, kpm.ActionDefinitionFormat1(measurements(1, cell_names), 100)),
-        (3, 3, kpm.ActionDefinitionFormat3((kpm.MeasurementCondItem("DRB.UEThpDl", (strong_ul,)),
-                                            kpm.MeasurementCondItem("RSRP", (strong_ul,))), 100)),
-        (4, 4, kpm.ActionDefinitionFormat4((kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("rSRP", "present")),),
-                                           kpm.ActionDefinitionFormat1(measurements(4, ue_names), 100))),
+        (
+            3,
+            3,
+            kpm.ActionDefinitionFormat3(
+                (
+                    kpm.MeasurementCondItem("DRB.UEThpDl", (strong_ul,)),
+                    kpm.MeasurementCondItem("RSRP", (strong_ul,)),
+                ),
+                100,
+            ),
+        ),
+        (
+            4,
+            4,
+            kpm.ActionDefinitionFormat4(
+                (kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("rSRP", "present")),),
+                kpm.ActionDefinitionFormat1(measurements(4, ue_names), 100),
+            ),
+        ),
     ]
     subscriptions = {}
     sid, instance = subscribe(meid, version, first, 101)
@@ -140,8 +183,18 @@ def entry(xapp):
             break
     emit(event="ues", count=len(ues))
     second = [
-        (2, 2, kpm.ActionDefinitionFormat2(ues[0], kpm.ActionDefinitionFormat1(measurements(2, ue_names), 100))),
-        (5, 5, kpm.ActionDefinitionFormat5(tuple(ues[:2]), kpm.ActionDefinitionFormat1(measurements(5, ue_names), 100))),
+        (
+            2,
+            2,
+            kpm.ActionDefinitionFormat2(ues[0], kpm.ActionDefinitionFormat1(measurements(2, ue_names), 100)),
+        ),
+        (
+            5,
+            5,
+            kpm.ActionDefinitionFormat5(
+                tuple(ues[:2]), kpm.ActionDefinitionFormat1(measurements(5, ue_names), 100)
+            ),
+        ),
     ]
     sid2, instance2 = subscribe(meid, version, second, 102)
     subscriptions[instance2] = sid2
@@ -161,12 +214,17 @@ def entry(xapp):
         elif style == 2:
             summary = {str(t): v[-1] for t, v in last.values_by_type().items()}
         elif style == 3:
-            summary = {"values": list(last.meas_data[-1].meas_record),
-                       "matched": [len(c.matching_ueid_list) for c in last.meas_cond_ueid_list]}
+            summary = {
+                "values": list(last.meas_data[-1].meas_record),
+                "matched": [len(c.matching_ueid_list) for c in last.meas_cond_ueid_list],
+            }
         else:
-            summary = {"ues": len(last.ue_meas_report_list),
-                       "names": sorted({str(t) for r in last.ue_meas_report_list
-                                        for t in r.meas_report.values_by_type()})}
+            summary = {
+                "ues": len(last.ue_meas_report_list),
+                "names": sorted(
+                    {str(t) for r in last.ue_meas_report_list for t in r.meas_report.values_by_type()}
+                ),
+            }
         emit(event="report", style=style, reports=len(messages), summary=summary)
     deleted = [requests.delete(f"{SUBMGR}/{sid}", timeout=10).status_code for sid in subscriptions.values()]
     styles_seen = sorted(style for key, style in style_of.items() if got.get(key))
