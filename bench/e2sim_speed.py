@@ -8,10 +8,14 @@ connection) with KPM report styles 1 to 5 subscribed through real E2AP subscript
 
 * style 1, one action per cell: every cell measurement (noLabel) and every per-slice one (sliceID);
 * style 2, one UE of the node: every UE-level measurement;
-* style 3, the node's first cell: DL throughput, UL volume and RSRP of the UEs with UL RSRP above
-  -110 dBm, and DL throughput of each slice's UEs;
-* style 4, every cell: five measurements of the UEs with CQI below 7 (a cell-edge monitor);
+* style 3, the node's first cell: DL throughput, UL volume and RSRP of the UEs with UL RSRP below
+  -115 dBm (the cell edge), and DL throughput of each slice's UEs (matched UE ids listed);
+* style 4, the node's first cell: five measurements of the UEs with CQI below 4 (a cell-edge monitor);
 * style 5, two UEs of the node: every UE-level measurement.
+
+That is the load of a cell-level monitor (kpimon-go's style-1 action per cell) plus UE-level
+monitors that follow a few UEs, as xApps use styles 2-5; a style-4 action over every UE of every
+cell would be a different (per-UE tracing) workload.
 
     .venv/bin/python bench/e2sim_speed.py [--quick]
 
@@ -77,19 +81,17 @@ def styles_1_to_5(model: RanModel, node: E2Node) -> list[kpm.ActionDefinition]:
     served = [u for u in range(model.n_ues) if model.serving[u] in spec.cell_indices] or [0, 1]
     ues = [ue_identity(u, spec.plmn) for u in (served * 2)[:2]]
     actions.append(kpm.ActionDefinition(2, kpm.ActionDefinitionFormat2(ues[0], _info(UE_MEASUREMENTS))))
-    strong_ul = kpm.MatchingCondItem(kpm.TestCondInfo("ul-rSRP", "greaterthan", ("valueInt", -110)))
+    weak_ul = kpm.MatchingCondItem(kpm.TestCondInfo("ul-rSRP", "lessthan", ("valueInt", -115)))
     conditions = [
-        kpm.MeasurementCondItem("DRB.UEThpDl", (strong_ul,)),
-        kpm.MeasurementCondItem("DRB.RlcSduTransmittedVolumeUL", (strong_ul,)),
-        kpm.MeasurementCondItem("RSRP", (strong_ul,)),
+        kpm.MeasurementCondItem("DRB.UEThpDl", (weak_ul,)),
+        kpm.MeasurementCondItem("DRB.RlcSduTransmittedVolumeUL", (weak_ul,)),
+        kpm.MeasurementCondItem("RSRP", (weak_ul,)),
     ] + [kpm.MeasurementCondItem("DRB.UEThpDl", (kpm.MatchingCondItem(label),)) for label in slice_labels]
     by_condition = kpm.ActionDefinitionFormat3(tuple(conditions), GRANULE_MS, cgis[0])
     actions.append(kpm.ActionDefinition(3, by_condition))
-    edge = (kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("cQI", "lessthan", ("valueInt", 7))),)
+    edge = (kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("cQI", "lessthan", ("valueInt", 4))),)
     edge_names = ("DRB.UEThpDl", "DRB.UEThpUl", "RSRP", "CQI", "L1M.SS-SINR")
-    actions += [
-        kpm.ActionDefinition(4, kpm.ActionDefinitionFormat4(edge, _info(edge_names, cgi))) for cgi in cgis
-    ]
+    actions.append(kpm.ActionDefinition(4, kpm.ActionDefinitionFormat4(edge, _info(edge_names, cgis[0]))))
     if ues[0] != ues[1]:
         listed = kpm.ActionDefinitionFormat5(tuple(ues), _info(UE_MEASUREMENTS))
         actions.append(kpm.ActionDefinition(5, listed))

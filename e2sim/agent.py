@@ -56,6 +56,7 @@ from ricproto.e2error import E2CodecError
 from ricproto.e2sm import kpm, rc
 from ricproto.e2sm.identities import NrCgi as KpmNrCgi
 from ricproto.e2sm.identities import plmn_digits, plmn_from_digits
+from ricproto.e2sm.ueid import UeId
 from ricproto.e2transport import E2Connection, E2TransportError, TransportKind, connect
 from ricproto.kpm_distribution import n_bins
 from ricproto.ran_space import Snssai
@@ -170,7 +171,9 @@ class E2Node:
         self._transaction = 0
         self.kpm_version = model.scenario.kpm_version
         self._own_cells = np.array(spec.cell_indices, dtype=np.intp)
+        self._own_cell_mask = np.isin(np.arange(model.n_cells), self._own_cells)
         self._detached = False
+        self._ue_ids: dict[int, UeId] = {}  # model UE index -> its UEID, built once
 
     # --- lifecycle --------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -560,7 +563,7 @@ class E2Node:
         """Selector of those of ``ues`` that this node serves at the time of asking."""
 
         def served() -> np.ndarray:
-            return ues[np.isin(self.model.serving[ues], self._own_cells)]
+            return ues[self._own_cell_mask[self.model.serving[ues]]]
 
         return served
 
@@ -568,7 +571,7 @@ class E2Node:
         """Selector of the node's UEs that match ``condition`` at the time of asking."""
 
         def select() -> np.ndarray:
-            ues = np.flatnonzero(np.isin(self.model.serving, self._own_cells))
+            ues = np.flatnonzero(self._own_cell_mask[self.model.serving])
             return ues[condition.mask(self.model, ues)]
 
         return select
@@ -685,14 +688,13 @@ class E2Node:
         if action.style == 3:
             if not action.collected:
                 return None
-            plmn = self.spec.plmn
             message: kpm.IndicationMessage = kpm.IndicationMessageFormat2(
                 tuple(action.collected),
                 tuple(
                     kpm.MeasurementCondUeIdItem(
                         item.meas_type,
                         item.matching_cond,
-                        tuple(ue_identity(u, plmn) for u in sorted(matched)),
+                        tuple(self._ue_id(u) for u in sorted(matched)),
                     )
                     for item, matched in zip(action.cond_items, action.matched, strict=True)
                 ),
@@ -711,11 +713,10 @@ class E2Node:
             return message
         if not action.collected_ue:
             return None
-        plmn = self.spec.plmn
         message = kpm.IndicationMessageFormat3(
             tuple(
                 kpm.UeMeasurementReportItem(
-                    ue_identity(u, plmn),
+                    self._ue_id(u),
                     kpm.IndicationMessageFormat1(tuple(items), action.meas_info, action.granul_period_ms),
                 )
                 for u, items in sorted(action.collected_ue.items())
@@ -723,6 +724,12 @@ class E2Node:
         )
         action.collected_ue = {}
         return message
+
+    def _ue_id(self, u: int) -> UeId:
+        ue = self._ue_ids.get(u)
+        if ue is None:
+            ue = self._ue_ids[u] = ue_identity(u, self.spec.plmn)
+        return ue
 
     def _report(self, sub: Subscription) -> None:
         for action in sub.actions:

@@ -239,6 +239,8 @@ class RanModel:
         self._periods: weakref.WeakSet[Period] = weakref.WeakSet()
         self._last_period: weakref.ref[Period] | None = None
         self._last_period_step = -1
+        self._radio_step = -1
+        self._radio: dict[str, np.ndarray] = {}
 
         # Scripted events as a time-ordered list of (time, starts?, index).
         self._timeline = sorted(
@@ -587,8 +589,12 @@ class RanModel:
 
     def ue_counters(self, period: Period, ues: np.ndarray) -> dict[str, np.ndarray]:
         """The counter measurements of UEs ``ues`` over ``period``, name -> (len(ues),)."""
-        delta = period.cached(self.step_count, "ue_delta", lambda: self.sums.ue_arr - period.start.ue_arr)
-        return ue_measurements(dict(zip(UE_SUMS, delta[:, ues], strict=True)), self.now_s - period.start_s)
+        table = period.cached(self.step_count, "ue_counters", lambda: self._ue_counters(period))
+        return {name: values[ues] for name, values in table.items()}
+
+    def _ue_counters(self, period: Period) -> dict[str, np.ndarray]:
+        delta = self.sums.ue_arr - period.start.ue_arr
+        return ue_measurements(dict(zip(UE_SUMS, delta, strict=True)), self.now_s - period.start_s)
 
     def ue_radio(self, ues: np.ndarray, names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """Radio quantities of UEs ``ues`` now, name -> (len(ues),) (``names`` selects, default all).
@@ -598,8 +604,18 @@ class RanModel:
         other cells' power times their PRB load, and the noise, so it is -10.8 dB for a lone fully
         loaded cell and falls as neighbours load up. The uplink mirrors the downlink through the
         scenario's UL offset (same path loss, UE power far below the cell's), as the scheduler does."""
-        wanted = set(UE_RADIO_MEASUREMENTS if names is None else names)
-        serving = self.serving[ues]
+        if self._radio_step != self.step_count:
+            self._radio_step, self._radio = self.step_count, {}
+        wanted = UE_RADIO_MEASUREMENTS if names is None else names
+        missing = [n for n in wanted if n not in self._radio]
+        if missing:  # every UE's value at this step, computed once and shared by all readers
+            self._radio.update(self._ue_radio_all(missing))
+        return {name: self._radio[name][ues] for name in wanted}
+
+    def _ue_radio_all(self, names: Iterable[str]) -> dict[str, np.ndarray]:
+        wanted = set(names)
+        ues = np.arange(self.n_ues)
+        serving = self.serving
         out: dict[str, np.ndarray] = {}
         if wanted & {"CQI"}:
             out["CQI"] = self.cqi[ues].astype(np.float64)
