@@ -98,14 +98,15 @@ def styles_1_to_5(model: RanModel, node: E2Node) -> list[kpm.ActionDefinition]:
     return actions
 
 
-def subscribed_nodes(model: RanModel) -> list[E2Node]:
-    """One detached E2 node per gNB, each with styles 1-5 subscribed (every action admitted)."""
+def subscribed_nodes(model: RanModel, styles: tuple[int, ...] = (1, 2, 3, 4, 5)) -> list[E2Node]:
+    """One detached E2 node per gNB, each with the bench's actions of ``styles`` subscribed (every
+    action admitted)."""
     nodes = []
     trigger = kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(round(REPORT_PERIOD_S * 1000)))
     for spec in model.nodes:
         node = E2Node(spec, model, AgentConfig("127.0.0.1", 0))
         node.serve_detached()
-        actions = styles_1_to_5(model, node)
+        actions = [a for a in styles_1_to_5(model, node) if a.ric_style_type in styles]
         items = [
             e2ap.RICactionToBeSetupItem(n, e2ap.RICactionType.report, kpm.encode_action_definition(a))
             for n, a in enumerate(actions, start=1)
@@ -118,13 +119,16 @@ def subscribed_nodes(model: RanModel) -> list[E2Node]:
     return nodes
 
 
-def measure(name: str, sim_s: float, e2: bool, progress: Progress) -> tuple[float, float, list[float], int]:
+def measure(
+    name: str, sim_s: float, e2: bool, progress: Progress, styles: tuple[int, ...] = (1, 2, 3, 4, 5)
+) -> tuple[float, float, list[float], int]:
     """Realtime factors (wall clock, CPU time), wall ms per 100 ms period, E2 bytes encoded."""
     model = RanModel(load_scenario(name))
     model.run(WARMUP_S)
-    nodes = subscribed_nodes(model) if e2 else []
+    nodes = subscribed_nodes(model, styles) if e2 else []
     periods = round(sim_s / REPORT_PERIOD_S)
-    task = progress.add_task(f"{name:6s} {'E2 ' if e2 else 'raw'}", total=periods)
+    label = "raw" if not e2 else "E2 " + "".join(map(str, styles))
+    task = progress.add_task(f"{name:6s} {label}", total=periods)
     per_period_ms: list[float] = []
     encoded = 0
     steps = round(REPORT_PERIOD_S / model.dt)
@@ -173,6 +177,8 @@ def main() -> None:
                 wall[key], cpu[key], traces[key], encoded = measure(name, sim_s, e2, progress)
                 if e2:
                     e2_bytes[name] = encoded
+        # the same-run baseline for the styles' cost: medium with the style-1 (cell) actions alone
+        style1_wall, style1_cpu, _, _ = measure("medium", durations["medium"], True, progress, (1,))
 
     load = os.getloadavg()[0]
     table = Table(
@@ -208,6 +214,10 @@ def main() -> None:
             f">= {TARGETS[name]:.0f}" if name in TARGETS else "-",
         )
     console.print(table)
+    console.print(
+        f"medium, E2 with style 1 only (same run): x real {style1_wall:.1f} (CPU {style1_cpu:.1f}); "
+        f"styles 1-5 run at {wall[('medium', True)] / style1_wall:.2f} of that"
+    )
 
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
@@ -251,6 +261,9 @@ def main() -> None:
     for name in names:
         result[f"cpu_realtime_factor_{name}"] = round(cpu[(name, False)], 2)
         result[f"cpu_realtime_factor_{name}_e2"] = round(cpu[(name, True)], 2)
+    result["realtime_factor_medium_e2_style1"] = round(style1_wall, 2)
+    result["cpu_realtime_factor_medium_e2_style1"] = round(style1_cpu, 2)
+    result["medium_e2_styles_1_5_vs_style1"] = round(wall[("medium", True)] / style1_wall, 3)
     result["load_average"] = round(load, 2)
     result["quick"] = args.quick
     print(json.dumps(result))

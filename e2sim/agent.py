@@ -629,11 +629,10 @@ class E2Node:
         elif action.select_ues is not None:
             self._close_ue_granule(action)
         else:
-            assert action.cell_layout is not None
-            report = self.model.cell_report(
-                action.cell_index, action.period, distributions=action.cell_layout.has_distributions
-            )
-            action.collected.append(action.cell_layout.data_item(report))
+            layout = action.cell_layout
+            assert layout is not None
+            rows = self.model.cell_rows(action.period, distributions=layout.has_distributions)
+            action.collected.append(layout.record(rows, action.cell_index, self.model.slices))
         action.period = self.model.start_period()
         action.next_granule_s += action.granul_period_ms / 1000.0
         action.granule_starts.append(now_s)

@@ -17,10 +17,13 @@ the KPM encoder replay its cached encoding instead of coding 46 names and labels
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import functools
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from e2sim.ran.model import CellReport
+from e2sim.ran.model import CellReport, CellRows
 from ricproto.e2sm import kpm
 from ricproto.e2sm.identities import SNssai
 from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST, WB_CQI_DIST
@@ -70,8 +73,10 @@ class CellReportLayout:
     # distribution (entries by 0-based bin). One source lookup per run: an Snssai hash is a Python call.
     runs: tuple[tuple[Snssai | tuple[str, Snssai | None] | None, tuple[tuple[str | int, bool], ...]], ...]
     meas_info: tuple[kpm.MeasurementInfoItem, ...]
+    # `record` plans by the model's name order and slices: per run, where its values are in a CellRows
+    _plans: dict[tuple, tuple] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @functools.cached_property
     def has_distributions(self) -> bool:
         return any(isinstance(source, tuple) for source, _ in self.runs)
 
@@ -120,10 +125,55 @@ class CellReportLayout:
             record += [round(source[name]) if is_int else float(source[name]) for name, is_int in entries]  # type: ignore[index]
         return kpm.MeasurementDataItem(tuple(record))
 
+    def record(self, rows: CellRows, cell: int, slices: tuple[Snssai, ...]) -> kpm.MeasurementDataItem:
+        """This layout's values of cell ``cell`` in ``rows`` (the same values as `data_item` of that
+        cell's report), picked by position; KeyError when ``rows`` lacks one."""
+        key = (tuple(rows.cell_names), tuple(rows.slice_names), slices)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(rows, slices)
+        record: list[Any] = []
+        for kind, where, pick, ints in plan:
+            if kind == 0:
+                row = rows.cell[cell]
+            elif kind == 1:
+                row = rows.slices[cell][where]
+            elif where is None:
+                row = rows.cell_distributions[kind][cell]
+            else:
+                row = rows.distributions[kind][cell][where]
+            values = pick(row)
+            if ints:
+                values = [round(v) if i in ints else v for i, v in enumerate(values)]
+            record += values
+        return kpm.MeasurementDataItem(tuple(record))
+
+    def _plan(self, rows: CellRows, slices: tuple[Snssai, ...]) -> tuple:
+        plan = []
+        for source, entries in self.runs:
+            if isinstance(source, tuple):  # a distribution: entries are 0-based bins, counts already int
+                name, snssai = source
+                where = None if snssai is None else slices.index(snssai)
+                plan.append((name, where, _picker([b for b, _ in entries]), frozenset()))
+                continue
+            names = rows.cell_names if source is None else rows.slice_names
+            ints = frozenset(i for i, (_, is_int) in enumerate(entries) if is_int)
+            where = None if source is None else slices.index(source)
+            plan.append((0 if source is None else 1, where, _picker([names[n] for n, _ in entries]), ints))
+        return tuple(plan)
+
     def message(
         self, report: CellReport, granul_period_ms: int | None = None
     ) -> kpm.IndicationMessageFormat1:
         return kpm.IndicationMessageFormat1((self.data_item(report),), self.meas_info, granul_period_ms)
+
+
+def _picker(indices: list[Any]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """The items at ``indices`` of a sequence, always as a tuple."""
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda row: (row[only],)
+    return operator.itemgetter(*indices)
 
 
 # Layouts of `cell_indication_message` by report shape (its selection and which values the report has):

@@ -99,6 +99,20 @@ class CellReport:
 
 
 @dataclass(frozen=True)
+class CellRows:
+    """All cells' measurements of a period as nested lists: ``cell[c][k]`` is the value of
+    ``cell_names``' name k, ``slices[c][s][k]`` of ``slice_names``' name k for slice s,
+    ``distributions[name][c][s][b]`` a bin count, ``cell_distributions[name][c][b]`` the cell's."""
+
+    cell_names: dict[str, int]
+    cell: list[list[float]]
+    slice_names: dict[str, int]
+    slices: list[list[list[float]]]
+    distributions: dict[str, list[list[list[int]]]]
+    cell_distributions: dict[str, list[list[int]]]
+
+
+@dataclass(frozen=True)
 class NeighbourMeasurement:
     nr_cgi: NrCgi
     rsrp_dbm: float
@@ -522,6 +536,24 @@ class RanModel:
             counts = np.bincount(keys, minlength=n_groups * n_bins)
             out[name] = counts.reshape(self.n_cells, self.n_slices, n_bins)
         return out
+
+    def cell_rows(self, period: Period, distributions: bool = True) -> CellRows:
+        """Every cell's measurements over ``period`` as Python lists (one ``tolist`` per table, once
+        per step and period), for readers that pick many values of many cells."""
+        key = "cell_rows+dist" if distributions else "cell_rows"
+        return period.cached(self.step_count, key, lambda: self._cell_rows(period, distributions))
+
+    def _cell_rows(self, period: Period, distributions: bool) -> CellRows:
+        cell_m, slice_m = self.cell_table(period)
+        dists = self.cell_distributions(period) if distributions else {}
+        return CellRows(
+            {name: i for i, name in enumerate(cell_m)},
+            np.stack(list(cell_m.values()), axis=1).tolist(),
+            {name: i for i, name in enumerate(slice_m)},
+            np.stack(list(slice_m.values()), axis=2).tolist(),
+            {name: counts.tolist() for name, counts in dists.items()},
+            {name: counts.sum(axis=1).tolist() for name, counts in dists.items()},
+        )
 
     def cell_reports(self, period: Period) -> list[CellReport]:
         cell_m, slice_m = self.cell_table(period)
