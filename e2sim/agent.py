@@ -173,7 +173,7 @@ class E2Node:
         self._own_cells = np.array(spec.cell_indices, dtype=np.intp)
         self._own_cell_mask = np.isin(np.arange(model.n_cells), self._own_cells)
         self._detached = False
-        self._ue_ids: dict[int, UeId] = {}  # model UE index -> its UEID, built once
+        self._ue_ids: list[UeId | None] = [None] * model.n_ues  # model UE index -> its UEID, built once
 
     # --- lifecycle --------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -725,7 +725,7 @@ class E2Node:
         return message
 
     def _ue_id(self, u: int) -> UeId:
-        ue = self._ue_ids.get(u)
+        ue = self._ue_ids[u]
         if ue is None:
             ue = self._ue_ids[u] = ue_identity(u, self.spec.plmn)
         return ue

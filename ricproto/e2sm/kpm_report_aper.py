@@ -344,8 +344,7 @@ def _enc_f2(w: AperWriter, m: IndicationMessageFormat2) -> None:
                 raise AperUnsupported("matchingUEidList size")
             w.constrained(len(ues), 1, MAX_LIST)
             for u in ues:
-                w.bits(0, 1)
-                _enc_ueid(w, u)
+                _enc_ueid(w, u, in_item=True)
     if gp is not None:
         w.constrained(_check_int(gp, 1, U32_MAX), 1, U32_MAX)
 
@@ -356,12 +355,13 @@ _UEID_CACHE: dict[tuple[int, int], tuple[UeId, int, int]] = {}
 _UEID_CACHE_MAX = 65536
 
 
-def _enc_ueid(w: AperWriter, ue: UeId) -> None:
+def _enc_ueid(w: AperWriter, ue: UeId, in_item: bool = False) -> None:
+    """A UEID; ``in_item``: preceded by the extension bit of the list item that holds it (0)."""
     k = w.bit_offset
-    hit = _UEID_CACHE.get((id(ue), k))
+    hit = _UEID_CACHE.get((id(ue), k + 8 * in_item))
     if hit is None or hit[0] is not ue:
         alone = AperWriter()
-        alone.bits(0, k)
+        alone.bits(0, k + in_item)
         _enc_ueid_bits(alone, ue)
         octets, tail, tail_bits = alone.octets_and_tail()
         total = 8 * len(octets) + tail_bits
@@ -369,7 +369,7 @@ def _enc_ueid(w: AperWriter, ue: UeId) -> None:
         hit = (ue, value, total - k)
         if len(_UEID_CACHE) >= _UEID_CACHE_MAX:
             _UEID_CACHE.clear()
-        _UEID_CACHE[(id(ue), k)] = hit
+        _UEID_CACHE[(id(ue), k + 8 * in_item)] = hit
     w.bits(hit[1], hit[2])
 
 
@@ -455,8 +455,7 @@ def encode_indication_message(msg: IndicationMessage) -> bytes:
         for r in reports:
             if type(r) is not UeMeasurementReportItem or type(r.meas_report) is not IndicationMessageFormat1:
                 raise AperUnsupported("ueMeasReportList item")
-            inner.bits(0, 1)
-            _enc_ueid(inner, r.ue_id)
+            _enc_ueid(inner, r.ue_id, in_item=True)
             _enc_f1(inner, r.meas_report)
         w.bits(0b01, 2)  # message extension bit, CHOICE extension bit set (format 3 is an addition)
         w.small(0)
