@@ -19,8 +19,9 @@ cell would be a different (per-UE tracing) workload.
 
     .venv/bin/python bench/e2sim_speed.py [--quick]
 
-Targets (issue 5): medium >= 50x, large >= 5x real time. Both wall-clock and CPU-time factors are
-printed: on a shared machine the wall clock also counts time other processes held the cores.
+Targets (issue 5; issue 15 with styles 1-5 subscribed): medium >= 50x, large >= 5x real time. Both
+wall-clock and CPU-time factors are printed: on a shared machine the wall clock also counts time other
+processes held the cores.
 Last line: one JSON object.
 """
 
