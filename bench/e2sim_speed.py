@@ -1,15 +1,27 @@
 """How fast the RAN model runs: simulated seconds per wall second, with reports every 100 ms.
 
 For each shipped scenario the model steps on its simulated clock and every 100 ms of simulated time
-reads a cell report (every cell, all 28.552 measurements, per slice) for a fresh granularity period,
-as the E2 agent will. The "with E2 encoding" variant also encodes every cell report as the agent
-would send it: E2SM-KPM indication header + format-1 message (cell values and sliceID-labelled
-values) inside an E2AP RICindication, all real APER.
+reads a cell report (every cell, all 28.552 measurements, per slice) for a fresh granularity period.
+The "with E2 encoding" variant runs the E2 agent's nodes instead (one per gNB, detached from any
+connection) with KPM report styles 1 to 5 subscribed through real E2AP subscription requests, every
+100 ms with 100 ms granularity, and counts the RICindications they encode (real APER):
+
+* style 1, one action per cell: every cell measurement (noLabel) and every per-slice one (sliceID);
+* style 2, one UE of the node: every UE-level measurement;
+* style 3, the node's first cell: DL throughput, UL volume and RSRP of the UEs with UL RSRP below
+  -115 dBm (the cell edge), and DL throughput of each slice's UEs (matched UE ids listed);
+* style 4, the node's first cell: five measurements of the UEs with CQI below 4 (a cell-edge monitor);
+* style 5, two UEs of the node: every UE-level measurement.
+
+That is the load of a cell-level monitor (kpimon-go's style-1 action per cell) plus UE-level
+monitors that follow a few UEs, as xApps use styles 2-5; a style-4 action over every UE of every
+cell would be a different (per-UE tracing) workload.
 
     .venv/bin/python bench/e2sim_speed.py [--quick]
 
-Targets (issue 5): medium >= 50x, large >= 5x real time. Both wall-clock and CPU-time factors are
-printed: on a shared machine the wall clock also counts time other processes held the cores.
+Targets (issue 5; issue 15 with styles 1-5 subscribed): medium >= 50x, large >= 5x real time. Both
+wall-clock and CPU-time factors are printed: on a shared machine the wall clock also counts time other
+processes held the cores.
 Last line: one JSON object.
 """
 
@@ -34,53 +46,106 @@ from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from e2sim.kpm_report import cell_indication_message, indication_header  # noqa: E402
+from e2sim.agent import AgentConfig, E2Node  # noqa: E402
+from e2sim.ran.counters import CELL_MEASUREMENTS, SLICE_MEASUREMENTS, UE_MEASUREMENTS  # noqa: E402
 from e2sim.ran.model import RanModel  # noqa: E402
+from e2sim.rc_control import ue_identity  # noqa: E402
 from e2sim.scenario import load_scenario  # noqa: E402
 from ricproto import e2ap  # noqa: E402
 from ricproto.e2sm import kpm  # noqa: E402
+from ricproto.e2sm.identities import NrCgi, SNssai, plmn_from_digits  # noqa: E402
 
 REPORT_PERIOD_S = 0.1
 TARGETS = {"medium": 50.0, "large": 5.0}
 WARMUP_S = 1.0
 KPM_RAN_FUNCTION_ID = 2
+GRANULE_MS = 100
 
 
-def encode_indications(model: RanModel, period_start_s: float, reports: list, sn: int) -> int:
-    """Encode every cell report as one E2AP RICindication; returns the bytes produced."""
-    header = kpm.encode_indication_header(indication_header(period_start_s))
-    total = 0
-    for action_id, report in enumerate(reports, start=1):
-        message = kpm.encode_indication_message(cell_indication_message(report, granul_period_ms=100))
-        indication = e2ap.RICindication(
-            e2ap.RICrequestID(1, 1),
-            KPM_RAN_FUNCTION_ID,
-            action_id % 256,
-            e2ap.RICindicationType.report,
-            header,
-            message,
-            sn,
-        )
-        total += len(e2ap.encode(indication))
-    return total
+def _info(names: tuple[str, ...], cgi: NrCgi | None = None) -> kpm.ActionDefinitionFormat1:
+    return kpm.ActionDefinitionFormat1(tuple(kpm.MeasurementInfoItem(n) for n in names), GRANULE_MS, cgi)
 
 
-def measure(name: str, sim_s: float, e2: bool, progress: Progress) -> tuple[float, float, list[float], int]:
+def styles_1_to_5(model: RanModel, node: E2Node) -> list[kpm.ActionDefinition]:
+    """The bench's REPORT actions for one node (module docstring)."""
+    spec = node.spec
+    plmn = plmn_from_digits(spec.plmn)
+    cgis = [NrCgi(plmn, model.cells[c].nr_cgi.nr_cell_id) for c in spec.cell_indices]
+    slice_labels = tuple(kpm.MeasurementLabel(slice_id=SNssai(s.sst, s.sd)) for s in model.slices)
+    actions = [
+        kpm.ActionDefinition(1, kpm.ActionDefinitionFormat1(
+            tuple(kpm.MeasurementInfoItem(n) for n in CELL_MEASUREMENTS)
+            + tuple(kpm.MeasurementInfoItem(n, slice_labels) for n in SLICE_MEASUREMENTS),
+            GRANULE_MS, cgi))
+        for cgi in cgis
+    ]
+    served = [u for u in range(model.n_ues) if model.serving[u] in spec.cell_indices] or [0, 1]
+    ues = [ue_identity(u, spec.plmn) for u in (served * 2)[:2]]
+    actions.append(kpm.ActionDefinition(2, kpm.ActionDefinitionFormat2(ues[0], _info(UE_MEASUREMENTS))))
+    weak_ul = kpm.MatchingCondItem(kpm.TestCondInfo("ul-rSRP", "lessthan", ("valueInt", -115)))
+    conditions = [
+        kpm.MeasurementCondItem("DRB.UEThpDl", (weak_ul,)),
+        kpm.MeasurementCondItem("DRB.RlcSduTransmittedVolumeUL", (weak_ul,)),
+        kpm.MeasurementCondItem("RSRP", (weak_ul,)),
+    ] + [kpm.MeasurementCondItem("DRB.UEThpDl", (kpm.MatchingCondItem(label),)) for label in slice_labels]
+    by_condition = kpm.ActionDefinitionFormat3(tuple(conditions), GRANULE_MS, cgis[0])
+    actions.append(kpm.ActionDefinition(3, by_condition))
+    edge = (kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("cQI", "lessthan", ("valueInt", 4))),)
+    edge_names = ("DRB.UEThpDl", "DRB.UEThpUl", "RSRP", "CQI", "L1M.SS-SINR")
+    actions.append(kpm.ActionDefinition(4, kpm.ActionDefinitionFormat4(edge, _info(edge_names, cgis[0]))))
+    if ues[0] != ues[1]:
+        listed = kpm.ActionDefinitionFormat5(tuple(ues), _info(UE_MEASUREMENTS))
+        actions.append(kpm.ActionDefinition(5, listed))
+    return actions
+
+
+def subscribed_nodes(model: RanModel, styles: tuple[int, ...] = (1, 2, 3, 4, 5)) -> list[E2Node]:
+    """One detached E2 node per gNB, each with the bench's actions of ``styles`` subscribed (every
+    action admitted)."""
+    nodes = []
+    trigger = kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(round(REPORT_PERIOD_S * 1000)))
+    for spec in model.nodes:
+        node = E2Node(spec, model, AgentConfig("127.0.0.1", 0))
+        node.serve_detached()
+        actions = [a for a in styles_1_to_5(model, node) if a.ric_style_type in styles]
+        items = [
+            e2ap.RICactionToBeSetupItem(n, e2ap.RICactionType.report, kpm.encode_action_definition(a))
+            for n, a in enumerate(actions, start=1)
+        ]
+        reply = node.handle(e2ap.RICsubscriptionRequest(
+            e2ap.RICrequestID(1, 1), KPM_RAN_FUNCTION_ID, e2ap.RICsubscriptionDetails(trigger, items)))
+        if not isinstance(reply, e2ap.RICsubscriptionResponse) or reply.ricActionsNotAdmitted:
+            raise SystemExit(f"{spec.ran_name}: the bench's subscription was not fully admitted: {reply}")
+        nodes.append(node)
+    return nodes
+
+
+def measure(
+    name: str, sim_s: float, e2: bool, progress: Progress, styles: tuple[int, ...] = (1, 2, 3, 4, 5)
+) -> tuple[float, float, list[float], int]:
     """Realtime factors (wall clock, CPU time), wall ms per 100 ms period, E2 bytes encoded."""
     model = RanModel(load_scenario(name))
     model.run(WARMUP_S)
+    nodes = subscribed_nodes(model, styles) if e2 else []
     periods = round(sim_s / REPORT_PERIOD_S)
-    task = progress.add_task(f"{name:6s} {'E2 ' if e2 else 'raw'}", total=periods)
+    label = "raw" if not e2 else "E2 " + "".join(map(str, styles))
+    task = progress.add_task(f"{name:6s} {label}", total=periods)
     per_period_ms: list[float] = []
     encoded = 0
+    steps = round(REPORT_PERIOD_S / model.dt)
     start, cpu_start = time.perf_counter(), time.process_time()
-    for sn in range(periods):
+    for _ in range(periods):
         t0 = time.perf_counter()
-        period = model.start_period()
-        model.run(REPORT_PERIOD_S)
-        reports = model.cell_reports(period)
         if e2:
-            encoded += encode_indications(model, period.start_s, reports, sn % 65536)
+            for _ in range(steps):  # as E2Agent.run_clock: every node looks at every step
+                model.step()
+                for node in nodes:
+                    node.on_tick(model.now_s)
+            encoded += sum(len(pdu) for node in nodes for pdu in node.take_sent())
+        else:
+            period = model.start_period()
+            model.run(REPORT_PERIOD_S)
+            model.cell_reports(period)
         per_period_ms.append((time.perf_counter() - t0) * 1e3)
         progress.advance(task)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
@@ -113,6 +178,8 @@ def main() -> None:
                 wall[key], cpu[key], traces[key], encoded = measure(name, sim_s, e2, progress)
                 if e2:
                     e2_bytes[name] = encoded
+        # the same-run baseline for the styles' cost: medium with the style-1 (cell) actions alone
+        style1_wall, style1_cpu, _, _ = measure("medium", durations["medium"], True, progress, (1,))
 
     load = os.getloadavg()[0]
     table = Table(
@@ -148,6 +215,10 @@ def main() -> None:
             f">= {TARGETS[name]:.0f}" if name in TARGETS else "-",
         )
     console.print(table)
+    console.print(
+        f"medium, E2 with style 1 only (same run): x real {style1_wall:.1f} (CPU {style1_cpu:.1f}); "
+        f"styles 1-5 run at {wall[('medium', True)] / style1_wall:.2f} of that"
+    )
 
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
@@ -191,6 +262,9 @@ def main() -> None:
     for name in names:
         result[f"cpu_realtime_factor_{name}"] = round(cpu[(name, False)], 2)
         result[f"cpu_realtime_factor_{name}_e2"] = round(cpu[(name, True)], 2)
+    result["realtime_factor_medium_e2_style1"] = round(style1_wall, 2)
+    result["cpu_realtime_factor_medium_e2_style1"] = round(style1_cpu, 2)
+    result["medium_e2_styles_1_5_vs_style1"] = round(wall[("medium", True)] / style1_wall, 3)
     result["load_average"] = round(load, 2)
     result["quick"] = args.quick
     print(json.dumps(result))

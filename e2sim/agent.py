@@ -4,14 +4,21 @@
 times real time) and an ``E2Node`` per gNB. Each node connects (SCTP or length-framed TCP,
 ``ricproto.e2transport``), sends E2 Setup with RAN functions KPM (id 2) and RC (id 3), then serves:
 
-* RIC Subscription (KPM REPORT actions): style 1 / format 1 for a cell (its cellGlobalID, optional
-  when the node has one cell), style 4 / format 4 for the cell's UEs matching conditions on rSRP
-  or cQI, style 5 / format 5 for listed UEs. Admitted actions produce RIC Indications every
-  ``reportingPeriod`` of simulated time (format 1, or format 3 per UE), one measData item per
+* RIC Subscription (KPM REPORT actions, report styles 1 to 5, action definition format = style):
+  style 1 for a cell (its cellGlobalID, optional when the node has one cell: cell, per-slice and
+  distribution measurements); style 2 for one UE (indication format 1, noValue while another node
+  serves it); style 3 condition-based (format 2: each measurement aggregated over the UEs matching
+  its conditions, with their ids); style 4 for the cell's UEs matching common conditions and style 5
+  for listed UEs (format 3, a report per UE). Conditions: ``e2sim.ue_conditions``. Admitted actions
+  produce RIC Indications every ``reportingPeriod`` of simulated time, one measData item per
   granularity period; actions it cannot serve are listed as not admitted with a cause;
 * RIC Subscription Delete;
 * RIC Control (RC): applied to the model (``e2sim.rc_control``), answered with an acknowledge or a
-  failure with a cause.
+  failure with a cause; a failure's RICcontrolOutcome (an E2SM-RC outcome, ``rc.refusal_outcome``)
+  carries the reason as text, e.g. which 28.541 ratio rule was broken, so the xApp sees why.
+
+E2SM-KPM v3 by default, v2 when the scenario says ``kpm_version: 2`` (then styles 1 to 3, which is
+what v2's formats allow); the RAN function's OID tells xApps which.
 
 Malformed PDUs are counted (``e2sim_bad_input{reason}``), logged and dropped; the node stays up. When
 the connection fails or closes the node reconnects with exponential back-off; an E2 Setup Failure's
@@ -32,19 +39,24 @@ from prometheus_client import Counter
 from e2sim.kpm_report import CellReportLayout, indication_header, kpm_value
 from e2sim.ran.counters import (
     CELL_MEASUREMENTS,
+    CELL_WIDE_DISTRIBUTIONS,
     DISTRIBUTION_MEASUREMENTS,
     SLICE_MEASUREMENTS,
+    UE_COUNTER_MEASUREMENTS,
     UE_MEASUREMENTS,
+    UE_RADIO_MEASUREMENTS,
     Period,
 )
 from e2sim.ran.model import ControlAck, ControlFailureCause, RanModel
 from e2sim.ran.topology import E2NodeSpec
 from e2sim.rc_control import apply_control, ue_identity, ue_index
+from e2sim.ue_conditions import UeCondition
 from ricproto import e2ap
 from ricproto.e2error import E2CodecError
 from ricproto.e2sm import kpm, rc
 from ricproto.e2sm.identities import NrCgi as KpmNrCgi
 from ricproto.e2sm.identities import plmn_digits, plmn_from_digits
+from ricproto.e2sm.ueid import UeId
 from ricproto.e2transport import E2Connection, E2TransportError, TransportKind, connect
 from ricproto.kpm_distribution import n_bins
 from ricproto.ran_space import Snssai
@@ -77,7 +89,25 @@ CONTROL_CAUSES: dict[ControlFailureCause, e2ap.Cause] = {
     ControlFailureCause.ALREADY_SERVING: e2ap.CauseRICrequest.control_failed_to_execute,
 }
 RAN_FUNCTION_REVISION = 1
-UE_TESTS = ("rSRP", "cQI")  # TestCond-Type alternatives the model can evaluate
+ACTION_FORMATS: dict[int, type] = {
+    1: kpm.ActionDefinitionFormat1,
+    2: kpm.ActionDefinitionFormat2,
+    3: kpm.ActionDefinitionFormat3,
+    4: kpm.ActionDefinitionFormat4,
+    5: kpm.ActionDefinitionFormat5,
+}
+# Style 3 aggregates a UE-level measurement over the matching UEs: amounts (volumes, PRBs) add up,
+# everything else (rates, delays, radio quantities) is the mean over the UEs.
+SUMMED_OVER_UES = frozenset(
+    {
+        "RRU.PrbUsedDl",
+        "RRU.PrbUsedUl",
+        "DRB.RlcSduTransmittedVolumeDL",
+        "DRB.RlcSduTransmittedVolumeUL",
+        "DRB.PdcpSduVolumeDL",
+        "DRB.PdcpSduVolumeUL",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -106,9 +136,15 @@ class ReportAction:
     # Built at admission: names and labels are fixed for the action's life, only the values change.
     meas_info: tuple[kpm.MeasurementInfoItem, ...] = ()
     cell_layout: CellReportLayout | None = None  # cell-level actions (style 1)
-    # UE-level actions (styles 4 and 5): which UEs a granule reports, and their records so far.
+    # UE-level actions (styles 2, 4 and 5): which UEs a granule reports, and their records so far.
     select_ues: Callable[[], np.ndarray] | None = None
     collected_ue: dict[int, list[kpm.MeasurementDataItem]] = field(default_factory=dict)
+    style: int = 1
+    single_ue: int | None = None  # style 2
+    # style 3: per measCondList item its condition, the items as received, and the UEs matched so far
+    conditions: tuple[UeCondition, ...] = ()
+    cond_items: tuple[kpm.MeasurementCondItem, ...] = ()
+    matched: list[set[int]] = field(default_factory=list)
 
 
 @dataclass
@@ -133,6 +169,11 @@ class E2Node:
         self._conn: E2Connection | None = None
         self._outbox: asyncio.Queue[tuple[bytes, int]] = asyncio.Queue()
         self._transaction = 0
+        self.kpm_version = model.scenario.kpm_version
+        self._own_cells = np.array(spec.cell_indices, dtype=np.intp)
+        self._own_cell_mask = np.isin(np.arange(model.n_cells), self._own_cells)
+        self._detached = False
+        self._ue_ids: list[UeId | None] = [None] * model.n_ues  # model UE index -> its UEID, built once
 
     # --- lifecycle --------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -174,8 +215,9 @@ class E2Node:
         plmn = plmn_from_digits(self.spec.plmn)
         kpm_def = kpm.encode_ran_function_description(
             kpm.default_ran_function_description(
-                CELL_MEASUREMENTS + DISTRIBUTION_MEASUREMENTS, UE_MEASUREMENTS
-            )
+                CELL_MEASUREMENTS + DISTRIBUTION_MEASUREMENTS, UE_MEASUREMENTS, version=self.kpm_version
+            ),
+            self.kpm_version,
         )
         rc_def = rc.encode_ran_function_definition(rc.default_ran_function_definition())
         return e2ap.E2setupRequest(
@@ -184,7 +226,9 @@ class E2Node:
                 e2ap.GlobalgNBID(plmn, e2ap.BitString(self.spec.gnb_id, self.spec.gnb_id_bits))
             ),
             [
-                e2ap.RANfunctionItem(kpm.RAN_FUNCTION_ID, kpm_def, RAN_FUNCTION_REVISION, kpm.OID),
+                e2ap.RANfunctionItem(
+                    kpm.RAN_FUNCTION_ID, kpm_def, RAN_FUNCTION_REVISION, kpm.OIDS[self.kpm_version]
+                ),
                 e2ap.RANfunctionItem(rc.RAN_FUNCTION_ID, rc_def, RAN_FUNCTION_REVISION, rc.OID),
             ],
             [
@@ -249,6 +293,18 @@ class E2Node:
             )
             return None
 
+    def serve_detached(self) -> None:
+        """Serve without an E2 connection (tests, benchmarks): `handle` and `on_tick` work as when
+        connected, and the PDUs the node would send wait in `take_sent`."""
+        self._detached = True
+
+    def take_sent(self) -> list[bytes]:
+        """The encoded PDUs queued for sending since the last call, in order (removed from the queue)."""
+        out = []
+        while not self._outbox.empty():
+            out.append(self._outbox.get_nowait()[0])
+        return out
+
     # --- procedures --------------------------------------------------------------------------------
     def handle(self, msg: object) -> object | None:
         """The reply to one decoded PDU (None = no reply)."""
@@ -282,7 +338,11 @@ class E2Node:
         BAD_INPUT.labels(reason=f"control-{result.cause}").inc()
         log.warning("%s: RC control refused (%s): %s", self.spec.ran_name, result.cause, result.reason)
         return e2ap.RICcontrolFailure(
-            msg.ricRequestID, msg.ranFunctionID, CONTROL_CAUSES[result.cause], msg.ricCallProcessID
+            msg.ricRequestID,
+            msg.ranFunctionID,
+            CONTROL_CAUSES[result.cause],
+            msg.ricCallProcessID,
+            control_outcome(result.cause, result.reason),
         )
 
     def subscribe(self, msg: e2ap.RICsubscriptionRequest) -> object:
@@ -303,7 +363,7 @@ class E2Node:
             return refuse(e2ap.CauseRICrequest.duplicate_ric_request_id, "request id already in use")
         try:
             trigger = kpm.decode_event_trigger_definition(
-                msg.ricSubscriptionDetails.ricEventTriggerDefinition
+                msg.ricSubscriptionDetails.ricEventTriggerDefinition, self.kpm_version
             )
         except E2CodecError as exc:
             return refuse(e2ap.CauseRICrequest.eventTriggerNotSupported, str(exc))
@@ -348,34 +408,46 @@ class E2Node:
         if item.ricActionDefinition is None:
             return "a REPORT action needs an action definition"
         try:
-            definition = kpm.decode_action_definition(item.ricActionDefinition)
+            definition = kpm.decode_action_definition(item.ricActionDefinition, self.kpm_version)
         except E2CodecError as exc:
             return f"undecodable action definition: {exc}"
         fmt = definition.action_definition_format
         style = definition.ric_style_type
+        if ACTION_FORMATS.get(style) is not type(fmt):
+            return (
+                f"report style {style} with {type(fmt).__name__} is not offered "
+                "(styles 1 to 5, each with the action definition format of its number)"
+            )
+        if style == 3:
+            assert isinstance(fmt, kpm.ActionDefinitionFormat3)
+            return self._condition_action(item.ricActionID, fmt, reporting_period_ms)
         select_ues: Callable[[], np.ndarray] | None = None
-        if style == 1 and isinstance(fmt, kpm.ActionDefinitionFormat1):
+        single_ue = None
+        if isinstance(fmt, kpm.ActionDefinitionFormat1):
             info, offered = fmt, CELL_MEASUREMENTS + DISTRIBUTION_MEASUREMENTS
-        elif style == 4 and isinstance(fmt, kpm.ActionDefinitionFormat4):
+        elif isinstance(fmt, kpm.ActionDefinitionFormat2):
+            info, offered = fmt.subscript_info, UE_MEASUREMENTS
+            single_ue = ue_index(fmt.ue_id)
+            if single_ue is None or not 0 <= single_ue < self.model.n_ues:
+                return "the UE id names a UE this node does not know"
+            one = np.array([single_ue], dtype=np.intp)
+            select_ues = self._served_among(one)
+        elif isinstance(fmt, kpm.ActionDefinitionFormat4):
             info, offered = fmt.subscription_info, UE_MEASUREMENTS
-            conditions = self._ue_conditions(fmt.matching_ue_cond_list)
-            if isinstance(conditions, str):
-                return conditions
-            select_ues = conditions
-        elif style == 5 and isinstance(fmt, kpm.ActionDefinitionFormat5):
+            condition = UeCondition.parse(
+                self.model, [(c.test_cond_info, c.logical_or) for c in fmt.matching_ue_cond_list]
+            )
+            if isinstance(condition, str):
+                return condition
+            select_ues = self._matching(condition)
+        else:
+            assert isinstance(fmt, kpm.ActionDefinitionFormat5)
             info, offered = fmt.subscription_info, UE_MEASUREMENTS
             listed = [ue_index(u) for u in fmt.matching_ueid_list]
             if any(u is None or not 0 <= u < self.model.n_ues for u in listed):
                 return "the UE id list names a UE this node does not know"
             ues = np.array(sorted({u for u in listed if u is not None}), dtype=np.intp)
-            own = np.array(self.spec.cell_indices)
-
-            def listed_and_served() -> np.ndarray:
-                return ues[np.isin(self.model.serving[ues], own)]
-
-            select_ues = listed_and_served
-        else:
-            return f"report style {style} with {type(fmt).__name__} is not offered (styles 1, 4, 5)"
+            select_ues = self._served_among(ues)
         names: list[str] = []
         labels: list[kpm.MeasurementLabel] = []
         for measurement in info.meas_info_list:
@@ -401,9 +473,9 @@ class E2Node:
             return f"granularity period {info.granul_period} ms must be in 1..{reporting_period_ms}"
         cell = self._cell_of(info.cell_global_id)
         if isinstance(cell, str):
-            if style != 5:
+            if style not in (2, 5):
                 return cell
-            cell = self.spec.cell_indices[0]  # a UE list spans the node; the cell is not used
+            cell = self.spec.cell_indices[0]  # a UE (list) spans the node; the cell is not used
         if style == 4:
             matching, in_cell = select_ues, cell
             assert matching is not None
@@ -417,12 +489,7 @@ class E2Node:
         cell_layout = None
         if select_ues is None:
             cell_layout = CellReportLayout.of(
-                (name, None)
-                if label.slice_id is None
-                else (name, Snssai(label.slice_id.sst, label.slice_id.sd))
-                if label.dist_bin_x is None
-                else (name, Snssai(label.slice_id.sst, label.slice_id.sd), label.dist_bin_x)
-                for name, label in zip(names, labels, strict=True)
+                self._report_key(name, label) for name, label in zip(names, labels, strict=True)
             )
             meas_info = cell_layout.meas_info
         else:
@@ -440,63 +507,90 @@ class E2Node:
             meas_info=meas_info,
             cell_layout=cell_layout,
             select_ues=select_ues,
+            style=style,
+            single_ue=single_ue,
         )
+
+    @staticmethod
+    def _report_key(name: str, label: kpm.MeasurementLabel) -> tuple:
+        """The `CellReportLayout` key of a style-1 (name, label)."""
+        s = label.slice_id
+        snssai = None if s is None else Snssai(s.sst, s.sd)
+        if label.dist_bin_x is not None:
+            return (name, snssai, label.dist_bin_x)
+        return (name, snssai)
+
+    def _condition_action(
+        self, action_id: int, fmt: kpm.ActionDefinitionFormat3, reporting_period_ms: int
+    ) -> ReportAction | str:
+        """A style-3 action: each measCondList item a UE-level measurement over the UEs matching its
+        conditions (in the action's cell)."""
+        conditions: list[UeCondition] = []
+        names: list[str] = []
+        for n, item in enumerate(fmt.meas_cond_list):
+            name = item.meas_type
+            if not isinstance(name, str) or name not in UE_MEASUREMENTS:
+                return f"measurement {name!r} is not offered in style 3 (UE-level measurements only)"
+            condition = UeCondition.parse(
+                self.model, [(c.matching_cond_choice, c.logical_or) for c in item.matching_cond]
+            )
+            if isinstance(condition, str):
+                return f"measCondList[{n}] {name}: {condition}"
+            conditions.append(condition)
+            names.append(name)
+        if fmt.granul_period <= 0 or fmt.granul_period > reporting_period_ms:
+            return f"granularity period {fmt.granul_period} ms must be in 1..{reporting_period_ms}"
+        cell = self._cell_of(fmt.cell_global_id)
+        if isinstance(cell, str):
+            return cell
+        now = self.model.now_s
+        return ReportAction(
+            action_id,
+            cell,
+            tuple(names),
+            tuple(kpm.NO_LABEL for _ in names),
+            fmt.granul_period,
+            self.model.start_period(),
+            now + fmt.granul_period / 1000.0,
+            granule_starts=[now],
+            style=3,
+            conditions=tuple(conditions),
+            cond_items=fmt.meas_cond_list,
+            matched=[set() for _ in names],
+        )
+
+    def _served_among(self, ues: np.ndarray) -> Callable[[], np.ndarray]:
+        """Selector of those of ``ues`` that this node serves at the time of asking."""
+
+        def served() -> np.ndarray:
+            return ues[self._own_cell_mask[self.model.serving[ues]]]
+
+        return served
+
+    def _matching(self, condition: UeCondition) -> Callable[[], np.ndarray]:
+        """Selector of the node's UEs that match ``condition`` at the time of asking."""
+
+        def select() -> np.ndarray:
+            ues = np.flatnonzero(self._own_cell_mask[self.model.serving])
+            return ues[condition.mask(self.model, ues)]
+
+        return select
 
     def _distribution_label_problem(self, name: str, label: kpm.MeasurementLabel) -> str | None:
         """Why a distribution measurement's label cannot be served (None when it can): each value is
-        one bin of one slice, labelled sliceID + distBinX."""
+        one bin of one slice, labelled sliceID + distBinX, or, for a cell-wide distribution
+        (CARR.WBCQIDist), one bin of the cell, labelled distBinX alone."""
         s, b = label.slice_id, label.dist_bin_x
-        if s is None or b is None or label != kpm.MeasurementLabel(slice_id=s, dist_bin_x=b):
+        if b is not None and s is None and name in CELL_WIDE_DISTRIBUTIONS:
+            if label != kpm.MeasurementLabel(dist_bin_x=b):
+                return f"measurement {name}: a cell-wide bin is labelled distBinX alone"
+        elif s is None or b is None or label != kpm.MeasurementLabel(slice_id=s, dist_bin_x=b):
             return f"measurement {name} needs sliceID + distBinX labels (one per bin and slice)"
-        if Snssai(s.sst, s.sd) not in self.model.slices:
+        elif Snssai(s.sst, s.sd) not in self.model.slices:
             return f"measurement {name} is not available for slice {Snssai(s.sst, s.sd)}"
         if not 1 <= b <= n_bins(name):
             return f"measurement {name} has bins 1..{n_bins(name)}, not {b}"
         return None
-
-    def _ue_conditions(
-        self, items: tuple[kpm.MatchingUeCondPerSubItem, ...]
-    ) -> Callable[[], np.ndarray] | str:
-        """UE selector for a matchingUeCondList: tests on rSRP (dBm) or cQI, evaluated left to right;
-        an item's logicalOR joins it to the next with OR, otherwise AND."""
-        tests: list[tuple[str, str, float | None]] = []
-        for n, item in enumerate(items):
-            t = item.test_cond_info
-            if t.test_type not in UE_TESTS:
-                return f"condition {n}: test type {t.test_type!r} is not supported (rSRP, cQI)"
-            expr = t.test_expr or "present"
-            if expr not in ("equal", "greaterthan", "lessthan", "present"):
-                return f"condition {n}: test expression {expr!r} is not supported"
-            value = None
-            if expr != "present":
-                if t.test_value is None or t.test_value[0] not in ("valueInt", "valueReal"):
-                    return f"condition {n}: needs an integer or real test value"
-                value = float(t.test_value[1])
-            tests.append((t.test_type, expr, value))
-        ors = [item.logical_or for item in items]
-
-        def select() -> np.ndarray:
-            model = self.model
-            current = {
-                "rSRP": model.rsrp_dbm[np.arange(model.n_ues), model.serving].astype(np.float64),
-                "cQI": model.cqi.astype(np.float64),
-            }
-            result = np.ones(model.n_ues, dtype=bool)
-            for n, (kind, expr, value) in enumerate(tests):
-                x = current[kind]
-                ok = (
-                    np.ones_like(x, dtype=bool)
-                    if expr == "present"
-                    else x == value
-                    if expr == "equal"
-                    else x > value
-                    if expr == "greaterthan"
-                    else x < value
-                )
-                result = ok if n == 0 else (result | ok if ors[n - 1] else result & ok)
-            return np.flatnonzero(result)
-
-        return select
 
     def _cell_of(self, cgi: object) -> int | str:
         if cgi is None:
@@ -518,7 +612,7 @@ class E2Node:
     # --- reporting on the simulated clock -------------------------------------------------------------
     def on_tick(self, now_s: float) -> None:
         """Called after every model step: close granularity periods and send due indications."""
-        if self._conn is None or not self.subscriptions:
+        if (self._conn is None and not self._detached) or not self.subscriptions:
             return
         for sub in self.subscriptions.values():
             for action in sub.actions:
@@ -530,48 +624,98 @@ class E2Node:
                     sub.next_report_s += sub.reporting_period_s
 
     def _close_granule(self, action: ReportAction, now_s: float) -> None:
-        if action.select_ues is not None:
-            self._close_ue_granule(action, now_s)
-            return
-        assert action.cell_layout is not None
-        report = self.model.cell_report(
-            action.cell_index, action.period, distributions=action.cell_layout.has_distributions
-        )
-        action.collected.append(action.cell_layout.data_item(report))
+        if action.style == 3:
+            self._close_condition_granule(action)
+        elif action.select_ues is not None:
+            self._close_ue_granule(action)
+        else:
+            layout = action.cell_layout
+            assert layout is not None
+            rows = self.model.cell_rows(action.period, distributions=layout.has_distributions)
+            action.collected.append(layout.record(rows, action.cell_index, self.model.slices))
         action.period = self.model.start_period()
         action.next_granule_s += action.granul_period_ms / 1000.0
         action.granule_starts.append(now_s)
 
-    def _close_ue_granule(self, action: ReportAction, now_s: float) -> None:
+    def _ue_values(self, period: Period, ues: np.ndarray, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """UE-level measurements ``names`` of ``ues`` (counters over ``period``, radio at its end)."""
+        values: dict[str, np.ndarray] = {}
+        if any(n in UE_COUNTER_MEASUREMENTS for n in names):
+            values.update(self.model.ue_counters(period, ues))
+        radio = [n for n in names if n in UE_RADIO_MEASUREMENTS]
+        if radio:
+            values.update(self.model.ue_radio(ues, radio))
+        return values
+
+    def _close_ue_granule(self, action: ReportAction) -> None:
         assert action.select_ues is not None
-        table = self.model.ue_table(action.period)
-        columns = [table[name] for name in action.names]
-        for u in action.select_ues().tolist():
-            record = tuple(
-                kpm_value(name, float(col[u])) for name, col in zip(action.names, columns, strict=True)
-            )
-            action.collected_ue.setdefault(u, []).append(kpm.MeasurementDataItem(record))
-        action.period = self.model.start_period()
-        action.next_granule_s += action.granul_period_ms / 1000.0
-        action.granule_starts.append(now_s)
+        ues = action.select_ues()
+        if action.single_ue is not None and ues.size == 0:
+            # style 2 while another node serves the UE: the granule has no values
+            action.collected.append(kpm.MeasurementDataItem((None,) * len(action.names), True))
+            return
+        values = self._ue_values(action.period, ues, action.names)
+        columns = [values[name].tolist() for name in action.names]
+        for row, u in enumerate(ues.tolist()):
+            record = tuple(kpm_value(name, col[row]) for name, col in zip(action.names, columns, strict=True))
+            if action.single_ue is not None:
+                action.collected.append(kpm.MeasurementDataItem(record))
+            else:
+                action.collected_ue.setdefault(u, []).append(kpm.MeasurementDataItem(record))
+
+    def _close_condition_granule(self, action: ReportAction) -> None:
+        """Style 3: each item's measurement over the cell's UEs matching its conditions (noValue
+        when none matches), the matching UEs remembered for the report."""
+        model = self.model
+        ues = np.flatnonzero(model.serving == action.cell_index)
+        radio_names = {n for c in action.conditions for n in c.radio_names}
+        values = self._ue_values(action.period, ues, tuple(dict.fromkeys(action.names)))
+        radio = model.ue_radio(ues, radio_names) if radio_names else {}
+        record: list[int | float | None] = []
+        for n, (name, condition) in enumerate(zip(action.names, action.conditions, strict=True)):
+            mask = condition.mask(model, ues, radio)
+            if not mask.any():
+                record.append(None)
+                continue
+            picked = values[name][mask]
+            record.append(float(picked.sum() if name in SUMMED_OVER_UES else picked.mean()))
+            action.matched[n].update(ues[mask].tolist())
+        action.collected.append(kpm.MeasurementDataItem(tuple(record)))
 
     def _message(self, action: ReportAction) -> kpm.IndicationMessage | None:
         """The indication message of the granules collected since the last report (None if empty)."""
-        if action.select_ues is None:
+        if action.style == 3:
             if not action.collected:
                 return None
-            message: kpm.IndicationMessage = kpm.IndicationMessageFormat1(
+            message: kpm.IndicationMessage = kpm.IndicationMessageFormat2(
+                tuple(action.collected),
+                tuple(
+                    kpm.MeasurementCondUeIdItem(
+                        item.meas_type,
+                        item.matching_cond,
+                        tuple(self._ue_id(u) for u in sorted(matched)),
+                    )
+                    for item, matched in zip(action.cond_items, action.matched, strict=True)
+                ),
+                action.granul_period_ms,
+            )
+            action.collected = []
+            action.matched = [set() for _ in action.matched]
+            return message
+        if action.select_ues is None or action.single_ue is not None:
+            if not action.collected:
+                return None
+            message = kpm.IndicationMessageFormat1(
                 tuple(action.collected), action.meas_info, action.granul_period_ms
             )
             action.collected = []
             return message
         if not action.collected_ue:
             return None
-        plmn = self.spec.plmn
         message = kpm.IndicationMessageFormat3(
             tuple(
                 kpm.UeMeasurementReportItem(
-                    ue_identity(u, plmn),
+                    self._ue_id(u),
                     kpm.IndicationMessageFormat1(tuple(items), action.meas_info, action.granul_period_ms),
                 )
                 for u, items in sorted(action.collected_ue.items())
@@ -579,6 +723,12 @@ class E2Node:
         )
         action.collected_ue = {}
         return message
+
+    def _ue_id(self, u: int) -> UeId:
+        ue = self._ue_ids[u]
+        if ue is None:
+            ue = self._ue_ids[u] = ue_identity(u, self.spec.plmn)
+        return ue
 
     def _report(self, sub: Subscription) -> None:
         for action in sub.actions:
@@ -593,12 +743,18 @@ class E2Node:
                 kpm.RAN_FUNCTION_ID,
                 action.action_id,
                 e2ap.RICindicationType.report,
-                kpm.encode_indication_header(header),
-                kpm.encode_indication_message(message),
+                kpm.encode_indication_header(header, self.kpm_version),
+                kpm.encode_indication_message(message, self.kpm_version),
                 sub.sn % 65536,
             )
             sub.sn += 1
             self._outbox.put_nowait((e2ap.encode(indication), STREAM_FUNCTIONAL))
+
+
+def control_outcome(cause: ControlFailureCause, reason: str) -> bytes:
+    """RICcontrolOutcome of a refused control: an E2SM-RC outcome whose text is the model's cause
+    and the rule the request broke (``rc.refusal_reason`` reads it back)."""
+    return rc.refusal_outcome(f"{cause}: {reason}")
 
 
 class E2Agent:

@@ -17,18 +17,21 @@ the KPM encoder replay its cached encoding instead of coding 46 names and labels
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import functools
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from e2sim.ran.model import CellReport
+from e2sim.ran.model import CellReport, CellRows
 from ricproto.e2sm import kpm
 from ricproto.e2sm.identities import SNssai
-from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST
+from ricproto.kpm_distribution import DELAY_DL_DIST, UE_THP_DL_DIST, WB_CQI_DIST
 from ricproto.ran_space import Snssai
 
 # A value of a cell report: (name, None) a cell value, (name, slice) a per-slice value, (name, slice,
-# bin) one bin (1-based distBinX) of a per-slice distribution.
-ReportKey = tuple[str, Snssai | None] | tuple[str, Snssai, int]
+# bin) one bin (1-based distBinX) of a per-slice distribution, (name, None, bin) one of a cell-wide one.
+ReportKey = tuple[str, Snssai | None] | tuple[str, Snssai | None, int]
 
 INTEGER_MEASUREMENTS = frozenset(
     {
@@ -40,6 +43,7 @@ INTEGER_MEASUREMENTS = frozenset(
         "CQI",
         UE_THP_DL_DIST,
         DELAY_DL_DIST,
+        WB_CQI_DIST,
     }
 )
 SIM_EPOCH_UNIX_S = 1_767_225_600.0  # 2026-01-01T00:00:00Z: simulated t = 0
@@ -67,10 +71,12 @@ class CellReportLayout:
     # The values in record order, as runs from one source: (source key, ((name or bin, is an INTEGER),
     # ...)); the source is None for the cell values, a slice for its values, (name, slice) for a
     # distribution (entries by 0-based bin). One source lookup per run: an Snssai hash is a Python call.
-    runs: tuple[tuple[Snssai | tuple[str, Snssai] | None, tuple[tuple[str | int, bool], ...]], ...]
+    runs: tuple[tuple[Snssai | tuple[str, Snssai | None] | None, tuple[tuple[str | int, bool], ...]], ...]
     meas_info: tuple[kpm.MeasurementInfoItem, ...]
+    # `record` plans by the model's name order and slices: per run, where its values are in a CellRows
+    _plans: dict[tuple, tuple] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @functools.cached_property
     def has_distributions(self) -> bool:
         return any(isinstance(source, tuple) for source, _ in self.runs)
 
@@ -79,15 +85,17 @@ class CellReportLayout:
         unique = tuple(dict.fromkeys(keys))
         if not unique:
             kpm.cell_report({})  # raises the codec's "needs at least one measurement" error
-        runs: list[tuple[Snssai | tuple[str, Snssai] | None, list[tuple[str | int, bool]]]] = []
+        runs: list[tuple[Snssai | tuple[str, Snssai | None] | None, list[tuple[str | int, bool]]]] = []
         infos: list[tuple[str, list[kpm.MeasurementLabel]]] = []
         for key in unique:
             name, snssai = key[0], key[1]
             if len(key) == 3:
-                assert snssai is not None
-                source: Snssai | tuple[str, Snssai] | None = (name, snssai)
+                source: Snssai | tuple[str, Snssai | None] | None = (name, snssai)
                 entry: tuple[str | int, bool] = (key[2] - 1, True)  # type: ignore[misc]
-                label = kpm.MeasurementLabel(slice_id=SNssai(snssai.sst, snssai.sd), dist_bin_x=key[2])  # type: ignore[misc]
+                label = kpm.MeasurementLabel(
+                    slice_id=None if snssai is None else SNssai(snssai.sst, snssai.sd),
+                    dist_bin_x=key[2],  # type: ignore[misc]
+                )
                 # a distribution's bins share one measInfoList item (its name once, a label per bin)
                 if infos and infos[-1][0] == name and infos[-1][1][-1].dist_bin_x is not None:
                     infos[-1][1].append(label)
@@ -117,10 +125,55 @@ class CellReportLayout:
             record += [round(source[name]) if is_int else float(source[name]) for name, is_int in entries]  # type: ignore[index]
         return kpm.MeasurementDataItem(tuple(record))
 
+    def record(self, rows: CellRows, cell: int, slices: tuple[Snssai, ...]) -> kpm.MeasurementDataItem:
+        """This layout's values of cell ``cell`` in ``rows`` (the same values as `data_item` of that
+        cell's report), picked by position; KeyError when ``rows`` lacks one."""
+        key = (tuple(rows.cell_names), tuple(rows.slice_names), slices)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(rows, slices)
+        record: list[Any] = []
+        for kind, where, pick, ints in plan:
+            if kind == 0:
+                row = rows.cell[cell]
+            elif kind == 1:
+                row = rows.slices[cell][where]
+            elif where is None:
+                row = rows.cell_distributions[kind][cell]
+            else:
+                row = rows.distributions[kind][cell][where]
+            values = pick(row)
+            if ints:
+                values = [round(v) if i in ints else v for i, v in enumerate(values)]
+            record += values
+        return kpm.MeasurementDataItem(tuple(record))
+
+    def _plan(self, rows: CellRows, slices: tuple[Snssai, ...]) -> tuple:
+        plan = []
+        for source, entries in self.runs:
+            if isinstance(source, tuple):  # a distribution: entries are 0-based bins, counts already int
+                name, snssai = source
+                where = None if snssai is None else slices.index(snssai)
+                plan.append((name, where, _picker([b for b, _ in entries]), frozenset()))
+                continue
+            names = rows.cell_names if source is None else rows.slice_names
+            ints = frozenset(i for i, (_, is_int) in enumerate(entries) if is_int)
+            where = None if source is None else slices.index(source)
+            plan.append((0 if source is None else 1, where, _picker([names[n] for n, _ in entries]), ints))
+        return tuple(plan)
+
     def message(
         self, report: CellReport, granul_period_ms: int | None = None
     ) -> kpm.IndicationMessageFormat1:
         return kpm.IndicationMessageFormat1((self.data_item(report),), self.meas_info, granul_period_ms)
+
+
+def _picker(indices: list[Any]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """The items at ``indices`` of a sequence, always as a tuple."""
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda row: (row[only],)
+    return operator.itemgetter(*indices)
 
 
 # Layouts of `cell_indication_message` by report shape (its selection and which values the report has):

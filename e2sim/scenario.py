@@ -111,6 +111,7 @@ class Scenario:
     ue_buffer_bytes: int
     events: tuple[EventConfig, ...] = field(default_factory=tuple)
     clusters: tuple[ClusterConfig, ...] = field(default_factory=tuple)
+    kpm_version: int = 3  # E2SM-KPM version the E2 nodes offer: 3 (v03.00) or 2 (v2.0x)
 
     @property
     def n_cells(self) -> int:
@@ -173,6 +174,9 @@ def parse_scenario(doc: Any) -> Scenario:
         raise ScenarioError("seed", f"must be a non-negative integer, got {seed!r}")
     step_s = _number("step_ms", doc.get("step_ms", 20), 1, 1000) / 1000.0
     channel_update_s = _number("channel_update_ms", doc.get("channel_update_ms", 100), 1, 10_000) / 1000.0
+    kpm_version = doc.get("kpm_version", 3)
+    if kpm_version not in (2, 3) or isinstance(kpm_version, bool):
+        raise ScenarioError("kpm_version", f"must be 2 or 3 (E2SM-KPM v2.0x or v3.00), got {kpm_version!r}")
 
     topo = dict(_section(doc, "topology"))
     if "sites" in topo:
@@ -329,4 +333,5 @@ def parse_scenario(doc: Any) -> Scenario:
         buffer_bytes,
         tuple(events),
         tuple(clusters),
+        kpm_version,
     )

@@ -159,6 +159,11 @@ class AperWriter:
         self._acc &= (1 << rem) - 1
         self._nbits = rem
 
+    @property
+    def bit_offset(self) -> int:
+        """Bits written past the last octet boundary (0..7)."""
+        return self._nbits & 7
+
     def align(self) -> None:
         pad = -self._nbits & 7
         if pad:

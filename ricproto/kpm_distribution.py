@@ -22,6 +22,7 @@ import numpy as np
 
 UE_THP_DL_DIST = "DRB.UEThpDlDist"
 DELAY_DL_DIST = "DRB.DelayDlNgranUeDist"
+WB_CQI_DIST = "CARR.WBCQIDist"
 
 # Lower edges of the bins (the last bin runs to infinity): kbit/s, roughly log-spaced.
 UE_THP_DL_BIN_EDGES_KBPS: tuple[float, ...] = (
@@ -31,9 +32,13 @@ UE_THP_DL_BIN_EDGES_KBPS: tuple[float, ...] = (
 # ms; budgets of 5, 10, 20, 50 and 100 ms fall on edges.
 DELAY_DL_BIN_EDGES_MS: tuple[float, ...] = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0)
 
+# Wideband CQI (28.552 CARR.WBCQIDist): one bin per CQI index 0..15, distBinX = CQI + 1.
+WB_CQI_BIN_EDGES: tuple[float, ...] = tuple(float(c) for c in range(16))
+
 BIN_EDGES: dict[str, tuple[float, ...]] = {
     UE_THP_DL_DIST: UE_THP_DL_BIN_EDGES_KBPS,
     DELAY_DL_DIST: DELAY_DL_BIN_EDGES_MS,
+    WB_CQI_DIST: WB_CQI_BIN_EDGES,
 }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +33,8 @@ from e2sim.ran.channel import (
 )
 from e2sim.ran.counters import (
     SLICE_SUMS,
+    UE_RADIO_MEASUREMENTS,
+    UE_SUMS,
     CounterSums,
     Period,
     cell_measurements,
@@ -46,7 +48,7 @@ from e2sim.ran.topology import CellSpec, E2NodeSpec, NrCgi, Topology, build_topo
 from e2sim.ran.traffic import TrafficState
 from e2sim.scenario import EventConfig, Scenario
 from ricproto.cell_offset import Q_OFFSET_RANGE_DB, is_q_offset
-from ricproto.kpm_distribution import BIN_EDGES, DELAY_DL_DIST, UE_THP_DL_DIST, bin_index
+from ricproto.kpm_distribution import BIN_EDGES, DELAY_DL_DIST, UE_THP_DL_DIST, WB_CQI_DIST, bin_index
 from ricproto.ran_space import CellLayout, SliceQuota, Snssai
 
 PF_AVERAGING = 0.05  # EWMA weight of the PF scheduler's average-throughput filter per step
@@ -91,8 +93,23 @@ class CellReport:
     period_s: float
     measurements: dict[str, float]
     slices: dict[Snssai, dict[str, float]]
-    # (distribution name, slice) -> counts per bin (DRB.UEThpDlDist, DRB.DelayDlNgranUeDist)
-    distributions: dict[tuple[str, Snssai], tuple[int, ...]] = field(default_factory=dict)
+    # (distribution name, slice) -> counts per bin (DRB.UEThpDlDist, DRB.DelayDlNgranUeDist,
+    # CARR.WBCQIDist); slice None: the whole cell's counts (CARR.WBCQIDist)
+    distributions: dict[tuple[str, Snssai | None], tuple[int, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CellRows:
+    """All cells' measurements of a period as nested lists: ``cell[c][k]`` is the value of
+    ``cell_names``' name k, ``slices[c][s][k]`` of ``slice_names``' name k for slice s,
+    ``distributions[name][c][s][b]`` a bin count, ``cell_distributions[name][c][b]`` the cell's."""
+
+    cell_names: dict[str, int]
+    cell: list[list[float]]
+    slice_names: dict[str, int]
+    slices: list[list[list[float]]]
+    distributions: dict[str, list[list[list[int]]]]
+    cell_distributions: dict[str, list[list[int]]]
 
 
 @dataclass(frozen=True)
@@ -234,6 +251,10 @@ class RanModel:
         self.sinr_db = np.zeros(self.n_ues)
         self.sums = CounterSums.zeros(n_c, self.n_slices, self.n_ues)
         self._periods: weakref.WeakSet[Period] = weakref.WeakSet()
+        self._last_period: weakref.ref[Period] | None = None
+        self._last_period_step = -1
+        self._radio_step = -1
+        self._radio: dict[str, np.ndarray] = {}
 
         # Scripted events as a time-ordered list of (time, starts?, index).
         self._timeline = sorted(
@@ -458,13 +479,22 @@ class RanModel:
 
     # --- read-outs -----------------------------------------------------------------------------
     def start_period(self) -> Period:
-        """A new granularity period starting now; read it with ``cell_report`` etc."""
+        """A granularity period starting now; read it with ``cell_report`` etc. Periods started at
+        the same step are one object (they read the same), so their readings are computed once."""
+        last = self._last_period() if self._last_period is not None else None
+        if last is not None and last.start_s == self.now_s and self._last_period_step == self.step_count:
+            return last
         period = Period(self.now_s, self.sums.copy(), self._connected())
         self._periods.add(period)
+        self._last_period, self._last_period_step = weakref.ref(period), self.step_count
         return period
 
     def cell_table(self, period: Period) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """All cells' measurements (name -> (n_cells,)) and per-slice ones (name -> (n_cells, n_slices))."""
+        """All cells' measurements (name -> (n_cells,)) and per-slice ones (name -> (n_cells, n_slices));
+        read-only (shared by every reader of ``period`` at this step)."""
+        return period.cached(self.step_count, "cell_table", lambda: self._cell_table(period))
+
+    def _cell_table(self, period: Period) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         delta = self.sums.minus(period.start, ue=False)
         duration = self.now_s - period.start_s
         return (
@@ -479,8 +509,12 @@ class RanModel:
         ``DRB.UEThpDlDist`` the UE's throughput (as ``DRB.UEThpDl``: bits over the time it had data)
         for UEs that had data; ``DRB.DelayDlNgranUeDist`` its mean queueing delay (as
         ``DRB.RlcSduDelayDl``: queued bit-seconds over bits served; unbounded when nothing was served
-        from a non-empty queue) for UEs that had data queued or served. The fluid model has no
-        packets, so a sample is a UE-period rather than a packet."""
+        from a non-empty queue) for UEs that had data queued or served; ``CARR.WBCQIDist`` every
+        UE's wideband CQI at the period's end. The fluid model has no packets, so a sample is a
+        UE-period rather than a packet. Read-only (shared, as cell_table)."""
+        return period.cached(self.step_count, "distributions", lambda: self._cell_distributions(period))
+
+    def _cell_distributions(self, period: Period) -> dict[str, np.ndarray]:
         ue = self.sums.ue
         start = period.start.ue
         bits = ue["bits_dl"] - start["bits_dl"]
@@ -495,12 +529,31 @@ class RanModel:
         for name, values, sampled in (
             (UE_THP_DL_DIST, thp_kbps, has_data),
             (DELAY_DL_DIST, delay_ms, (bits > 0) | (queued > 0)),
+            (WB_CQI_DIST, self.cqi.astype(np.float64), slice(None)),
         ):
             n_bins = len(BIN_EDGES[name])
             keys = group[sampled] * n_bins + bin_index(values[sampled], BIN_EDGES[name])
             counts = np.bincount(keys, minlength=n_groups * n_bins)
             out[name] = counts.reshape(self.n_cells, self.n_slices, n_bins)
         return out
+
+    def cell_rows(self, period: Period, distributions: bool = True) -> CellRows:
+        """Every cell's measurements over ``period`` as Python lists (one ``tolist`` per table, once
+        per step and period), for readers that pick many values of many cells."""
+        key = "cell_rows+dist" if distributions else "cell_rows"
+        return period.cached(self.step_count, key, lambda: self._cell_rows(period, distributions))
+
+    def _cell_rows(self, period: Period, distributions: bool) -> CellRows:
+        cell_m, slice_m = self.cell_table(period)
+        dists = self.cell_distributions(period) if distributions else {}
+        return CellRows(
+            {name: i for i, name in enumerate(cell_m)},
+            np.stack(list(cell_m.values()), axis=1).tolist(),
+            {name: i for i, name in enumerate(slice_m)},
+            np.stack(list(slice_m.values()), axis=2).tolist(),
+            {name: counts.tolist() for name, counts in dists.items()},
+            {name: counts.sum(axis=1).tolist() for name, counts in dists.items()},
+        )
 
     def cell_reports(self, period: Period) -> list[CellReport]:
         cell_m, slice_m = self.cell_table(period)
@@ -511,6 +564,7 @@ class RanModel:
         cell_rows = np.stack([cell_m[k] for k in cell_names], axis=1).tolist()
         slice_rows = np.stack([slice_m[k] for k in slice_names], axis=2).tolist()  # (cell, slice, name)
         dist_rows = {name: counts.tolist() for name, counts in dists.items()}  # (cell, slice, bin)
+        cell_dist_rows = {name: counts.sum(axis=1).tolist() for name, counts in dists.items()}  # (cell, bin)
         return [
             CellReport(
                 c.index,
@@ -523,9 +577,12 @@ class RanModel:
                     for s, snssai in enumerate(self.slices)
                 },
                 {
-                    (name, snssai): tuple(rows[c.index][s])
-                    for name, rows in dist_rows.items()
-                    for s, snssai in enumerate(self.slices)
+                    **{
+                        (name, snssai): tuple(rows[c.index][s])
+                        for name, rows in dist_rows.items()
+                        for s, snssai in enumerate(self.slices)
+                    },
+                    **{(name, None): tuple(rows[c.index]) for name, rows in cell_dist_rows.items()},
                 },
             )
             for c in self.cells
@@ -536,11 +593,12 @@ class RanModel:
         ``distributions=False`` skips counting the distribution measurements (a subscription without them)."""
         cell_m, slice_m = self.cell_table(period)
         cell = self.cells[cell_index]
-        dists: dict[tuple[str, Snssai], tuple[int, ...]] = {}
+        dists: dict[tuple[str, Snssai | None], tuple[int, ...]] = {}
         if distributions:
             for name, counts in self.cell_distributions(period).items():
                 for s, snssai in enumerate(self.slices):
                     dists[(name, snssai)] = tuple(counts[cell_index, s].tolist())
+                dists[(name, None)] = tuple(counts[cell_index].sum(axis=0).tolist())
         return CellReport(
             cell.index,
             cell.nr_cgi,
@@ -555,11 +613,66 @@ class RanModel:
         )
 
     def ue_table(self, period: Period) -> dict[str, np.ndarray]:
+        """Every UE's measurements over ``period`` (counters) and at its end (radio), name -> (n_ues,)."""
         delta = self.sums.minus(period.start)
         table = ue_measurements(delta.ue, self.now_s - period.start_s)
-        table["CQI"] = self.cqi.astype(np.float64)
-        table["RSRP"] = self.rsrp_dbm[np.arange(self.n_ues), self.serving].copy()
+        table.update(self.ue_radio(np.arange(self.n_ues)))
         return table
+
+    def ue_counters(self, period: Period, ues: np.ndarray) -> dict[str, np.ndarray]:
+        """The counter measurements of UEs ``ues`` over ``period``, name -> (len(ues),)."""
+        table = period.cached(self.step_count, "ue_counters", lambda: self._ue_counters(period))
+        return {name: values[ues] for name, values in table.items()}
+
+    def _ue_counters(self, period: Period) -> dict[str, np.ndarray]:
+        delta = self.sums.ue_arr - period.start.ue_arr
+        return ue_measurements(dict(zip(UE_SUMS, delta, strict=True)), self.now_s - period.start_s)
+
+    def ue_radio(self, ues: np.ndarray, names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+        """Radio quantities of UEs ``ues`` now, name -> (len(ues),) (``names`` selects, default all).
+
+        RSRP is the serving cell's received power per RE; RSRQ is N x RSRP / RSSI (38.215) with the
+        RSSI over the carrier: the serving cell's power (its reference signals are always on), the
+        other cells' power times their PRB load, and the noise, so it is -10.8 dB for a lone fully
+        loaded cell and falls as neighbours load up. The uplink mirrors the downlink through the
+        scenario's UL offset (same path loss, UE power far below the cell's), as the scheduler does."""
+        if self._radio_step != self.step_count:
+            self._radio_step, self._radio = self.step_count, {}
+        wanted = UE_RADIO_MEASUREMENTS if names is None else names
+        missing = [n for n in wanted if n not in self._radio]
+        if missing:  # every UE's value at this step, computed once and shared by all readers
+            self._radio.update(self._ue_radio_all(missing))
+        return {name: self._radio[name][ues] for name in wanted}
+
+    def _ue_radio_all(self, names: Iterable[str]) -> dict[str, np.ndarray]:
+        wanted = set(names)
+        ues = np.arange(self.n_ues)
+        serving = self.serving
+        out: dict[str, np.ndarray] = {}
+        if wanted & {"CQI"}:
+            out["CQI"] = self.cqi[ues].astype(np.float64)
+        rsrp = self.rsrp_dbm[ues, serving].astype(np.float64)
+        for name in ("RSRP", "L1M.SS-RSRP", "L1M.DL-SS-RSRP.SSB"):
+            if name in wanted:
+                out[name] = rsrp
+        if "L1M.UL-SRS-RSRP" in wanted:
+            out["L1M.UL-SRS-RSRP"] = rsrp + self.scenario.channel.uplink_sinr_offset_db
+        sinr = self.sinr_db[ues]
+        for name in ("L1M.SS-SINR", "L1M.DL-SS-SINR.SSB"):
+            if name in wanted:
+                out[name] = sinr.copy()
+        if "L1M.UL-SINR" in wanted:
+            out["L1M.UL-SINR"] = sinr + self.scenario.channel.uplink_sinr_offset_db
+        if wanted & {"RSRQ", "L1M.SS-RSRQ"}:
+            rx = self.rx_mw[ues].astype(np.float64)
+            own = rx[np.arange(ues.size), serving]
+            load = self.load * self.cell_active
+            rssi_per_re = rx @ load + own * (1.0 - load[serving]) + self.noise_mw
+            rsrq = 10.0 * np.log10(np.maximum(own, 1e-300) / (12.0 * rssi_per_re))
+            for name in ("RSRQ", "L1M.SS-RSRQ"):
+                if name in wanted:
+                    out[name] = rsrq
+        return out
 
     def ue_reports(self, period: Period, cell_index: int | None = None) -> list[UeReport]:
         """Per-UE reports, all UEs or those served by ``cell_index``."""
@@ -818,6 +931,7 @@ class RanModel:
                 self.buf_dl * dt,
                 dropped_dl,
                 offered_dl,
+                self.buf_ul * dt,
             )
         )
         keys = group[None, :] + self._sum_offsets
@@ -840,6 +954,7 @@ class RanModel:
         sums.ue_arr += np.stack(
             (
                 prb_dl * dt,
+                prb_ul * dt,
                 served_dl,
                 served_ul,
                 active_dl * dt,
@@ -848,6 +963,7 @@ class RanModel:
                 dropped_dl,
                 offered_dl,
                 self.sinr_db * dt,
+                self.buf_ul * dt,
             )
         )
 

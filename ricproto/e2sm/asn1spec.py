@@ -32,6 +32,7 @@ from ricproto.e2error import E2CodecError
 ASN_DIR = Path(__file__).with_name("asn")
 COMMON_FILE = ASN_DIR / "e2sm_common.asn"
 KPM_FILE = ASN_DIR / "e2sm_kpm_v3.asn"
+KPM_V2_FILE = ASN_DIR / "e2sm_kpm_v2.asn"
 RC_FILE = ASN_DIR / "e2sm_rc.asn"
 
 
@@ -75,9 +76,9 @@ def _compile(files: list[Path]) -> Any:
 
 
 @functools.cache
-def kpm_spec() -> Any:
-    """E2SM common IEs + E2SM-KPM v3, compiled for aligned PER (once per process)."""
-    return apply_x691_strings(_compile([COMMON_FILE, KPM_FILE]))
+def kpm_spec(version: int = 3) -> Any:
+    """E2SM common IEs + E2SM-KPM v3 (or v2), compiled for aligned PER (once per process)."""
+    return apply_x691_strings(_compile([COMMON_FILE, KPM_V2_FILE if version == 2 else KPM_FILE]))
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""E2SM-KPM v3 (O-RAN E2SM-KPM v03.00) codec: typed messages with the specification's field names.
+"""E2SM-KPM codec, v3 (O-RAN E2SM-KPM v03.00) and v2.0x: typed messages with the specification's names.
 
 One `encode_*`/`decode_*` pair per message kind (the OCTET STRING contents carried by E2AP):
 RAN function definition (E2SM-KPM-RANfunction-Description), event trigger definition (format 1),
@@ -8,6 +8,14 @@ Every failure raises `E2CodecError` naming the message and, when known, the fiel
 Python field names are the specification's names in snake_case (``granulPeriod`` -> ``granul_period``).
 A `MeasurementType` is a ``str`` (measName) or an ``int`` (measID); a measurement record value is
 an ``int`` (integer), a ``float`` (real) or ``None`` (noValue).
+
+Both versions share the typed API: every function takes ``version`` (3, the default, or 2), which an
+E2 node or xApp picks from the RAN function's OID (`version_of`). v2 (``asn/e2sm_kpm_v2.asn``) has
+a 4-octet TimeStamp (the NTP seconds: `encode_indication_header` sends the first 4 octets of an
+8-octet `ntp_timestamp`, `unix_seconds` reads either), no logicalOR in matching conditions, a
+mandatory testExpr/testValue, no ssbIndex/ul-rSRP/cQI/valueReal extension additions, and only action
+definition formats 1-3 and indication message formats 1-2; content v2 cannot carry is refused with an
+`E2CodecError` naming it, never silently dropped.
 """
 
 from __future__ import annotations
@@ -30,7 +38,28 @@ from ricproto.e2sm.ueid import UeId, ueid_from_asn, ueid_to_asn
 RAN_FUNCTION_ID = 2
 SHORT_NAME = "ORAN-E2SM-KPM"
 OID = "1.3.6.1.4.1.53148.1.3.2.2"  # E2SM-KPM v3
+OID_V2 = "1.3.6.1.4.1.53148.1.2.2.2"  # E2SM-KPM v2.0x
+OIDS = {3: OID, 2: OID_V2}
+VERSIONS = tuple(OIDS)
 DESCRIPTION = "KPM Monitor"
+
+
+def version_of(oid: str) -> int:
+    """The KPM version (2 or 3) of a RAN function OID; E2CodecError for any other OID."""
+    for version, known in OIDS.items():
+        if oid == known:
+            return version
+    raise E2CodecError("RANfunctionOID", f"{oid!r} is not E2SM-KPM v2 ({OID_V2}) or v3 ({OID})")
+
+
+def _spec(version: int) -> Any:
+    if version not in OIDS:
+        raise E2CodecError("E2SM-KPM", f"unknown KPM version {version!r} (2 or 3)")
+    return asn1spec.kpm_spec(version)
+
+
+def _v2_refuses(what: str, message: str = "E2SM-KPM") -> None:
+    raise E2CodecError(message, f"{what} does not exist in E2SM-KPM v2")
 
 MeasurementType = str | int
 RecordValue = int | float | None
@@ -125,8 +154,15 @@ LABEL_FIELDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def label_to_asn(label: MeasurementLabel) -> dict:
+V3_LABEL_FIELDS = frozenset({"ssb_index", "non_gob_bfmode_index", "mimo_mode_index"})
+
+
+def label_to_asn(label: MeasurementLabel, version: int = 3) -> dict:
     out: dict[str, Any] = {}
+    if version == 2 and any(getattr(label, attr) is not None for attr in V3_LABEL_FIELDS):
+        _v2_refuses(
+            "a MeasurementLabel with ssbIndex, nonGoB-BFmode-Index or mIMO-mode-Index", "MeasurementLabel"
+        )
     for attr, name, kind in LABEL_FIELDS:
         v = getattr(label, attr)
         if kind == "flag":
@@ -172,10 +208,10 @@ class MeasurementInfoItem:
     label_info_list: tuple[MeasurementLabel, ...] = (NO_LABEL,)
 
 
-def _info_to_asn(item: MeasurementInfoItem) -> dict:
+def _info_to_asn(item: MeasurementInfoItem, version: int = 3) -> dict:
     return {
         "measType": _meas_type_to_asn(item.meas_type),
-        "labelInfoList": [{"measLabel": label_to_asn(lb)} for lb in item.label_info_list],
+        "labelInfoList": [{"measLabel": label_to_asn(lb, version)} for lb in item.label_info_list],
     }
 
 
@@ -235,7 +271,17 @@ class TestCondInfo:
     test_value: tuple[str, Any] | None = None
 
 
-def _test_to_asn(t: TestCondInfo) -> dict:
+V2_TEST_TYPES = frozenset({"gBR", "aMBR", "isStat", "isCatM", "rSRP", "rSRQ"})
+
+
+def _test_to_asn(t: TestCondInfo, version: int = 3) -> dict:
+    if version == 2:
+        if t.test_type not in V2_TEST_TYPES:
+            _v2_refuses(f"test type {t.test_type!r}", "TestCondInfo")
+        if t.test_expr is None or t.test_value is None:
+            raise E2CodecError("TestCondInfo", "E2SM-KPM v2 needs testExpr and testValue")
+        if t.test_value[0] == "valueReal":
+            _v2_refuses("valueReal", "TestCondInfo")
     out: dict[str, Any] = {"testType": (t.test_type, "true")}
     if t.test_expr is not None:
         out["testExpr"] = t.test_expr
@@ -262,20 +308,26 @@ class MatchingCondItem:
     logical_or: bool = False
 
 
-def _match_to_asn(m: MatchingCondItem) -> dict:
+def _match_to_asn(m: MatchingCondItem, version: int = 3) -> Any:
     c = m.matching_cond_choice
     choice = (
-        ("measLabel", label_to_asn(c))
+        ("measLabel", label_to_asn(c, version))
         if isinstance(c, MeasurementLabel)
-        else ("testCondInfo", _test_to_asn(c))
+        else ("testCondInfo", _test_to_asn(c, version))
     )
+    if version == 2:  # a bare CHOICE, conditions always ANDed
+        if m.logical_or:
+            _v2_refuses("logicalOR", "MatchingCondItem")
+        return choice
     out: dict[str, Any] = {"matchingCondChoice": choice}
     if m.logical_or:
         out["logicalOR"] = "true"
     return out
 
 
-def _match_from_asn(v: dict) -> MatchingCondItem:
+def _match_from_asn(v: Any) -> MatchingCondItem:
+    if isinstance(v, tuple):  # v2: the CHOICE itself
+        v = {"matchingCondChoice": v}
     kind, c = v["matchingCondChoice"]
     choice = label_from_asn(c) if kind == "measLabel" else _test_from_asn(c)
     return MatchingCondItem(choice, "logicalOR" in v)
@@ -292,7 +344,7 @@ class EventTriggerDefinition:
     reporting_period: int
 
 
-def encode_event_trigger_definition(msg: EventTriggerDefinition) -> bytes:
+def encode_event_trigger_definition(msg: EventTriggerDefinition, version: int = 3) -> bytes:
     name = "E2SM-KPM-EventTriggerDefinition"
 
     def to_asn(m: EventTriggerDefinition) -> dict:
@@ -300,12 +352,12 @@ def encode_event_trigger_definition(msg: EventTriggerDefinition) -> bytes:
             "eventDefinition-formats": ("eventDefinition-Format1", {"reportingPeriod": m.reporting_period})
         }
 
-    return asn1spec.encode(asn1spec.kpm_spec(), name, asn1spec.convert(name, to_asn, msg))
+    return asn1spec.encode(_spec(version), name, asn1spec.convert(name, to_asn, msg))
 
 
-def decode_event_trigger_definition(data: bytes) -> EventTriggerDefinition:
+def decode_event_trigger_definition(data: bytes, version: int = 3) -> EventTriggerDefinition:
     name = "E2SM-KPM-EventTriggerDefinition"
-    v = asn1spec.decode(asn1spec.kpm_spec(), name, data)
+    v = asn1spec.decode(_spec(version), name, data)
     return asn1spec.convert(
         name, lambda x: EventTriggerDefinition(x["eventDefinition-formats"][1]["reportingPeriod"]), v
     )
@@ -386,9 +438,9 @@ class ActionDefinition:
     action_definition_format: ActionDefinitionFormat
 
 
-def _f1_to_asn(f: ActionDefinitionFormat1) -> dict:
+def _f1_to_asn(f: ActionDefinitionFormat1, version: int = 3) -> dict:
     out: dict[str, Any] = {
-        "measInfoList": [_info_to_asn(i) for i in f.meas_info_list],
+        "measInfoList": [_info_to_asn(i, version) for i in f.meas_info_list],
         "granulPeriod": f.granul_period,
     }
     if f.cell_global_id is not None:
@@ -405,21 +457,23 @@ def _f1_from_asn(v: dict) -> ActionDefinitionFormat1:
     )
 
 
-def _action_to_asn(msg: ActionDefinition) -> dict:
+def _action_to_asn(msg: ActionDefinition, version: int = 3) -> dict:
     f = msg.action_definition_format
+    if version == 2 and isinstance(f, ActionDefinitionFormat4 | ActionDefinitionFormat5):
+        _v2_refuses(f"action definition {type(f).__name__}", "E2SM-KPM-ActionDefinition")
     if isinstance(f, ActionDefinitionFormat1):
-        choice = ("actionDefinition-Format1", _f1_to_asn(f))
+        choice = ("actionDefinition-Format1", _f1_to_asn(f, version))
     elif isinstance(f, ActionDefinitionFormat2):
         choice = (
             "actionDefinition-Format2",
-            {"ueID": ueid_to_asn(f.ue_id), "subscriptInfo": _f1_to_asn(f.subscript_info)},
+            {"ueID": ueid_to_asn(f.ue_id), "subscriptInfo": _f1_to_asn(f.subscript_info, version)},
         )
     elif isinstance(f, ActionDefinitionFormat3):
         v3: dict[str, Any] = {
             "measCondList": [
                 {
                     "measType": _meas_type_to_asn(c.meas_type),
-                    "matchingCond": [_match_to_asn(m) for m in c.matching_cond],
+                    "matchingCond": [_match_to_asn(m, version) for m in c.matching_cond],
                 }
                 for c in f.meas_cond_list
             ],
@@ -489,14 +543,15 @@ def _action_from_asn(v: dict) -> ActionDefinition:
     return ActionDefinition(v["ric-Style-Type"], fmt)
 
 
-def encode_action_definition(msg: ActionDefinition) -> bytes:
+def encode_action_definition(msg: ActionDefinition, version: int = 3) -> bytes:
     name = "E2SM-KPM-ActionDefinition"
-    return asn1spec.encode(asn1spec.kpm_spec(), name, asn1spec.convert(name, _action_to_asn, msg))
+    value = asn1spec.convert(name, lambda m: _action_to_asn(m, version), msg)
+    return asn1spec.encode(_spec(version), name, value)
 
 
-def decode_action_definition(data: bytes) -> ActionDefinition:
+def decode_action_definition(data: bytes, version: int = 3) -> ActionDefinition:
     name = "E2SM-KPM-ActionDefinition"
-    return asn1spec.convert(name, _action_from_asn, asn1spec.decode(asn1spec.kpm_spec(), name, data))
+    return asn1spec.convert(name, _action_from_asn, asn1spec.decode(_spec(version), name, data))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,9 +568,11 @@ def ntp_timestamp(unix_seconds: float) -> bytes:
 
 
 def unix_seconds(timestamp: bytes) -> float:
-    """Inverse of `ntp_timestamp` (era 0)."""
+    """Inverse of `ntp_timestamp` (era 0); a 4-octet (KPM v2) TimeStamp is the NTP seconds alone."""
+    if len(timestamp) == 4:
+        return struct.unpack(">I", timestamp)[0] - NTP_UNIX_OFFSET
     if len(timestamp) != 8:
-        raise E2CodecError("TimeStamp", f"expected 8 octets, got {len(timestamp)}")
+        raise E2CodecError("TimeStamp", f"expected 8 (or 4, KPM v2) octets, got {len(timestamp)}")
     secs, frac = struct.unpack(">II", timestamp)
     return secs - NTP_UNIX_OFFSET + frac / (1 << 32)
 
@@ -539,8 +596,11 @@ HEADER_FIELDS = (
 )
 
 
-def _header_to_asn(msg: IndicationHeaderFormat1) -> dict:
-    f1: dict[str, Any] = {"colletStartTime": msg.collet_start_time}
+def _header_to_asn(msg: IndicationHeaderFormat1, version: int = 3) -> dict:
+    stamp = msg.collet_start_time
+    if version == 2 and isinstance(stamp, bytes | bytearray) and len(stamp) == 8:
+        stamp = stamp[:4]  # v2 carries the NTP seconds only
+    f1: dict[str, Any] = {"colletStartTime": stamp}
     for attr, name in HEADER_FIELDS:
         v = getattr(msg, attr)
         if v is not None:
@@ -553,8 +613,11 @@ def _header_from_asn(v: dict) -> IndicationHeaderFormat1:
     return IndicationHeaderFormat1(bytes(f1["colletStartTime"]), *(f1.get(name) for _, name in HEADER_FIELDS))
 
 
-def encode_indication_header(msg: IndicationHeaderFormat1) -> bytes:
-    """The hand-written hot path (`kpm_report_aper`); asn1tools for what it does not cover or rejects."""
+def encode_indication_header(msg: IndicationHeaderFormat1, version: int = 3) -> bytes:
+    """The hand-written hot path (`kpm_report_aper`, v3); asn1tools for v2 and what it does not cover
+    or rejects."""
+    if version != 3:
+        return encode_indication_header_reference(msg, version)
     try:
         return _fast.encode_indication_header(msg)
     except Exception as exc:  # the reference codec then encodes, or raises the one E2CodecError callers see
@@ -562,8 +625,10 @@ def encode_indication_header(msg: IndicationHeaderFormat1) -> bytes:
     return encode_indication_header_reference(msg)
 
 
-def decode_indication_header(data: bytes) -> IndicationHeaderFormat1:
+def decode_indication_header(data: bytes, version: int = 3) -> IndicationHeaderFormat1:
     asn1spec.require_bytes("E2SM-KPM-IndicationHeader", data)
+    if version != 3:
+        return decode_indication_header_reference(data, version)
     try:
         return _fast.decode_indication_header(data)
     except Exception as exc:
@@ -571,16 +636,17 @@ def decode_indication_header(data: bytes) -> IndicationHeaderFormat1:
     return decode_indication_header_reference(data)
 
 
-def encode_indication_header_reference(msg: IndicationHeaderFormat1) -> bytes:
+def encode_indication_header_reference(msg: IndicationHeaderFormat1, version: int = 3) -> bytes:
     """Encode with asn1tools only (the reference the hand-written path is tested against)."""
     name = "E2SM-KPM-IndicationHeader"
-    return asn1spec.encode(asn1spec.kpm_spec(), name, asn1spec.convert(name, _header_to_asn, msg))
+    value = asn1spec.convert(name, lambda m: _header_to_asn(m, version), msg)
+    return asn1spec.encode(_spec(version), name, value)
 
 
-def decode_indication_header_reference(data: bytes) -> IndicationHeaderFormat1:
+def decode_indication_header_reference(data: bytes, version: int = 3) -> IndicationHeaderFormat1:
     name = "E2SM-KPM-IndicationHeader"
     asn1spec.require_bytes(name, data)
-    return asn1spec.convert(name, _header_from_asn, asn1spec.decode(asn1spec.kpm_spec(), name, data))
+    return asn1spec.convert(name, _header_from_asn, asn1spec.decode(_spec(version), name, data))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -696,10 +762,10 @@ def ue_reports(
 IndicationMessage = IndicationMessageFormat1 | IndicationMessageFormat2 | IndicationMessageFormat3
 
 
-def _im_f1_to_asn(m: IndicationMessageFormat1) -> dict:
+def _im_f1_to_asn(m: IndicationMessageFormat1, version: int = 3) -> dict:
     out: dict[str, Any] = {"measData": [_data_to_asn(d) for d in m.meas_data]}
     if m.meas_info_list:
-        out["measInfoList"] = [_info_to_asn(i) for i in m.meas_info_list]
+        out["measInfoList"] = [_info_to_asn(i, version) for i in m.meas_info_list]
     if m.granul_period is not None:
         out["granulPeriod"] = m.granul_period
     return out
@@ -713,15 +779,17 @@ def _im_f1_from_asn(v: dict) -> IndicationMessageFormat1:
     )
 
 
-def _im_to_asn(m: IndicationMessage) -> dict:
+def _im_to_asn(m: IndicationMessage, version: int = 3) -> dict:
+    if version == 2 and isinstance(m, IndicationMessageFormat3):
+        _v2_refuses("indication message format 3", "E2SM-KPM-IndicationMessage")
     if isinstance(m, IndicationMessageFormat1):
-        choice = ("indicationMessage-Format1", _im_f1_to_asn(m))
+        choice = ("indicationMessage-Format1", _im_f1_to_asn(m, version))
     elif isinstance(m, IndicationMessageFormat2):
         items = []
         for c in m.meas_cond_ueid_list:
             item: dict[str, Any] = {
                 "measType": _meas_type_to_asn(c.meas_type),
-                "matchingCond": [_match_to_asn(x) for x in c.matching_cond],
+                "matchingCond": [_match_to_asn(x, version) for x in c.matching_cond],
             }
             if c.matching_ueid_list:
                 item["matchingUEidList"] = [{"ueID": ueid_to_asn(u)} for u in c.matching_ueid_list]
@@ -772,8 +840,11 @@ def _im_from_asn(v: dict) -> IndicationMessage:
     raise E2CodecError("E2SM-KPM-IndicationMessage", f"unsupported format {kind}")
 
 
-def encode_indication_message(msg: IndicationMessage) -> bytes:
-    """The hand-written hot path (`kpm_report_aper`); asn1tools for what it does not cover or rejects."""
+def encode_indication_message(msg: IndicationMessage, version: int = 3) -> bytes:
+    """The hand-written hot path (`kpm_report_aper`, v3); asn1tools for v2 and what it does not cover
+    or rejects."""
+    if version != 3:
+        return encode_indication_message_reference(msg, version)
     try:
         return _fast.encode_indication_message(msg)
     except Exception as exc:  # the reference codec then encodes, or raises the one E2CodecError callers see
@@ -781,8 +852,10 @@ def encode_indication_message(msg: IndicationMessage) -> bytes:
     return encode_indication_message_reference(msg)
 
 
-def decode_indication_message(data: bytes) -> IndicationMessage:
+def decode_indication_message(data: bytes, version: int = 3) -> IndicationMessage:
     asn1spec.require_bytes("E2SM-KPM-IndicationMessage", data)
+    if version != 3:
+        return decode_indication_message_reference(data, version)
     try:
         return _fast.decode_indication_message(data)
     except Exception as exc:
@@ -790,16 +863,17 @@ def decode_indication_message(data: bytes) -> IndicationMessage:
     return decode_indication_message_reference(data)
 
 
-def encode_indication_message_reference(msg: IndicationMessage) -> bytes:
+def encode_indication_message_reference(msg: IndicationMessage, version: int = 3) -> bytes:
     """Encode with asn1tools only (the reference the hand-written path is tested against)."""
     name = "E2SM-KPM-IndicationMessage"
-    return asn1spec.encode(asn1spec.kpm_spec(), name, asn1spec.convert(name, _im_to_asn, msg))
+    value = asn1spec.convert(name, lambda m: _im_to_asn(m, version), msg)
+    return asn1spec.encode(_spec(version), name, value)
 
 
-def decode_indication_message_reference(data: bytes) -> IndicationMessage:
+def decode_indication_message_reference(data: bytes, version: int = 3) -> IndicationMessage:
     name = "E2SM-KPM-IndicationMessage"
     asn1spec.require_bytes(name, data)
-    return asn1spec.convert(name, _im_from_asn, asn1spec.decode(asn1spec.kpm_spec(), name, data))
+    return asn1spec.convert(name, _im_from_asn, asn1spec.decode(_spec(version), name, data))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -911,31 +985,44 @@ def _ranfunc_from_asn(v: dict) -> RanFunctionDescription:
     )
 
 
-def encode_ran_function_description(msg: RanFunctionDescription) -> bytes:
+def encode_ran_function_description(msg: RanFunctionDescription, version: int = 3) -> bytes:
     name = "E2SM-KPM-RANfunction-Description"
-    return asn1spec.encode(asn1spec.kpm_spec(), name, asn1spec.convert(name, _ranfunc_to_asn, msg))
+    return asn1spec.encode(_spec(version), name, asn1spec.convert(name, _ranfunc_to_asn, msg))
 
 
-def decode_ran_function_description(data: bytes) -> RanFunctionDescription:
+def decode_ran_function_description(data: bytes, version: int = 3) -> RanFunctionDescription:
     name = "E2SM-KPM-RANfunction-Description"
-    return asn1spec.convert(name, _ranfunc_from_asn, asn1spec.decode(asn1spec.kpm_spec(), name, data))
+    return asn1spec.convert(name, _ranfunc_from_asn, asn1spec.decode(_spec(version), name, data))
+
+
+# Report styles (E2SM-KPM §7.4.1): (style, name, action definition format, indication message format,
+# measurement level), in the order they are offered. v2 has styles 1-3 only.
+REPORT_STYLES: tuple[tuple[int, str, int, int, str], ...] = (
+    (1, "E2 Node Measurement", 1, 1, "cell"),
+    (2, "E2 Node Measurement for a single UE", 2, 1, "ue"),
+    (3, "Condition-based, UE-level E2 Node Measurement", 3, 2, "ue"),
+    (4, "Common Condition-based, UE-level Measurement", 4, 3, "ue"),
+    (5, "E2 Node Measurement for multiple UEs", 5, 3, "ue"),
+)
 
 
 def default_ran_function_description(
-    cell_measurements: tuple[str, ...], ue_measurements: tuple[str, ...] = (), instance: int | None = None
+    cell_measurements: tuple[str, ...],
+    ue_measurements: tuple[str, ...] = (),
+    instance: int | None = None,
+    version: int = 3,
 ) -> RanFunctionDescription:
-    """What twinric's E2 node offers: periodic trigger; style 1 (cell), styles 4 and 5 (UE level)."""
-    styles = [
-        ReportStyle(
-            1, "E2 Node Measurement", 1, tuple(MeasurementInfoActionItem(n) for n in cell_measurements), 1, 1
-        )
-    ]
-    if ue_measurements:
-        ue_items = tuple(MeasurementInfoActionItem(n) for n in ue_measurements)
-        styles.append(ReportStyle(4, "Common Condition-based, UE-level Measurement", 4, ue_items, 1, 3))
-        styles.append(ReportStyle(5, "E2 Node Measurement for multiple UEs", 5, ue_items, 1, 3))
+    """What twinric's E2 node offers: the periodic trigger; style 1 with the cell measurements, and
+    with UE measurements styles 2-5 (v3) or 2-3 (v2) with those."""
+    styles = []
+    for style, name, action_format, message_format, level in REPORT_STYLES:
+        names = cell_measurements if level == "cell" else ue_measurements
+        if not names or (version == 2 and action_format > 3):
+            continue
+        items = tuple(MeasurementInfoActionItem(n) for n in names)
+        styles.append(ReportStyle(style, name, action_format, items, 1, message_format))
     return RanFunctionDescription(
-        RanFunctionName(SHORT_NAME, OID, DESCRIPTION, instance),
+        RanFunctionName(SHORT_NAME, OIDS[version] if version in OIDS else OID, DESCRIPTION, instance),
         (EventTriggerStyle(1, "Periodic Report", 1),),
         tuple(styles),
     )

@@ -3,8 +3,10 @@
 Covers E2SM-KPM-IndicationHeader format 1 and E2SM-KPM-IndicationMessage formats 1 and 3 with
 the root (non-extension) content that twinric produces: measurement names/ids, labels without
 extension additions, integer/real/noValue records, and UE ids of the gNB, gNB-DU, gNB-CU-UP and
-ng-eNB-DU kinds (gNB-UEID without globalGNB-ID). Everything else raises `AperUnsupported`, and
-`ricproto.e2sm.kpm` then uses the asn1tools reference codec, which the tests compare this module
+ng-eNB-DU kinds (gNB-UEID without globalGNB-ID). Format 2 is encoded here too: its matchingCond
+lists (fixed for a subscription's life) are coded once by the reference codec and replayed.
+Everything else raises `AperUnsupported`, and `ricproto.e2sm.kpm` then uses the asn1tools reference
+codec, which the tests compare this module
 with byte for byte. Values outside a constraint are also left to the reference codec, so that the
 error a caller sees always comes from one place.
 
@@ -16,6 +18,8 @@ Anything else goes to the reference decoder, which reads it or says why not.
 
 from __future__ import annotations
 
+from asn1tools.codecs import per as asn1tools_per
+
 from ricproto.aper import (
     PRINTABLE,
     U32_MAX,
@@ -26,6 +30,7 @@ from ricproto.aper import (
     printable_octets,
     real_content_int,
 )
+from ricproto.e2sm import asn1spec
 from ricproto.e2sm.identities import SNssai
 from ricproto.e2sm.kpm import (
     LABEL_FIELDS,
@@ -33,11 +38,16 @@ from ricproto.e2sm.kpm import (
     IndicationHeaderFormat1,
     IndicationMessage,
     IndicationMessageFormat1,
+    IndicationMessageFormat2,
     IndicationMessageFormat3,
+    MatchingCondItem,
+    MeasurementCondUeIdItem,
     MeasurementDataItem,
     MeasurementInfoItem,
     MeasurementLabel,
+    MeasurementType,
     UeMeasurementReportItem,
+    _match_to_asn,
 )
 from ricproto.e2sm.ueid import Guami, UeId, UeIdGnb, UeIdGnbCuUp, UeIdGnbDu, UeIdNgEnbDu
 
@@ -251,7 +261,14 @@ def _enc_f1(w: AperWriter, m: IndicationMessageFormat1) -> None:
     info = m.meas_info_list
     gp = m.granul_period
     w.bits((2 if info else 0) | (gp is not None), 3)
-    data = m.meas_data
+    _enc_meas_data(w, m.meas_data)
+    if info:
+        _enc_info_list(w, info)
+    if gp is not None:
+        w.constrained(_check_int(gp, 1, U32_MAX), 1, U32_MAX)
+
+
+def _enc_meas_data(w: AperWriter, data: tuple[MeasurementDataItem, ...]) -> None:
     if not 1 <= len(data) <= MAX_LIST:
         raise AperUnsupported("measData size")
     w.constrained(len(data), 1, MAX_LIST)
@@ -266,13 +283,97 @@ def _enc_f1(w: AperWriter, m: IndicationMessageFormat1) -> None:
         _enc_record(w, rec)
         if d.incomplete_flag:
             w.bits(0, 1)
-    if info:
-        _enc_info_list(w, info)
+
+
+def _enc_meas_type(w: AperWriter, t: MeasurementType) -> None:
+    if type(t) is str:
+        data = _name_octets(t)
+        w.bits(len(data) - 1, 11)  # CHOICE ext bit, index 0 (measName), string ext bit, 8-bit length - 1
+        w.octets(data)
+    elif type(t) is int:
+        w.bits(0b010, 3)  # CHOICE ext bit, index 1 (measID), INTEGER ext bit
+        w.constrained(_check_int(t, 1, 65536), 1, 65536)
+    else:
+        raise AperUnsupported("measType")
+
+
+# matchingCond lists by identity: (the list, whole octets, tail bits value, tail bit count).
+_COND_CACHE: dict[int, tuple[tuple[MatchingCondItem, ...], bytes, int, int]] = {}
+
+
+def _enc_matching_cond(w: AperWriter, cond: tuple[MatchingCondItem, ...]) -> None:
+    """matchingCond (MatchingCondList; its 2-octet count aligns, so its bits do not depend on what
+    precedes it): coded once per list object by the reference codec, which also checks it, then replayed."""
+    hit = _COND_CACHE.get(id(cond))
+    if hit is None or hit[0] is not cond:
+        if type(cond) is not tuple or any(type(m) is not MatchingCondItem for m in cond):
+            raise AperUnsupported("matchingCond")
+        value = [_match_to_asn(m) for m in cond]
+        spec = asn1spec.kpm_spec()
+        asn1spec.encode(spec, "MatchingCondList", value)  # type and constraint checks (E2CodecError)
+        enc = asn1tools_per.Encoder()
+        spec.types["MatchingCondList"].type.encode(value, enc)
+        nbits = enc.chunks_number_of_bits + enc.number_of_bits
+        data = bytes(enc.as_bytearray())
+        whole, tail = divmod(nbits, 8)
+        hit = (cond, data[:whole], data[whole] >> (8 - tail) if tail else 0, tail)
+        if len(_COND_CACHE) >= _INFO_CACHE_MAX:
+            _COND_CACHE.clear()
+        _COND_CACHE[id(cond)] = hit
+    w.octets(hit[1])  # aligns, as the count would
+    w.bits(hit[2], hit[3])
+
+
+def _enc_f2(w: AperWriter, m: IndicationMessageFormat2) -> None:
+    gp = m.granul_period
+    w.bits(gp is not None, 2)  # format ext bit, granulPeriod present
+    _enc_meas_data(w, m.meas_data)
+    items = m.meas_cond_ueid_list
+    if not 1 <= len(items) <= MAX_LIST:
+        raise AperUnsupported("measCondUEidList size")
+    w.constrained(len(items), 1, MAX_LIST)
+    for c in items:
+        if type(c) is not MeasurementCondUeIdItem:
+            raise AperUnsupported("measCondUEidList item")
+        ues = c.matching_ueid_list
+        w.bits(1 if ues else 0, 2)  # item ext bit, matchingUEidList present
+        _enc_meas_type(w, c.meas_type)
+        _enc_matching_cond(w, c.matching_cond)
+        if ues:
+            if len(ues) > MAX_LIST:
+                raise AperUnsupported("matchingUEidList size")
+            w.constrained(len(ues), 1, MAX_LIST)
+            for u in ues:
+                _enc_ueid(w, u, in_item=True)
     if gp is not None:
         w.constrained(_check_int(gp, 1, U32_MAX), 1, U32_MAX)
 
 
-def _enc_ueid(w: AperWriter, ue: UeId) -> None:
+# UE ids by identity and the bit offset they start at: (the id, its bits, their count). The same UE
+# objects recur in every report of a subscription; alignment inside a UEID depends on the offset.
+_UEID_CACHE: dict[tuple[int, int], tuple[UeId, int, int]] = {}
+_UEID_CACHE_MAX = 65536
+
+
+def _enc_ueid(w: AperWriter, ue: UeId, in_item: bool = False) -> None:
+    """A UEID; ``in_item``: preceded by the extension bit of the list item that holds it (0)."""
+    k = w.bit_offset
+    hit = _UEID_CACHE.get((id(ue), k + 8 * in_item))
+    if hit is None or hit[0] is not ue:
+        alone = AperWriter()
+        alone.bits(0, k + in_item)
+        _enc_ueid_bits(alone, ue)
+        octets, tail, tail_bits = alone.octets_and_tail()
+        total = 8 * len(octets) + tail_bits
+        value = ((int.from_bytes(octets, "big") << tail_bits) | tail) & ((1 << (total - k)) - 1)
+        hit = (ue, value, total - k)
+        if len(_UEID_CACHE) >= _UEID_CACHE_MAX:
+            _UEID_CACHE.clear()
+        _UEID_CACHE[(id(ue), k + 8 * in_item)] = hit
+    w.bits(hit[1], hit[2])
+
+
+def _enc_ueid_bits(w: AperWriter, ue: UeId) -> None:
     t = type(ue)
     if t is UeIdGnbDu or t is UeIdGnbCuUp:
         w.bits(1 if t is UeIdGnbDu else 2, 4)  # CHOICE extension bit + 3-bit index
@@ -340,6 +441,10 @@ def encode_indication_message(msg: IndicationMessage) -> bytes:
         w.bits(0, 3)  # message extension bit, CHOICE extension bit, index 0
         _enc_f1(w, msg)
         return w.to_bytes()
+    if t is IndicationMessageFormat2:
+        w.bits(0b001, 3)  # message extension bit, CHOICE extension bit, index 1
+        _enc_f2(w, msg)
+        return w.to_bytes()
     if t is IndicationMessageFormat3:
         reports = msg.ue_meas_report_list
         if not 1 <= len(reports) <= MAX_LIST:
@@ -350,8 +455,7 @@ def encode_indication_message(msg: IndicationMessage) -> bytes:
         for r in reports:
             if type(r) is not UeMeasurementReportItem or type(r.meas_report) is not IndicationMessageFormat1:
                 raise AperUnsupported("ueMeasReportList item")
-            inner.bits(0, 1)
-            _enc_ueid(inner, r.ue_id)
+            _enc_ueid(inner, r.ue_id, in_item=True)
             _enc_f1(inner, r.meas_report)
         w.bits(0b01, 2)  # message extension bit, CHOICE extension bit set (format 3 is an addition)
         w.small(0)

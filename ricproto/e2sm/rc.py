@@ -311,6 +311,29 @@ def decode_control_outcome(data: bytes) -> ControlOutcomeFormat1:
     return asn1spec.convert(name, from_asn, asn1spec.decode(asn1spec.rc_spec(), name, data))
 
 
+# A refused control's reason, for the RIC Control Failure's RICcontrolOutcome: E2SM-RC has no RAN
+# parameter for it, so twinric's E2 nodes use this one (outside the ids E2SM-RC assigns) with the
+# reason as UTF-8 octets; a receiver that does not know the id still decodes a valid outcome.
+REFUSAL_REASON_PARAMETER_ID = 0x7F000001
+
+
+def refusal_outcome(reason: str) -> bytes:
+    """An encoded E2SM-RC-ControlOutcome (format 1) carrying ``reason``."""
+    return encode_control_outcome(
+        ControlOutcomeFormat1((ControlOutcomeItem(REFUSAL_REASON_PARAMETER_ID, reason.encode("utf-8")),))
+    )
+
+
+def refusal_reason(outcome: bytes) -> str | None:
+    """The reason `refusal_outcome` put in ``outcome``, None when it has none; E2CodecError when the
+    bytes are not an E2SM-RC-ControlOutcome."""
+    for item in decode_control_outcome(outcome).ran_p_list:
+        value = item.ran_parameter_value
+        if item.ran_parameter_id == REFUSAL_REASON_PARAMETER_ID and isinstance(value, bytes):
+            return value.decode("utf-8", "replace")
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # NR-CGI as carried inside a RAN parameter (its own APER encoding)
 

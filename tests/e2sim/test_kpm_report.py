@@ -120,3 +120,34 @@ def test_layout_messages_equal_value_by_value_ones_and_share_the_meas_info(
 def test_layout_needs_a_measurement() -> None:
     with pytest.raises(E2CodecError, match="at least one measurement"):
         CellReportLayout.of([])
+
+
+def test_layout_record_from_rows_equals_the_report_values() -> None:
+    """`CellReportLayout.record` (positions in the model's row tables, the agent's path) gives the
+    values `data_item` reads from the cell's report: cell, per-slice, INTEGER, per-slice and
+    cell-wide distribution values in any order."""
+    from ricproto.kpm_distribution import UE_THP_DL_DIST, WB_CQI_DIST
+
+    m = RanModel(load_scenario("small"), seed=3)
+    m.run(0.5)
+    period = m.start_period()
+    m.run(0.3)
+    urllc, embb = m.slices[-1], m.slices[0]
+    keys = [
+        ("RRC.ConnMax", None),
+        ("DRB.UEThpDl", urllc),
+        ("DRB.RlcDelayUl", None),
+        (WB_CQI_DIST, None, 3),
+        (WB_CQI_DIST, None, 4),
+        ("RRU.PrbUsedUl", embb),
+        (UE_THP_DL_DIST, embb, 2),
+        ("MM.HoExeIntraReq", None),
+    ]
+    layout = CellReportLayout.of(keys)
+    rows = m.cell_rows(period)
+    for cell in range(m.n_cells):
+        expected = layout.data_item(m.cell_report(cell, period))
+        got = layout.record(rows, cell, m.slices)
+        assert got == expected
+        assert [type(v) for v in got.meas_record] == [type(v) for v in expected.meas_record]
+    assert type(got.meas_record[0]) is int and type(got.meas_record[3]) is int

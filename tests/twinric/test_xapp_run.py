@@ -86,9 +86,10 @@ def box(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Bo
             return state_file.exists() and any(
                 s["name"] == "xapp-1" for s in json.loads(state_file.read_text())["services"])
 
-        assert wait_until(started, 120), proc.stderr.read() if proc.poll() is not None else "no box"
+        # generous: on a busy machine (8 engineers on 2 cores) the box takes well over a minute to start
+        assert wait_until(started, 180), proc.stderr.read() if proc.poll() is not None else "no box"
         found = Box(run_dir, json.loads(state_file.read_text()), env)
-        assert wait_until(lambda: (r := found.status())["e2_nodes"] == 7 and r["subscriptions"] >= 7, 60), \
+        assert wait_until(lambda: (r := found.status())["e2_nodes"] == 7 and r["subscriptions"] >= 7, 120), \
             found.status()
         yield found
     finally:
@@ -316,9 +317,40 @@ def test_rc_xapp_gets_its_own_control_answers_and_handles_failures(box: Box) -> 
     by_instance = {a["instance"]: a for a in answers}
     assert by_instance[1]["mtype"] == 12041 and by_instance[1]["sub_id"] == 1
     assert by_instance[2]["mtype"] == 12042 and by_instance[2]["cause"] == "control_message_invalid"
+    # the node's reason names the 28.541 ordering the ratios broke (min 80 > max 20)
+    reason = by_instance[2]["reason"]
+    assert reason.startswith("illegal-quota") and "dedicated <= min <= max" in reason
     assert summary["unanswered"] == [3] and summary["foreign"] == 0
     # Meanwhile the box's control xApp kept sending controls; their answers went to it, not here.
     assert box.controls() - controls_before > 3
+
+
+def test_kpm_monitor_gets_every_report_style(box: Box) -> None:
+    with xapp_run(box, "--descriptor", str(BYO / "kpm-styles.json"),
+                  command=[PY, str(BYO / "kpm_styles_xapp.py")]) as xapp:
+        function = xapp.next("ran_function", timeout=60)
+        assert function["version"] == 3 and function["styles"] == [1, 2, 3, 4, 5]
+        for name in ("DRB.UEThpUl", "RRU.PrbUsedUl", "RRU.PrbAvailUl", "RRC.ConnMax", "DRB.RlcDelayUl",
+                     "CARR.WBCQIDist"):
+            assert name in function["style1"]
+        for name in ("L1M.SS-RSRQ", "L1M.UL-SRS-RSRP", "L1M.UL-SINR", "CQI"):
+            assert name in function["ue_level"]
+        assert xapp.next("ues", timeout=90)["count"] >= 2
+        reports = {}
+        while len(reports) < 5:
+            report = xapp.next("report", timeout=90)
+            reports[report["style"]] = report
+        summary = xapp.next("summary", timeout=30)
+        assert xapp.wait() == 0, (summary, xapp.stderr)
+    assert summary == {"event": "summary", "styles": [1, 2, 3, 4, 5], "wrong_format": [],
+                       "deleted": [204, 204]}
+    assert set(reports[1]["summary"]) == {"DRB.UEThpDl", "DRB.UEThpUl", "RRU.PrbUsedDl", "RRU.PrbUsedUl",
+                                          "RRU.PrbTotDl", "RRC.ConnMean"}
+    assert set(reports[2]["summary"]) == {"DRB.UEThpDl", "RSRP", "L1M.SS-RSRQ", "L1M.UL-SRS-RSRP", "CQI"}
+    assert -160 < reports[2]["summary"]["RSRP"] < -30 and -30 < reports[2]["summary"]["L1M.SS-RSRQ"] < 0
+    assert reports[3]["summary"]["matched"][0] > 0 and reports[3]["summary"]["values"][0] is not None
+    assert reports[4]["summary"]["ues"] >= 2 and "L1M.UL-SRS-RSRP" in reports[4]["summary"]["names"]
+    assert reports[5]["summary"]["ues"] <= 2
 
 
 def test_xapp_with_ricxappframe_e2ap_helpers(box: Box) -> None:

@@ -184,7 +184,7 @@ def test_indication_message_round_trip(msg: kpm.IndicationMessage) -> None:
 
 
 @SETTINGS
-@given(st.one_of(format1, format3))
+@given(st.one_of(format1, format2, format3))
 def test_hot_path_matches_asn1tools(msg: kpm.IndicationMessage) -> None:
     """The hand-written path, when it takes the message, gives asn1tools' bytes and values."""
     reference = kpm.encode_indication_message_reference(msg)
@@ -214,6 +214,22 @@ def test_hot_path_covers_the_usual_reports() -> None:
         data = fast.encode_indication_message(msg)  # must not raise AperUnsupported
         assert data == kpm.encode_indication_message_reference(msg)
         assert fast.decode_indication_message(data) == msg
+    # style 3's format 2: conditions (replayed from their first coding) and UE ids at every bit offset
+    edge = kpm.MatchingCondItem(kpm.TestCondInfo("ul-rSRP", "lessthan", ("valueReal", -110.5)), True)
+    embb = kpm.MatchingCondItem(kpm.MeasurementLabel(slice_id=SNssai(1, 1)))
+    ues = tuple(UeIdGnbDu(i) for i in range(9))
+    by_condition = kpm.IndicationMessageFormat2(
+        (kpm.MeasurementDataItem((2.5, None, 3)), kpm.MeasurementDataItem((None, 1.0, 4), True)),
+        tuple(
+            kpm.MeasurementCondUeIdItem(name, (edge, embb) if n % 2 else (edge,), ues[: n + 1] if n else ())
+            for n, name in enumerate(("DRB.UEThpDl", "RSRP", 7))
+        ),
+        100,
+    )
+    for _ in range(2):  # the second time from the caches
+        data = fast.encode_indication_message(by_condition)
+        assert data == kpm.encode_indication_message_reference(by_condition)
+        assert kpm.decode_indication_message(data) == by_condition
 
 
 @SETTINGS
@@ -252,7 +268,8 @@ def test_default_ran_function_description_offers_the_styles() -> None:
     back = kpm.decode_ran_function_description(kpm.encode_ran_function_description(desc))
     assert back.ran_function_name.ran_function_e2sm_oid == "1.3.6.1.4.1.53148.1.3.2.2"
     assert back.ran_function_name.ran_function_short_name == "ORAN-E2SM-KPM"
-    assert [s.ric_report_style_type for s in back.ric_report_style_list] == [1, 4, 5]
+    assert [s.ric_report_style_type for s in back.ric_report_style_list] == [1, 2, 3, 4, 5]
+    assert [s.ric_action_format_type for s in back.ric_report_style_list] == [1, 2, 3, 4, 5]
     assert back.measurement_names(1) == ["DRB.UEThpDl", "RRU.PrbUsedDl"]
     assert back.measurement_names() == ["DRB.UEThpDl", "RRU.PrbUsedDl", "CQI"]
 

@@ -175,9 +175,15 @@ def test_fallbacks_are_counted_and_logged(caplog: pytest.LogCaptureFixture) -> N
         (kpm.MeasurementDataItem((1,)),),
         (kpm.MeasurementCondUeIdItem("X", (kpm.MatchingCondItem(kpm.NO_LABEL),)),),
     )
+    ssb = kpm.IndicationMessageFormat1(
+        (kpm.MeasurementDataItem((1,)),),
+        (kpm.MeasurementInfoItem("X", (kpm.MeasurementLabel(ssb_index=3),)),),
+    )
     before = fallbacks("encode_indication_message", "unsupported")
-    data = kpm.encode_indication_message(f2)  # format 2 is not on the hand-written path
+    kpm.encode_indication_message(ssb)  # label extension additions are not on the hand-written path
     assert fallbacks("encode_indication_message", "unsupported") == before + 1
+    data = kpm.encode_indication_message(f2)  # format 2 is encoded by hand but decoded by the reference
+    assert data == kpm.encode_indication_message_reference(f2)
     with caplog.at_level(logging.DEBUG, logger="ricproto.e2sm.kpm"):
         before = fallbacks("decode_indication_message", "unsupported")
         assert kpm.decode_indication_message(data) == f2

@@ -1,6 +1,7 @@
 """An RC control xApp in the style of srsRAN's ``xAppBase``: raw ricxappframe RMR (no RMRXapp, no appmgr
 registration), E2 nodes from e2mgr's REST API, E2SM-RC slice PRB quota controls sent to E2T by meid. It
-handles the answers: an acknowledge, a failure with its cause, and a control nobody answers.
+handles the answers: an acknowledge, a failure with its cause and the reason the node gives in the
+failure's RICcontrolOutcome, and a control nobody answers.
 
 JSON lines on stdout; exit code 0 when every answer matched a control it sent.
 """
@@ -60,10 +61,12 @@ def answers(mrc, seconds):
         mtype = summary[rmr.RMR_MS_MSG_TYPE]
         if mtype in (RIC_CONTROL_ACK, RIC_CONTROL_FAILURE):
             pdu = e2ap.decode(summary[rmr.RMR_MS_PAYLOAD])
+            outcome = getattr(pdu, "ricControlOutcome", None)  # why the node refused, when it says
             out.append({"mtype": mtype, "requestor": pdu.ricRequestID.ricRequestorID,
                         "instance": pdu.ricRequestID.ricInstanceID, "meid": summary[rmr.RMR_MS_MEID].decode(),
                         "sub_id": summary[rmr.RMR_MS_SUB_ID],
-                        "cause": getattr(getattr(pdu, "cause", None), "name", None)})
+                        "cause": getattr(getattr(pdu, "cause", None), "name", None),
+                        "reason": rc.refusal_reason(outcome) if outcome else None})
     rmr.rmr_free_msg(rbuf)
     return out
 
