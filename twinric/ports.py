@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import socket
+from collections.abc import Callable
 
 # role -> TCP port on 127.0.0.1 used by `twinric up` (OSC's own port where it does not collide).
 LOCAL_PORT_PLAN: dict[str, int] = {
@@ -95,12 +96,16 @@ def allocate_ports(roles: list[str] | None = None, free: bool = False) -> dict[s
     return chosen
 
 
-def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 10.0) -> bool:
-    """Poll until something accepts TCP connections on ``host:port``; False on timeout."""
+def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 10.0,
+                  still_worth_waiting: Callable[[], bool] | None = None) -> bool:
+    """Poll until something accepts TCP connections on ``host:port``; False on timeout, or as soon as
+    ``still_worth_waiting`` says no (the process that should listen has exited)."""
     import time
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if still_worth_waiting is not None and not still_worth_waiting():
+            return False
         try:
             with socket.create_connection((host, port), timeout=0.2):
                 return True

@@ -88,7 +88,9 @@ class Stack:
         self.started_at = 0.0
         self.extra_state: dict = {}
 
-    def start(self, ready_timeout: float = 30.0, extra_state: dict | None = None) -> None:
+    # Generous: a loaded machine can take a minute to import torch and FastAPI; a service that dies
+    # while starting is reported at once (wait_for_port stops waiting when its process exits).
+    def start(self, ready_timeout: float = 90.0, extra_state: dict | None = None) -> None:
         self.extra_state = dict(extra_state or {})
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.started_at = time.time()
@@ -96,7 +98,8 @@ class Stack:
             proc = ManagedProcess(svc.name, svc.argv, env={**os.environ, **svc.env},
                                   log_path=self.run_dir / f"{svc.name}.log").start()
             self.processes[svc.name] = proc
-            if svc.ready_port and not wait_for_port(svc.ready_port, timeout=ready_timeout):
+            if svc.ready_port and not wait_for_port(svc.ready_port, timeout=ready_timeout,
+                                                    still_worth_waiting=proc.alive) and proc.alive():
                 tail = proc.log_tail()
                 self.stop()
                 raise StackFailed(
