@@ -80,7 +80,7 @@ def ci95(values: list[float]) -> float:
 
 
 def figure(x: float | None) -> float | None:
-    return None if x is None or math.isnan(x) else round(float(x), 4)
+    return None if x is None or math.isnan(x) else round(float(x), 4) + 0.0  # no "-0.0"
 
 
 def target_met(key: str, value: float | None) -> bool:
@@ -188,7 +188,7 @@ def markdown(
             lines.append(f"- {label}: {np.mean(values):.2f}")
         lines += ["", "Gate decisions (twinric, per round):", ""]
         for k, rounds in enumerate(res.gate_rounds):
-            lines += [f"- seed {res.seeds[k]}: " + "; ".join(rounds)]
+            lines += [f"- seed {res.seeds[k]}, after {r}" for r in rounds]
         lines.append("")
     lines += [f"## Summary ({headline})", "", "| key | value | target | met |", "|---|---|---|---|"]
     for key in SUMMARY_KEYS:

@@ -160,7 +160,8 @@ def run_scenario(scenario: str, plan: RunPlan, progress: Progress, console: Cons
         rounds = []
         for _ in range(training.rounds):
             rec = twin.round(chunk, lambda n, t=task: progress.advance(t, n))
-            rounds.append(f"{rec.interactions}: {rec.gate}" + (f" ({rec.in_force})" if rec.in_force else ""))
+            why = f" ({rec.reasons[0]})" if rec.reasons else ""
+            rounds.append(f"{rec.interactions}: {rec.gate}{why}; in force: {rec.in_force or 'heuristic'}")
             if twin.candidate is not None:
                 target_curve.add(
                     twin.interactions,
@@ -177,7 +178,7 @@ def run_scenario(scenario: str, plan: RunPlan, progress: Progress, console: Cons
         console.print(
             f"{scenario} seed {seed}: heuristic level {heuristic_level:.2f}; SB3 reached it after "
             f"{sb3_curve.first_reaching(heuristic_level)}, twinric's target after "
-            f"{target_curve.first_reaching(heuristic_level)} interactions; gate: {'; '.join(rounds)}"
+            f"{target_curve.first_reaching(heuristic_level)} interactions; gate: {' | '.join(rounds)}"
         )
 
         assert twin.dynamics is not None, "twinric learned no predictive model"
