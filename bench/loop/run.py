@@ -82,7 +82,7 @@ class RunPlan:
 QUICK_TRAINING = TrainingPlan(
     budget=1_600,
     rounds=4,
-    updates_per_interaction=0.5,
+    updates_per_interaction=2.0,
     dynamics_updates_per_interaction=0.5,
     gate_horizon=10,
     fqe_iterations=300,
