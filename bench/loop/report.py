@@ -163,8 +163,8 @@ def markdown(
         "(greedy, through its shield); the SB3 DQN greedy as it comes, without a shield (its shield rate is "
         "0 by construction). twinric acts with the snapshot the gate promoted, the heuristic until then; "
         "MCTS plans on the learned dynamics ensemble with the learned target Q at the leaves. "
-        "Unsafe: a control after which a cell exceeds the load limit within 3 periods while it does not in the no-op "
-        "counterfactual (clones of the true state).",
+        "Unsafe: a control after which a cell exceeds the load limit within 3 periods while it does not "
+        "in the no-op counterfactual (clones of the true state).",
         "",
     ]
     for res in results:
