@@ -80,7 +80,7 @@ def ci95(values: list[float]) -> float:
 
 
 def figure(x: float | None) -> float | None:
-    return None if x is None or math.isnan(x) else round(float(x), 4)
+    return None if x is None or math.isnan(x) else round(float(x), 4) + 0.0  # no "-0.0"
 
 
 def target_met(key: str, value: float | None) -> bool:
@@ -159,6 +159,13 @@ def markdown(
         "100 ms report period on the simulator in process). The real loop (`twinric up` at a `--speed` "
         "factor) was not run by this benchmark, so no agreement between the two paths is measured.",
         "",
+        "Controllers: no control; the heuristic, twinric and twinric + MCTS as the control xApp decides "
+        "(greedy, through its shield); the SB3 DQN greedy as it comes, without a shield (its shield rate is "
+        "0 by construction). twinric acts with the snapshot the gate promoted, the heuristic until then; "
+        "MCTS plans on the learned dynamics ensemble with the learned target Q at the leaves. "
+        "Unsafe: a control after which a cell exceeds the load limit within 3 periods while it does not "
+        "in the no-op counterfactual (clones of the true state).",
+        "",
     ]
     for res in results:
         lines += [
@@ -188,7 +195,7 @@ def markdown(
             lines.append(f"- {label}: {np.mean(values):.2f}")
         lines += ["", "Gate decisions (twinric, per round):", ""]
         for k, rounds in enumerate(res.gate_rounds):
-            lines += [f"- seed {res.seeds[k]}: " + "; ".join(rounds)]
+            lines += [f"- seed {res.seeds[k]}, after {r}" for r in rounds]
         lines.append("")
     lines += [f"## Summary ({headline})", "", "| key | value | target | met |", "|---|---|---|---|"]
     for key in SUMMARY_KEYS:

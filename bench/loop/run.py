@@ -67,6 +67,7 @@ NONE, HEURISTIC, SB3, TWIN, TWIN_MCTS = (
     "twinric + MCTS",
 )
 HEADLINE = TWIN_MCTS
+WARMUP_S = 2.0  # the start-up transient is nobody's doing (metrics.EpisodeLog's default)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class RunPlan:
 QUICK_TRAINING = TrainingPlan(
     budget=1_600,
     rounds=4,
-    updates_per_interaction=0.5,
+    updates_per_interaction=2.0,
     dynamics_updates_per_interaction=0.5,
     gate_horizon=10,
     fqe_iterations=300,
@@ -103,16 +104,23 @@ SEARCH = SearchConfig(num_simulations=32, max_depth=4, gumbel_scale=0.0, time_bu
 def make_plan(args: argparse.Namespace) -> RunPlan:
     quick = args.quick
     scenarios = tuple(args.scenarios or (("crowd_small",) if quick else ("crowd_small", "hetnet_medium")))
-    n_seeds = args.seeds or (1 if quick else 5)
+    n_seeds = args.seeds if args.seeds is not None else (1 if quick else 5)
     training = QUICK_TRAINING if quick else FULL_TRAINING
-    if args.budget:
+    if args.budget is not None:
         training = dataclasses.replace(training, budget=args.budget)
-    if args.rounds:
+    if args.rounds is not None:
         training = dataclasses.replace(training, rounds=args.rounds)
+    episode_s = args.seconds or (12.0 if quick else 20.0)
+    if training.rounds < 1 or training.budget < training.rounds or n_seeds < 1 or episode_s <= WARMUP_S:
+        raise SystemExit(
+            f"twinric bench loop: need --rounds >= 1, --budget >= --rounds, --seeds >= 1 and --seconds > "
+            f"{WARMUP_S:g} (the warm-up), not rounds {training.rounds}, budget {training.budget}, "
+            f"seeds {n_seeds}, seconds {episode_s:g}"
+        )
     return RunPlan(
         scenarios=scenarios,
         seeds=tuple(range(1, n_seeds + 1)),
-        episode_s=args.seconds or (12.0 if quick else 20.0),
+        episode_s=episode_s,
         curve_episodes=1 if quick else 2,
         training=training,
         search=SEARCH,
@@ -160,7 +168,8 @@ def run_scenario(scenario: str, plan: RunPlan, progress: Progress, console: Cons
         rounds = []
         for _ in range(training.rounds):
             rec = twin.round(chunk, lambda n, t=task: progress.advance(t, n))
-            rounds.append(f"{rec.interactions}: {rec.gate}" + (f" ({rec.in_force})" if rec.in_force else ""))
+            why = f" ({rec.reasons[0]})" if rec.reasons else ""
+            rounds.append(f"{rec.interactions}: {rec.gate}{why}; in force: {rec.in_force or 'heuristic'}")
             if twin.candidate is not None:
                 target_curve.add(
                     twin.interactions,
@@ -177,10 +186,14 @@ def run_scenario(scenario: str, plan: RunPlan, progress: Progress, console: Cons
         console.print(
             f"{scenario} seed {seed}: heuristic level {heuristic_level:.2f}; SB3 reached it after "
             f"{sb3_curve.first_reaching(heuristic_level)}, twinric's target after "
-            f"{target_curve.first_reaching(heuristic_level)} interactions; gate: {'; '.join(rounds)}"
+            f"{target_curve.first_reaching(heuristic_level)} interactions; gate: {' | '.join(rounds)}"
         )
 
-        assert twin.dynamics is not None, "twinric learned no predictive model"
+        if twin.dynamics is None:
+            raise SystemExit(
+                f"twinric bench loop: budget {training.budget} left twinric too few logged transitions "
+                "(64) to learn a predictive model to plan on"
+            )
         q = twin.learner.q.eval()
         controllers: list[Controller] = [
             NoControl(),

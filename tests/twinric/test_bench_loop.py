@@ -79,3 +79,15 @@ def test_bench_loop_refuses_an_unknown_scenario(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "no-such-scenario" in proc.stderr
     assert not (tmp_path / "report.md").exists()
+
+
+def test_bench_loop_refuses_a_plan_it_cannot_run(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "twinric", "bench", "loop", "--rounds", "0", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "--rounds >= 1" in proc.stderr
+    assert not (tmp_path / "report.md").exists()
