@@ -323,6 +323,9 @@ class TargetPolicy:
         if self.learner.updates == 0:
             self.waiting = "no learner update yet"
             return None
+        if self.last_record is not None and self.learner.updates == self.gate_updates:
+            self.waiting = "no learner update since the last candidate"
+            return None
         model = self.dynamics.current  # one predictive-model version for the whole evaluation
         if model.version < 1:
             self.waiting = "predictive model not trained yet (the test plans run on it)"

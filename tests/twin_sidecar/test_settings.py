@@ -55,3 +55,27 @@ def test_bad_settings_are_refused(tmp_path) -> None:
     desc["controls"]["twin"] = {"no_such_setting": 1}
     with pytest.raises(SettingsError, match="no_such_setting"):
         TwinSettings.from_descriptor(desc, env={})
+
+
+def test_policy_settings_from_the_descriptor_and_the_environment() -> None:
+    desc = descriptor()
+    desc["controls"]["twin"] = {
+        "policy": {"gate_every_s": 60, "gate": {"horizon": 10}},
+        "training": {"hidden": 64},
+    }
+    overrides = {"policy": {"duty": 0.5, "learner": {"min_replay": 100}}, "training": {"min_samples": 50}}
+    env = {"TWINRIC_A1_URL": "http://a1:10000", "TWINRIC_TWIN_OVERRIDES": json.dumps(overrides)}
+    s = TwinSettings.from_descriptor(desc, env)
+    # laid over controls.twin key by key: the descriptor's own values stay where the overrides say nothing
+    assert s.policy.gate_every_s == 60 and s.policy.gate == {"horizon": 10} and s.policy.duty == 0.5
+    assert s.policy.learner == {"min_replay": 100} and s.policy.a1_url == "http://a1:10000"
+    assert s.training.hidden == 64 and s.training.min_samples == 50
+    defaults = TwinSettings.from_descriptor(descriptor(), {})
+    assert defaults.policy.enabled and defaults.policy.a1_url is None and defaults.policy.duty == 0.3
+    for bad, reason in (
+        ("{not json", "not JSON"),
+        ("[1]", "JSON object"),
+        ('{"policy": {"duty": 2}}', "duty"),
+    ):
+        with pytest.raises(SettingsError, match=reason):
+            TwinSettings.from_descriptor(descriptor(), {"TWINRIC_TWIN_OVERRIDES": bad})

@@ -151,6 +151,8 @@ def test_a_candidate_below_the_threshold_is_refused(make, script) -> None:
     assert record is not None and record.kind == "refusal"
     assert any("not above" in r for r in record.reasons)
     assert policy.store.current_version() is None and policy.monitor.watched is None
+    assert policy.run_gate() is None and "since the last candidate" in policy.waiting  # the same network
+    assert len(policy.store.history()) == 1
 
 
 def test_the_gate_waits_for_a_trained_model_and_enough_segments(make, script) -> None:
