@@ -13,7 +13,7 @@ from typing import Any
 import redis
 from fastapi import FastAPI
 
-from twin_sidecar.api import fidelity, health, metrics, planes, predict, state
+from twin_sidecar.api import fidelity, health, metrics, plan, planes, predict, state
 from twin_sidecar.api.auth import BearerAuth
 from twin_sidecar.api.errors import install as install_errors
 from twin_sidecar.checkpoint import Checkpointer
@@ -21,6 +21,8 @@ from twin_sidecar.emulation.mirror import Mirror
 from twin_sidecar.metrics import TwinMetrics
 from twin_sidecar.parts import TwinParts
 from twin_sidecar.planes import PlaneStore
+from twin_sidecar.planner.online import OnlinePlanner, OnlinePlannerConfig
+from twin_sidecar.planner.q_source import PublishedQ
 from twin_sidecar.predictive.dynamics import ServingDynamics
 from twin_sidecar.predictive.fidelity import FidelityTracker
 from twin_sidecar.predictive.forecaster import LoadForecaster
@@ -31,7 +33,15 @@ from twin_sidecar.settings import TwinSettings
 from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
 
-ROUTERS = (health.router, metrics.router, state.router, predict.router, fidelity.router, planes.router)
+ROUTERS = (
+    health.router,
+    metrics.router,
+    state.router,
+    predict.router,
+    fidelity.router,
+    planes.router,
+    plan.router,
+)
 
 
 def twin_identity(settings: TwinSettings) -> dict[str, Any]:
@@ -116,6 +126,14 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
         PlaneStore(settings.max_planes, settings.plane_ttl_s),
         gate,
         train=train,
+        planner=OnlinePlanner(
+            serving,
+            PublishedQ(),
+            obs_dim,
+            space.n_actions,
+            tcfg.n_members,
+            OnlinePlannerConfig(**settings.planner.model_dump()),
+        ),
     )
 
 

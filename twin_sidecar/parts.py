@@ -16,6 +16,7 @@ from twin_sidecar.checkpoint import Checkpointer
 from twin_sidecar.emulation.mirror import Mirror
 from twin_sidecar.metrics import TwinMetrics
 from twin_sidecar.planes import PlaneStore
+from twin_sidecar.planner.online import OnlinePlanner
 from twin_sidecar.predictive.dynamics import ServingDynamics
 from twin_sidecar.predictive.fidelity import FidelityTracker
 from twin_sidecar.predictive.forecaster import LoadForecaster
@@ -47,6 +48,8 @@ class TwinParts:
     planes: PlaneStore
     gate: RequestGate
     train: bool = True  # run the background trainer (off in some tests and benches)
+    # POST /v1/plan; the learner publishes its target Q-network into planner.q_source
+    planner: OnlinePlanner | None = None
     started_at: float = field(default_factory=time.time)
     restored: bool = False
     ready_error: str = "not started"

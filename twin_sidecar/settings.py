@@ -25,7 +25,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,6 +60,24 @@ class TrainingSettings(BaseModel):
     seed: int = 0
 
 
+class PlannerSettings(BaseModel):
+    """``POST /v1/plan``: the search the sidecar runs for the xApp (``planner.online``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    simulations: int = Field(64, ge=0)  # when a request gives none
+    max_simulations: int = Field(1024, ge=1)
+    max_depth: int | None = Field(8, ge=1)
+    algorithm: Literal["gumbel", "puct"] = "gumbel"
+    gumbel_scale: float = Field(0.0, ge=0)
+    max_considered_actions: int = Field(16, ge=1)
+    discount: float = Field(0.95, ge=0, le=1)  # the learner's gamma
+    prior_temperature: float = Field(1.0, gt=0)
+    reserve_ms: float = Field(1.0, ge=0)  # of the xApp's budget, left for HTTP
+    members: Literal["mean", "sample"] = "mean"
+    seed: int = 0
+
+
 class TwinSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
@@ -86,6 +104,7 @@ class TwinSettings(BaseModel):
     plane_ttl_s: float = Field(300.0, gt=0)
     log_level: str = "INFO"
     training: TrainingSettings = Field(default_factory=TrainingSettings)
+    planner: PlannerSettings = Field(default_factory=PlannerSettings)
     ran: RanConfig
 
     @property

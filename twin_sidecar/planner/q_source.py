@@ -1,0 +1,59 @@
+"""Where the online planner gets the target policy's Q-network from: a small provider interface.
+
+The planner only needs "the Q-network to plan with now, and its version". The learner (or whatever
+wires it into the sidecar) publishes its target network into a :class:`PublishedQ`; until something is
+published the planner plans with a uniform prior and zero leaf values, i.e. on the model's rewards
+alone (:class:`UniformQ`).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+from twin_sidecar.planner.model import QNetwork
+
+UNIFORM_VERSION = "uniform"
+
+
+class QSource(Protocol):
+    """``current() -> (q_network or None, version)``: the Q-network to plan with, None = none yet."""
+
+    def current(self) -> tuple[QNetwork | None, str]: ...
+
+
+class UniformQ:
+    """``q(obs [B, D]) -> zeros [B, A]``: a uniform prior and a leaf value of 0 (rewards alone count)."""
+
+    def __init__(self, n_actions: int) -> None:
+        self.n_actions = n_actions
+
+    def __call__(self, obs: Tensor) -> Tensor:
+        return torch.zeros(obs.shape[0], self.n_actions, dtype=obs.dtype)
+
+
+class PublishedQ:
+    """A slot the learner publishes its target Q-network into (swapped atomically under a lock).
+
+    Publish a network that is no longer trained in place (a copy, or a target network between its
+    refreshes): the planner evaluates it from another thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._q: QNetwork | None = None
+        self._version = UNIFORM_VERSION
+
+    def publish(self, q: QNetwork, version: str) -> None:
+        with self._lock:
+            self._q, self._version = q, version
+
+    def clear(self) -> None:
+        with self._lock:
+            self._q, self._version = None, UNIFORM_VERSION
+
+    def current(self) -> tuple[QNetwork | None, str]:
+        with self._lock:
+            return self._q, self._version
