@@ -9,12 +9,39 @@ import numpy as np
 import pytest
 import torch
 from known_mdp import SPACE, KnownMdp
-from test_learner import SMALL, TabularPlanes, greedy_values
 
 from twin_sidecar.learner import Learner, LearnerConfig
 from twin_sidecar.learner.search_targets import distillation_loss, search_policy_targets
 
 S, A, GAMMA = 6, 5, 0.9
+SMALL = {
+    "hidden": (64,),
+    "learning_rate": 1e-3,
+    "batch_size": 64,
+    "sequence_length": 4,
+    "min_replay": 200,
+    "target_update_interval": 100,
+}
+
+
+class ExpectedPlanes:
+    """The known MDP as plane dynamics: its most likely next state and its expected reward."""
+
+    def __init__(self, mdp: KnownMdp) -> None:
+        self.mdp = mdp
+
+    def step(self, obs: torch.Tensor, action: torch.Tensor, member: torch.Tensor | None = None):
+        s = self.mdp.state_of(obs).numpy()
+        a = action.numpy()
+        s2 = self.mdp.P[s, a].argmax(-1)
+        return torch.from_numpy(self.mdp.obs(s2)), torch.from_numpy(self.mdp.R[s, a].astype(np.float32))
+
+
+def greedy_value(learner: Learner, mdp: KnownMdp) -> float:
+    """Exact value of the learner's greedy policy over the allowed actions, averaged over states."""
+    with torch.no_grad():
+        q = learner.q(torch.from_numpy(mdp.obs(np.arange(mdp.n_states)))).numpy()
+    return float(mdp.policy_values(mdp.greedy(q)).mean())
 
 
 class DeterministicMdp:
@@ -68,7 +95,7 @@ def targets_for(model, table, mask, seed, **overrides):
 
 
 def test_the_improved_policy_follows_the_models_lookahead_not_a_wrong_prior() -> None:
-    model = DeterministicMdp(seed=4)
+    model = DeterministicMdp(seed=3)  # a clear best action at state 0 (gaps of 0.4 and more)
     mask = torch.tensor([True, True, True, True, False])
     q_star = model.q_star(mask)
     table = q_star.clone()
@@ -89,13 +116,13 @@ def test_distillation_moves_the_greedy_action_to_the_targets_and_leaves_masked_a
     q = torch.zeros(2, A, requires_grad=True)
     targets = torch.tensor([[0.0, 0.0, 0.9, 0.1, 0.0], [0.7, 0.1, 0.1, 0.1, 0.0]])
     opt = torch.optim.SGD([q], lr=0.5)
-    before = float(distillation_loss(q, targets, mask, 1.0))
+    before = float(distillation_loss(q, targets, mask, 1.0).detach())
     for _ in range(200):
         opt.zero_grad()
         loss = distillation_loss(q, targets, mask, 1.0)
         loss.backward()
         opt.step()
-    assert float(loss) < before
+    assert float(loss.detach()) < before
     assert q.detach().masked_fill(~mask, float("-inf")).argmax(-1).tolist() == [2, 0]
     assert (q.detach()[:, 4] == 0.0).all()  # no gradient reaches a masked action
 
@@ -104,7 +131,7 @@ def test_the_learner_needs_dynamics_and_reports_the_search_loss() -> None:
     mdp = KnownMdp.random(seed=0)
     with pytest.raises(ValueError, match="plane dynamics"):
         Learner(LearnerConfig(**SMALL, search_targets=True), SPACE, mdp.mask)
-    learner = Learner(LearnerConfig(**SMALL, search_targets=True), SPACE, mdp.mask, dynamics=TabularPlanes(mdp))
+    learner = Learner(LearnerConfig(**SMALL, search_targets=True), SPACE, mdp.mask, dynamics=ExpectedPlanes(mdp))
     learner.ingest(mdp.log(mdp.epsilon_soft(np.zeros_like(mdp.R), 1.0), 300, 100, seed=6))
     diag = learner.update()
     assert diag.search_loss > 0.0
@@ -124,12 +151,13 @@ def test_search_targets_improve_the_greedy_policy_where_the_log_is_narrow() -> N
 
     def value_after_training(search: bool) -> float:
         cfg = LearnerConfig(**SMALL, gamma=mdp.gamma, search_targets=search)
-        learner = Learner(cfg, SPACE, mdp.mask, dynamics=TabularPlanes(mdp))
+        learner = Learner(cfg, SPACE, mdp.mask, dynamics=ExpectedPlanes(mdp))
         learner.ingest(data)
         for _ in range(400):
             learner.update()
-        return greedy_values(learner, mdp)[0]
+        return greedy_value(learner, mdp)
 
     plain, searched = value_after_training(False), value_after_training(True)
+    print(f"greedy value: plain {plain:.4f}, with search targets {searched:.4f}")
     v_star = float(mdp.policy_values(mdp.greedy(mdp.optimal_q())).mean())
     assert searched > plain, (searched, plain, v_star)

@@ -41,7 +41,10 @@ def test_finds_the_optimal_action_with_the_target_policys_q() -> None:
         assert out.action == int(q_star[state].argmax()), state
         assert out.q_source == "target_policy" and out.q_version == "q-7"
         assert sum(out.visits) == out.stats.simulations == 64
-        assert out.root_value == pytest.approx(float(q_star[state].max()), abs=0.05)
+        # backed-up returns are means over the paths visited, suboptimal ones included: never above V*
+        v_star = float(q_star[state].max())
+        assert out.root_value <= v_star + 1e-4
+        assert out.q_values[out.action] == pytest.approx(v_star, rel=0.1)
 
 
 def test_uniform_prior_plans_on_the_model_rewards() -> None:
