@@ -107,7 +107,9 @@ class InstantTwin:
         self.server.should_exit = True
 
 
-def latencies_ms(client: redis.Redis, stream: str, start_id: str) -> tuple[list[float], list[float], int, int]:
+def latencies_ms(
+    client: redis.Redis, stream: str, start_id: str
+) -> tuple[list[float], list[float], int, int]:
     """(indication -> control leaving, indication -> decision taken) per step that sent a control, in ms;
     the number of steps, and how many of them took the planner's action."""
     entries = client.xrange(stream, min=start_id)
@@ -244,6 +246,7 @@ def main() -> None:
             client.set(version_key(instance), snap.version)
             base = {"exploration": {"kind": "boltzmann", "temperature": 1.0}, "cell_load_limit": 0.95}
             put_policy(urls(ports)["a1"], ports["control-http"], {**base, "planner_budget_ms": 0})
+
             def permits() -> int:
                 return (pdp_cmd.pdp_status(urls(ports)["pdp"]) or {}).get("permits", 0)
 
@@ -284,7 +287,9 @@ def main() -> None:
         "scenario": args.scenario,
     }
     planner = "instant twin" if args.twin == "instant" else "twin sidecar MCTS"
-    plot(off, on, ROOT / "bench" / "out" / "loop_latency.png", f"planning on ({planner}, {args.budget_ms} ms)")
+    plot(
+        off, on, ROOT / "bench" / "out" / "loop_latency.png", f"planning on ({planner}, {args.budget_ms} ms)"
+    )
     console.print(
         f"planning off: p50 {result['loop_p50_ms']} ms, p99 {result['loop_p99_ms']} ms "
         f"({len(off)} controls); planning on: p99 {result['loop_p99_ms_planning']} ms ({len(on)})"

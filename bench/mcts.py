@@ -49,8 +49,8 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import httpx  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import uvicorn  # noqa: E402
@@ -64,11 +64,11 @@ from e2sim.gym import RanSlicingEnv  # noqa: E402
 from ricproto.transition import Transition, TransitionBatch, decode_transition_fields, encode_transition  # noqa: E402
 from twin_sidecar.app import build_parts, create_app  # noqa: E402
 from twin_sidecar.learner import Learner, LearnerConfig  # noqa: E402
+from twin_sidecar.planner import PlainMcts, QModel, SearchConfig, plan  # noqa: E402
+from twin_sidecar.planner.online import OnlinePlannerConfig  # noqa: E402
 from twin_sidecar.predictive.ensemble import DynamicsEnsemble  # noqa: E402
 from twin_sidecar.predictive.replay import TransitionReplay  # noqa: E402
 from twin_sidecar.predictive.training import EnsembleTrainer  # noqa: E402
-from twin_sidecar.planner import PlainMcts, QModel, SearchConfig, plan  # noqa: E402
-from twin_sidecar.planner.online import OnlinePlannerConfig  # noqa: E402
 from twin_sidecar.settings import TrainingSettings, TwinSettings  # noqa: E402
 from twinric.local_stack import ran_controls  # noqa: E402
 from twinric.ports import free_port, wait_for_port  # noqa: E402
@@ -235,7 +235,9 @@ def plot(rates: dict[int, Rate], ceilings: dict[int, Rate], plain: Rate, path: P
 
 
 # --- 2. returns on e2sim.gym small, planning on the learned model --------------------------------
-def fit_ensemble(env: RanSlicingEnv, transitions: list[Transition], steps: int, progress: Progress) -> DynamicsEnsemble:
+def fit_ensemble(
+    env: RanSlicingEnv, transitions: list[Transition], steps: int, progress: Progress
+) -> DynamicsEnsemble:
     """The twin's predictive ensemble (the sidecar's default settings) fitted on the logged transitions,
     decoded exactly as the sidecar's stream consumer decodes them."""
     space = env.space
@@ -290,7 +292,9 @@ def lockstep_returns(
     task = progress.add_task(label, total=steps)
     done = False
     while not done:
-        allowed = np.stack([mask & sh.verdict(o, LOAD_LIMIT).allowed for sh, o in zip(shields, obs, strict=True)])
+        allowed = np.stack(
+            [mask & sh.verdict(o, LOAD_LIMIT).allowed for sh, o in zip(shields, obs, strict=True)]
+        )
         started = time.perf_counter()
         actions = choose(obs, allowed)
         spent += time.perf_counter() - started
@@ -356,7 +360,9 @@ class Learned:
 def learned_returns(lp: LearnPlan, progress: Progress) -> Learned:
     tl_plan = twin_learning.Plan(SCENARIO, EPISODE_S, lp.budget, lp.updates, lp.eval_episodes, 20, 0, 0)
     train_seeds, _ = twin_learning.episode_seeds(tl_plan)
-    logged = twin_learning.log_episodes(tl_plan, train_seeds, progress, "logging behaviour (eps 0.3 heuristic)")
+    logged = twin_learning.log_episodes(
+        tl_plan, train_seeds, progress, "logging behaviour (eps 0.3 heuristic)"
+    )
     env = RanSlicingEnv(SCENARIO, episode_s=EPISODE_S)
     env.reset(seed=0)
     dynamics = fit_ensemble(env, logged.transitions, lp.dynamics_steps, progress)
@@ -382,7 +388,9 @@ def learned_returns(lp: LearnPlan, progress: Progress) -> Learned:
         choices[f"mcts {sims}"] = mcts_choice(model, sims)
     returns, step_ms = {}, {}
     for name, choose in choices.items():
-        returns[name], step_ms[name] = lockstep_returns(lp.eval_episodes, choose, progress, f"returns: {name}")
+        returns[name], step_ms[name] = lockstep_returns(
+            lp.eval_episodes, choose, progress, f"returns: {name}"
+        )
     return Learned(env, logged.transitions, dynamics, learner, searched, returns, step_ms)
 
 
@@ -391,7 +399,12 @@ def plot_returns(returns: dict[str, np.ndarray], path: Path) -> None:
     means = [float(returns[n].mean()) for n in names]
     errors = [twin_learning.std_error(returns[n]) for n in names]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    ax.bar(names, means, yerr=errors, color=["tab:grey", "tab:olive", "tab:blue", "tab:blue", "tab:blue"][: len(names)])
+    ax.bar(
+        names,
+        means,
+        yerr=errors,
+        color=["tab:grey", "tab:olive", "tab:blue", "tab:blue", "tab:blue"][: len(names)],
+    )
     lo = min(m - e for m, e in zip(means, errors, strict=True))
     hi = max(m + e for m, e in zip(means, errors, strict=True))
     ax.set_ylim(lo - 0.25 * (hi - lo + 1e-9), hi + 0.25 * (hi - lo + 1e-9))
@@ -404,7 +417,9 @@ def plot_returns(returns: dict[str, np.ndarray], path: Path) -> None:
 
 
 # --- 3. POST /v1/plan latency on a sidecar serving the learned model -----------------------------
-def plan_latency_ms(learned: Learned, requests: int, simulations: int, progress: Progress) -> dict[str, float]:
+def plan_latency_ms(
+    learned: Learned, requests: int, simulations: int, progress: Progress
+) -> dict[str, float]:
     """Client-side latency of POST /v1/plan (keep-alive HTTP) at ``simulations`` per request, and the
     search's own time as the sidecar reports it; p50/p99 in ms."""
     server = PrivateRedis().start()
@@ -419,12 +434,17 @@ def plan_latency_ms(learned: Learned, requests: int, simulations: int, progress:
             state_dir=state_dir,
         )
         parts = build_parts(settings, train=False)
-        if parts.dynamics.obs_dim != learned.learner.obs_dim or parts.dynamics.n_actions != learned.learner.n_actions:
+        if (
+            parts.dynamics.obs_dim != learned.learner.obs_dim
+            or parts.dynamics.n_actions != learned.learner.n_actions
+        ):
             raise SystemExit("the sidecar's RAN space for scenario small differs from e2sim.gym small's")
         parts.dynamics.publish(learned.dynamics)
         assert parts.planner is not None
         parts.planner.q_source.publish(learned.learner.q, "bench")  # type: ignore[attr-defined]
-        http = uvicorn.Server(uvicorn.Config(create_app(parts), host="127.0.0.1", port=settings.port, log_level="warning"))
+        http = uvicorn.Server(
+            uvicorn.Config(create_app(parts), host="127.0.0.1", port=settings.port, log_level="warning")
+        )
         threading.Thread(target=http.run, daemon=True).start()
         if not wait_for_port(settings.port, timeout=20):
             raise SystemExit("the sidecar did not start")
@@ -610,10 +630,13 @@ def main() -> None:
             console.print(
                 f"loop with the sidecar planning ({loop['budget_ms']} ms budget): p99 "
                 f"{loop['loop_p99_ms_planning']} ms (off: {loop['loop_p99_ms']} ms); "
-                f"{loop['planned_share']:.0%} of decisions planned; xApp plan outcomes {loop['plan_outcomes']}"
+                f"{loop['planned_share']:.0%} of decisions planned; "
+                f"xApp plan outcomes {loop['plan_outcomes']}"
             )
             if loop["loop_p99_ms_planning"] > 10:
-                misses.append(f"the loop's p99 with planning, {loop['loop_p99_ms_planning']} ms, is above 10 ms")
+                misses.append(
+                    f"the loop's p99 with planning, {loop['loop_p99_ms_planning']} ms, is above 10 ms"
+                )
         if not result["return_mcts_64"] > result["return_greedy"]:
             misses.append("return_mcts_64 is not above return_greedy")
         if not result["return_greedy_search_targets"] > result["return_greedy"]:

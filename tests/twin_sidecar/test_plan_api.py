@@ -43,9 +43,10 @@ def test_xapp_client_gets_a_planned_action(twin_server, script) -> None:
     finally:
         client.stop()
     assert action in (0, 4, 9)
-    assert client.up and metrics.registry.get_sample_value(
-        "twinric_control_plans_total", {"outcome": "planned"}
-    ) == 1.0
+    assert (
+        client.up
+        and metrics.registry.get_sample_value("twinric_control_plans_total", {"outcome": "planned"}) == 1.0
+    )
     assert twin.parts.planner is not None and twin.parts.planner.planned == 1
 
 

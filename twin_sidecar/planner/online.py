@@ -107,7 +107,9 @@ class OnlinePlanner:
         if not np.isfinite(obs).all():
             raise PlanRequestError("observation has non-finite values")
         if len(mask) != self.n_actions:
-            raise PlanRequestError(f"mask has {len(mask)} entries, the RAN space has {self.n_actions} actions")
+            raise PlanRequestError(
+                f"mask has {len(mask)} entries, the RAN space has {self.n_actions} actions"
+            )
         valid = np.asarray(mask, dtype=np.int64)
         if ((valid != 0) & (valid != 1)).any():
             raise PlanRequestError("mask entries must be 0 or 1")

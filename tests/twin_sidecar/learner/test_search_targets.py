@@ -131,7 +131,9 @@ def test_the_learner_needs_dynamics_and_reports_the_search_loss() -> None:
     mdp = KnownMdp.random(seed=0)
     with pytest.raises(ValueError, match="plane dynamics"):
         Learner(LearnerConfig(**SMALL, search_targets=True), SPACE, mdp.mask)
-    learner = Learner(LearnerConfig(**SMALL, search_targets=True), SPACE, mdp.mask, dynamics=ExpectedPlanes(mdp))
+    learner = Learner(
+        LearnerConfig(**SMALL, search_targets=True), SPACE, mdp.mask, dynamics=ExpectedPlanes(mdp)
+    )
     learner.ingest(mdp.log(mdp.epsilon_soft(np.zeros_like(mdp.R), 1.0), 300, 100, seed=6))
     diag = learner.update()
     assert diag.search_loss > 0.0

@@ -81,7 +81,9 @@ def test_time_budget_is_kept_on_the_planners_clock() -> None:
     assert 1 <= out.stats.simulations < 500
     assert out.stats.elapsed_ms <= 10.0
     # the reserve for HTTP comes off the xApp's budget
-    reserved = OnlinePlanner(m, PublishedQ(), S, A, 1, OnlinePlannerConfig(reserve_ms=4.0), clock=lambda: now[0])
+    reserved = OnlinePlanner(
+        m, PublishedQ(), S, A, 1, OnlinePlannerConfig(reserve_ms=4.0), clock=lambda: now[0]
+    )
     short = reserved.plan(one_hot(0), [1] * A, budget_ms=10.0, simulations=500)
     assert short.budget_ms == 6.0 and short.stats.elapsed_ms <= 6.0
     assert short.stats.simulations < out.stats.simulations
