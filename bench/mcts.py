@@ -94,6 +94,7 @@ LOAD_LIMIT = twin_learning.GREEDY.cell_load_limit  # the shield's limit as the g
 class LearnPlan:
     """Items 2-4: how much to log, learn and measure."""
 
+    episode_s: float  # simulated seconds per episode (logged and evaluated)
     budget: int  # logged transitions
     updates: int  # learner updates
     dynamics_steps: int  # ensemble updates
@@ -103,9 +104,8 @@ class LearnPlan:
     loop_warmup: float
 
 
-QUICK_LEARN = LearnPlan(6_000, 1_500, 1_500, 6, 300, 10.0, 5.0)
-FULL_LEARN = LearnPlan(16_000, 3_000, 3_000, 12, 1_000, 20.0, 10.0)
-EPISODE_S = 20.0
+QUICK_LEARN = LearnPlan(10.0, 6_000, 1_500, 1_500, 6, 300, 10.0, 5.0)
+FULL_LEARN = LearnPlan(20.0, 16_000, 3_000, 3_000, 12, 1_000, 20.0, 10.0)
 SCENARIO = "small"  # the issue's: e2sim.gym small
 
 
@@ -277,16 +277,16 @@ ChooseFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # obs [E, D], allowed
 
 
 def lockstep_returns(
-    episodes: int, choose: ChooseFn, progress: Progress, label: str
+    episodes: int, episode_s: float, choose: ChooseFn, progress: Progress, label: str
 ) -> tuple[np.ndarray, float]:
     """Episode returns (sum of rewards) of ``choose`` on fresh seeds, every episode stepped together
     (one batched decision per step), and the mean ms per decision step. ``allowed`` is the action mask
     and the shield's verdict, what the xApp sends the planner."""
-    envs = [RanSlicingEnv(SCENARIO, episode_s=EPISODE_S) for _ in range(episodes)]
+    envs = [RanSlicingEnv(SCENARIO, episode_s=episode_s) for _ in range(episodes)]
     obs = np.stack([env.reset(seed=500_000 + i)[0] for i, env in enumerate(envs)]).astype(np.float32)
     shields = [ActionShield(env.space, env.layout) for env in envs]
     mask = envs[0].action_masks()
-    steps = round(EPISODE_S / envs[0].report_period_s) - 1
+    steps = round(episode_s / envs[0].report_period_s) - 1
     totals = np.zeros(episodes)
     spent = 0.0
     task = progress.add_task(label, total=steps)
@@ -358,12 +358,12 @@ class Learned:
 
 
 def learned_returns(lp: LearnPlan, progress: Progress) -> Learned:
-    tl_plan = twin_learning.Plan(SCENARIO, EPISODE_S, lp.budget, lp.updates, lp.eval_episodes, 20, 0, 0)
+    tl_plan = twin_learning.Plan(SCENARIO, lp.episode_s, lp.budget, lp.updates, lp.eval_episodes, 20, 0, 0)
     train_seeds, _ = twin_learning.episode_seeds(tl_plan)
     logged = twin_learning.log_episodes(
         tl_plan, train_seeds, progress, "logging behaviour (eps 0.3 heuristic)"
     )
-    env = RanSlicingEnv(SCENARIO, episode_s=EPISODE_S)
+    env = RanSlicingEnv(SCENARIO, episode_s=lp.episode_s)
     env.reset(seed=0)
     dynamics = fit_ensemble(env, logged.transitions, lp.dynamics_steps, progress)
     # as bench/twin_learning.py: the log of a near-deterministic behaviour needs the conservative term
@@ -389,7 +389,7 @@ def learned_returns(lp: LearnPlan, progress: Progress) -> Learned:
     returns, step_ms = {}, {}
     for name, choose in choices.items():
         returns[name], step_ms[name] = lockstep_returns(
-            lp.eval_episodes, choose, progress, f"returns: {name}"
+            lp.eval_episodes, lp.episode_s, choose, progress, f"returns: {name}"
         )
     return Learned(env, logged.transitions, dynamics, learner, searched, returns, step_ms)
 
