@@ -104,7 +104,7 @@ class LearnPlan:
     loop_warmup: float
 
 
-QUICK_LEARN = LearnPlan(10.0, 6_000, 1_500, 1_500, 6, 300, 10.0, 5.0)
+QUICK_LEARN = LearnPlan(5.0, 4_000, 1_000, 1_000, 4, 100, 10.0, 5.0)
 FULL_LEARN = LearnPlan(20.0, 16_000, 3_000, 3_000, 12, 1_000, 20.0, 10.0)
 SCENARIO = "small"  # the issue's: e2sim.gym small
 
@@ -425,6 +425,7 @@ def plan_latency_ms(
     server = PrivateRedis().start()
     state_dir = Path(tempfile.mkdtemp(prefix="mcts-bench-twin-"))
     http: uvicorn.Server | None = None
+    serving: threading.Thread | None = None
     try:
         settings = TwinSettings.from_descriptor(
             {"controls": {"ran": ran_controls(SCENARIO)}},
@@ -445,7 +446,8 @@ def plan_latency_ms(
         http = uvicorn.Server(
             uvicorn.Config(create_app(parts), host="127.0.0.1", port=settings.port, log_level="warning")
         )
-        threading.Thread(target=http.run, daemon=True).start()
+        serving = threading.Thread(target=http.run, daemon=True)
+        serving.start()
         if not wait_for_port(settings.port, timeout=20):
             raise SystemExit("the sidecar did not start")
         mask = [int(v) for v in learned.env.action_masks()]
@@ -475,6 +477,8 @@ def plan_latency_ms(
     finally:
         if http is not None:
             http.should_exit = True
+        if serving is not None:
+            serving.join(timeout=30)  # the app stops the sidecar's parts before Redis goes
         server.stop()
     return {
         "p50": float(np.percentile(client_ms, 50)),
@@ -519,6 +523,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-loop", action="store_true", help="skip item 4 (bench/loop_latency.py)")
     parser.add_argument("--throughput-only", action="store_true", help="item 1 only")
+    parser.add_argument("--episodes", type=int, help="evaluation episodes (fresh seeds) of item 2")
+    parser.add_argument("--episode-s", type=float, help="simulated seconds per episode of item 2")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     console = Console(stderr=True)
@@ -594,6 +600,10 @@ def main() -> None:
         misses.append(f"{rates[256].wall / plain.wall:.1f}x the plain baseline is below 20x")
     if not args.throughput_only:
         lp = QUICK_LEARN if args.quick else FULL_LEARN
+        if args.episodes:
+            lp = replace(lp, eval_episodes=args.episodes)
+        if args.episode_s:
+            lp = replace(lp, episode_s=args.episode_s)
         with Progress(*columns, console=console) as progress:
             learned = learned_returns(lp, progress)
             latency = plan_latency_ms(learned, lp.plan_requests, 64, progress)
