@@ -152,10 +152,10 @@ def test_search_targets_improve_the_greedy_policy_where_the_log_is_narrow() -> N
     data = mdp.log(behaviour, 3000, 100, seed=7)
 
     def value_after_training(search: bool) -> float:
-        cfg = LearnerConfig(**SMALL, gamma=mdp.gamma, search_targets=search)
+        cfg = LearnerConfig(**SMALL, gamma=mdp.gamma, search_targets=search, search_simulations=8)
         learner = Learner(cfg, SPACE, mdp.mask, dynamics=ExpectedPlanes(mdp))
         learner.ingest(data)
-        for _ in range(400):
+        for _ in range(300):
             learner.update()
         return greedy_value(learner, mdp)
 
