@@ -73,7 +73,8 @@ class PlannerSettings(BaseModel):
     max_considered_actions: int = Field(16, ge=1)
     discount: float = Field(0.95, ge=0, le=1)  # the learner's gamma
     prior_temperature: float = Field(1.0, gt=0)
-    reserve_ms: float = Field(1.0, ge=0)  # of the xApp's budget, left for HTTP
+    budget_share: float = Field(0.8, gt=0, le=1)  # of the xApp's budget the search may use ...
+    reserve_ms: float = Field(1.0, ge=0)  # ... minus this: HTTP and a slow simulation fit in the rest
     members: Literal["mean", "sample"] = "mean"
     seed: int = 0
 

@@ -90,10 +90,10 @@ def test_time_budget_is_kept(twin_server, script) -> None:
     out = httpx.post(f"{twin.url}/v1/plan", json=body).json()
     stats = out["stats"]
     assert stats["stop_reason"] == "time" and 0 < stats["simulations"] < 1024
-    assert stats["search_budget_ms"] == 49.0  # 1 ms of the xApp's budget is left for HTTP
+    assert stats["search_budget_ms"] == 39.0  # 80 % of the xApp's budget less 1 ms: HTTP has the rest
     # a simulation starts only if it fits, so the search ends within its budget plus at most one
     # simulation (tens of ms on a loaded machine; 1024 of them would take seconds)
-    assert stats["elapsed_ms"] <= 49.0 + 100.0
+    assert stats["elapsed_ms"] <= 39.0 + 100.0
     assert sum(out["visits"]) == stats["simulations"]
 
 

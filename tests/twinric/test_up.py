@@ -131,12 +131,12 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
             return any(decode_transition(f[b"t"]).source == ActionSource.PLANNER
                        for _, f in redis.Redis.from_url(redis_url).xrevrange(stream, count=30))
 
-        for budget in (300, 1):
+        for budget in (500, 1):
             policy.write_text(json.dumps(
                 {"cell_load_limit": 0.8, "exploration": {"kind": "none"}, "planner_budget_ms": budget}))
             out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-1", str(policy), env=env)
             assert out.returncode == 0, out.stderr
-            if budget == 300:
+            if budget == 500:
                 assert wait_until(planned_recently, 30), plans()
                 assert plans().get("planned", 0) > 0
                 timeouts = plans().get("timeout", 0)

@@ -4,8 +4,9 @@ searched on the twin's predictive model within the budget the xApp gives.
 Per request it pins the model version and the Q-network in service (one version for the whole
 search), builds a :class:`~twin_sidecar.planner.model.QModel` over them (a uniform prior and zero leaf
 values while no target policy is published), and searches with a preallocated tree kept per search
-shape. The wall-clock budget is the xApp's ``budget_ms`` minus ``reserve_ms`` (the HTTP round trip
-and encoding must fit in the xApp's timeout too). Deterministic for a given seed when the search is
+shape. The search's wall-clock budget is ``budget_share`` of the xApp's ``budget_ms`` minus
+``reserve_ms``: the HTTP round trip, the encoding and a simulation slower than the ones before must fit
+in the xApp's timeout too. Deterministic for a given seed when the search is
 not cut short by time.
 """
 
@@ -46,7 +47,8 @@ class OnlinePlannerConfig:
     max_considered_actions: int = 16
     discount: float = 0.95  # the learner's gamma: Q is a discounted return
     prior_temperature: float = 1.0
-    reserve_ms: float = 1.0
+    budget_share: float = 0.8  # of the xApp's budget the search may use: the rest absorbs one slow
+    reserve_ms: float = 1.0  # simulation, HTTP and encoding (minus this too), so the answer is in time
     members: Members = "mean"
     seed: int = 0
 
@@ -133,7 +135,7 @@ class OnlinePlanner:
         if not 0 <= sims <= cfg.max_simulations:
             raise PlanRequestError(f"simulations must lie in 0..{cfg.max_simulations}")
         seed = cfg.seed if seed is None else seed
-        search_ms = max(0.0, budget_ms - cfg.reserve_ms)
+        search_ms = max(0.0, budget_ms * cfg.budget_share - cfg.reserve_ms)
         config = SearchConfig(
             algorithm=cfg.algorithm,
             num_simulations=sims,
