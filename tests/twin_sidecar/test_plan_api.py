@@ -86,14 +86,15 @@ def test_answer_masks_determinism_and_target_policy(twin_server, script) -> None
 
 def test_time_budget_is_kept(twin_server, script) -> None:
     twin = twin_server()
-    body = request(script, simulations=1024, budget_ms=50, max_depth=4)
+    body = request(script, simulations=1024, budget_ms=200, max_depth=4)
     out = httpx.post(f"{twin.url}/v1/plan", json=body).json()
     stats = out["stats"]
-    assert stats["stop_reason"] == "time" and 0 < stats["simulations"] < 1024
-    assert stats["search_budget_ms"] == 39.0  # 80 % of the xApp's budget less 1 ms: HTTP has the rest
+    # (on a loaded machine the root's evaluation alone can use the budget: then no simulation starts)
+    assert stats["stop_reason"] == "time" and 0 <= stats["simulations"] < 1024
+    assert stats["search_budget_ms"] == 159.0  # 80 % of the xApp's budget less 1 ms: HTTP has the rest
     # a simulation starts only if it fits, so the search ends within its budget plus at most one
     # simulation (tens of ms on a loaded machine; 1024 of them would take seconds)
-    assert stats["elapsed_ms"] <= 39.0 + 100.0
+    assert stats["elapsed_ms"] <= 159.0 + 100.0
     assert sum(out["visits"]) == stats["simulations"]
 
 
