@@ -28,6 +28,7 @@ from twin_sidecar.planner.search import Algorithm, SearchConfig, SearchStats
 from twin_sidecar.planner.tree import Tree
 
 Members = Literal["mean", "sample"]
+MAX_WORKSPACES = 4
 
 
 class PlanRequestError(ValueError):
@@ -95,7 +96,9 @@ class OnlinePlanner:
         self.config = config or OnlinePlannerConfig()
         self.clock = clock
         self._uniform = UniformQ(n_actions)
-        self._workspaces: dict[int, Tree] = {}  # simulations -> tree (one plane, fixed A and D)
+        # simulations -> tree (one plane, fixed A and D); a few sizes only, the least recent dropped,
+        # so requests of every size cannot pile up trees
+        self._workspaces: dict[int, Tree] = {}
         self._lock = threading.Lock()
         self.planned = 0
 
@@ -157,7 +160,7 @@ class OnlinePlanner:
             prior_temperature=cfg.prior_temperature,
         )
         with self._lock:
-            workspace = self._workspaces.get(sims)
+            workspace = self._workspaces.pop(sims, None)
             out = plan(
                 model,
                 torch.from_numpy(obs).unsqueeze(0),
@@ -169,6 +172,8 @@ class OnlinePlanner:
                 workspace=workspace,
             )
             self._workspaces[sims] = out.tree
+            while len(self._workspaces) > MAX_WORKSPACES:
+                del self._workspaces[next(iter(self._workspaces))]
             self.planned += 1
             action = int(out.action[0])
             answer = OnlinePlan(

@@ -155,3 +155,14 @@ def test_one_model_version_for_a_whole_search() -> None:
 def test_bad_requests_say_why(observation, mask, simulations, reason) -> None:
     with pytest.raises(PlanRequestError, match=reason):
         planner(mdp()).plan(observation, mask, 10.0, simulations=simulations)
+
+
+def test_trees_are_reused_per_size_and_only_a_few_kept() -> None:
+    p = planner(mdp(), simulations=8)
+    p.plan(one_hot(0), [1] * A, budget_ms=10_000)
+    first = p._workspaces[8]
+    p.plan(one_hot(1), [1] * A, budget_ms=10_000)
+    assert p._workspaces[8] is first  # the same preallocated tree searched again
+    for sims in range(1, 12):
+        p.plan(one_hot(0), [1] * A, budget_ms=10_000, simulations=sims)
+    assert len(p._workspaces) == 4 and set(p._workspaces) == {8, 9, 10, 11}
