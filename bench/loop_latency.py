@@ -8,20 +8,24 @@ every 100 ms, the control xApp; a private Redis), with what the box lacks added 
   trust, the control xApp's PEP signing its requests, e2term forwarding only granted controls), so
   the figures include asking the PDP on a cache miss and signing each control's grant proof;
 * a twin stand-in on HTTP that answers planning requests at once (so the planning figure is the
-  xApp's own overhead of asking, not a planner's search time);
+  xApp's own overhead of asking, not a planner's search time); with ``--twin sidecar`` instead the
+  stack's own twin sidecar (``twinric up`` runs one beside the control xApp) plans with MCTS on its
+  predictive model within the A1 budget, and the xApp falls back to its policy on a timeout;
 * the control xApp told of the twin through ``StackOptions.control_overrides`` (``twin_url``),
   a promoted MLP snapshot (numpy, observation-64-64-actions, sized by the RAN space) in Redis and an
   A1 policy through the mediator's REST API: Boltzmann exploration, planning off (phase 1), then
-  ``planner_budget_ms`` = 50 (phase 2).
+  ``planner_budget_ms`` = ``--budget-ms`` (phase 2, default 5).
 
 The xApp records, per step, the arrival time of the indication that completed the report round and
 the time its first control request left (``Transition.timestamps`` in the Redis stream); the bench
 reads those.
 
     .venv/bin/python bench/loop_latency.py [--seconds 20] [--warmup 10] [--scenario medium] [--log-level INFO]
+                                           [--twin instant|sidecar] [--budget-ms 5]
 
 The last line printed is one JSON object: loop_p50_ms, loop_p99_ms, loop_p99_ms_planning (+ the
-planning p50, decision_p50_ms/decision_p99_ms = indication -> decision taken, counts). A plot goes to
+planning p50, decision_p50_ms/decision_p99_ms = indication -> decision taken, counts, the share of
+phase 2's decisions that took the planned action and the xApp's planning outcomes). A plot goes to
 bench/out/loop_latency.png; the processes' logs stay in the printed run directory.
 """
 
@@ -51,6 +55,7 @@ from ricproto import mtypes  # noqa: E402
 from ricproto.policy_snapshot import encode_snapshot, random_snapshot, snapshot_key, version_key  # noqa: E402
 from ricproto.ran_space import QuotaStep  # noqa: E402
 from ricproto.transition import decode_transition, stream_key  # noqa: E402
+from ricproto.transition_pb2 import ActionSource  # noqa: E402
 from twinric import pdp_cmd, pdp_stack  # noqa: E402
 from twinric.local_stack import (  # noqa: E402
     HOST,
@@ -102,20 +107,25 @@ class InstantTwin:
         self.server.should_exit = True
 
 
-def latencies_ms(client: redis.Redis, stream: str, start_id: str) -> tuple[list[float], list[float], int]:
+def latencies_ms(
+    client: redis.Redis, stream: str, start_id: str
+) -> tuple[list[float], list[float], int, int]:
     """(indication -> control leaving, indication -> decision taken) per step that sent a control, in ms;
-    and the number of steps."""
+    the number of steps, and how many of them took the planner's action."""
     entries = client.xrange(stream, min=start_id)
     loop, decision = [], []
+    planned = 0
     for _, fields in entries:
-        ts = decode_transition(fields[b"t"]).timestamps
+        msg = decode_transition(fields[b"t"])
+        ts = msg.timestamps
+        planned += msg.source == ActionSource.PLANNER
         if ts.control_sent_ns:
             loop.append((ts.control_sent_ns - ts.indication_ns) / 1e6)
             decision.append((ts.decided_ns - ts.indication_ns) / 1e6)
-    return loop, decision, len(entries)
+    return loop, decision, len(entries), planned
 
 
-Phase = tuple[list[float], list[float], int]
+Phase = tuple[list[float], list[float], int, int]
 
 
 def run_phase(client: redis.Redis, stream: str, seconds: float, label: str) -> Phase:
@@ -124,6 +134,17 @@ def run_phase(client: redis.Redis, stream: str, seconds: float, label: str) -> P
     wait(seconds, label)
     time.sleep(0.5)  # the last step's transition is written when the next round completes
     return latencies_ms(client, stream, f"({start}")
+
+
+def xapp_plan_outcomes(control_http: int) -> dict[str, float]:
+    """The control xApp's planning requests by outcome (planned, timeout, error), from its /metrics."""
+    text = httpx.get(f"http://{HOST}:{control_http}/metrics", timeout=5).text
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("twinric_control_plans_total{"):
+            labels, value = line.rsplit(" ", 1)
+            out[labels.split('outcome="', 1)[1].split('"', 1)[0]] = float(value)
+    return out
 
 
 def wait(seconds: float, label: str) -> None:
@@ -173,6 +194,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds after the PDP's first answer")
     parser.add_argument("--scenario", default="medium")
     parser.add_argument("--log-level", default="INFO", help="of the stack's processes (twinric up's default)")
+    parser.add_argument(
+        "--twin",
+        choices=("instant", "sidecar"),
+        default="instant",
+        help="who answers /v1/plan: a stand-in at once, or the stack's twin sidecar searching (MCTS)",
+    )
+    parser.add_argument("--budget-ms", type=int, default=5, help="A1 planner_budget_ms of phase 2")
     args = parser.parse_args()
     if "control" not in available_xapps():
         raise SystemExit("the control xApp is not installed")
@@ -187,19 +215,19 @@ def main() -> None:
         ran = ran_controls(args.scenario)  # what `up` writes into the xApp's descriptor
         space = RanInventory.from_config(ran).space  # the sizes the xApp derives from it
         n_cells, n_feat, n_actions = len(ran["cells"]), space.n_features, space.n_actions
-        twin = InstantTwin(space.encode(QuotaStep(0, 0, -1)), n_cells)  # plans a quota step down
-        options = StackOptions(
-            scenario=args.scenario,
-            log_level=args.log_level,
-            control_overrides={"twin_url": twin.url, "snapshot_poll_s": 0.2},
-        )
+        overrides: dict[str, Any] = {"snapshot_poll_s": 0.2}
+        if args.twin == "instant":
+            twin = InstantTwin(space.encode(QuotaStep(0, 0, -1)), n_cells)  # plans a quota step down
+            overrides["twin_url"] = twin.url
+        options = StackOptions(scenario=args.scenario, log_level=args.log_level, control_overrides=overrides)
         stack = Stack(build_services(ports, server.url, options, run_dir), run_dir)
         descriptor = json.loads((run_dir / "control-config.json").read_text())
         instance = str(descriptor["controls"].get("xapp_instance") or descriptor["name"])
         stream = stream_key(instance)
         console.print(
             f"[bold]loop latency[/]: twinric up --scenario {args.scenario} ({n_cells} cells) "
-            f"+ the PDP + a twin stand-in; logs in {run_dir}"
+            f"+ the PDP + {'a twin stand-in' if args.twin == 'instant' else 'its twin sidecar planning'}; "
+            f"logs in {run_dir}"
         )
         with console.status("starting the stack"):
             pdp_stack.write_default_trust(server.url, pdp_stack.default_trust_subjects(ran))
@@ -218,16 +246,18 @@ def main() -> None:
             client.set(version_key(instance), snap.version)
             base = {"exploration": {"kind": "boltzmann", "temperature": 1.0}, "cell_load_limit": 0.95}
             put_policy(urls(ports)["a1"], ports["control-http"], {**base, "planner_budget_ms": 0})
+
             def permits() -> int:
                 return (pdp_cmd.pdp_status(urls(ports)["pdp"]) or {}).get("permits", 0)
 
             if not wait_until(lambda: permits() > 0 and client.exists(stream), 60):
                 raise RuntimeError(f"no permitted control yet (PDP permits {permits()}); see {run_dir}")
         wait(args.warmup, "warm-up")  # every node subscribed, the PDP cache warm
-        off, off_decision, steps_off = run_phase(client, stream, args.seconds, "planning off")
-        put_policy(urls(ports)["a1"], ports["control-http"], {**base, "planner_budget_ms": 50})
+        off, off_decision, steps_off, _ = run_phase(client, stream, args.seconds, "planning off")
+        put_policy(urls(ports)["a1"], ports["control-http"], {**base, "planner_budget_ms": args.budget_ms})
         time.sleep(0.5)
-        on, _, steps_on = run_phase(client, stream, args.seconds, "planning on ")
+        on, _, steps_on, planned_on = run_phase(client, stream, args.seconds, "planning on ")
+        plan_outcomes = xapp_plan_outcomes(ports["control-http"])
         if stack.dead():
             raise RuntimeError(f"stopped during the run: {stack.dead()}; see {run_dir}")
     finally:
@@ -250,9 +280,16 @@ def main() -> None:
         "controls_measured_planning": len(on),
         "steps": steps_off,
         "steps_planning": steps_on,
+        "planned_share": round(planned_on / max(steps_on, 1), 3),  # phase 2 decisions taking the plan
+        "plan_outcomes": plan_outcomes,  # the xApp's twinric_control_plans_total by outcome (whole run)
+        "twin": args.twin,
+        "budget_ms": args.budget_ms,
         "scenario": args.scenario,
     }
-    plot(off, on, ROOT / "bench" / "out" / "loop_latency.png")
+    planner = "instant twin" if args.twin == "instant" else "twin sidecar MCTS"
+    plot(
+        off, on, ROOT / "bench" / "out" / "loop_latency.png", f"planning on ({planner}, {args.budget_ms} ms)"
+    )
     console.print(
         f"planning off: p50 {result['loop_p50_ms']} ms, p99 {result['loop_p99_ms']} ms "
         f"({len(off)} controls); planning on: p99 {result['loop_p99_ms_planning']} ms ({len(on)})"
@@ -260,7 +297,7 @@ def main() -> None:
     print(json.dumps(result))
 
 
-def plot(off: list[float], on: list[float], path: Path) -> None:
+def plot(off: list[float], on: list[float], path: Path, on_label: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -268,7 +305,7 @@ def plot(off: list[float], on: list[float], path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(7, 4))
-    for values, label in ((off, "planning off"), (on, "planning on (instant twin)")):
+    for values, label in ((off, "planning off"), (on, on_label)):
         xs = np.sort(values)
         ax.plot(xs, np.arange(1, len(xs) + 1) / len(xs), label=f"{label}, n={len(xs)}")
     ax.axvline(10, color="grey", linestyle="--", label="10 ms target")

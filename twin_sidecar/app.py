@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import redis
 from fastapi import FastAPI
 
-from twin_sidecar.api import fidelity, health, metrics, planes, policy, predict, state
+from twin_sidecar.api import fidelity, health, metrics, plan, planes, policy, predict, state
 from twin_sidecar.api.auth import BearerAuth
 from twin_sidecar.api.errors import install as install_errors
 from twin_sidecar.checkpoint import Checkpointer
@@ -22,6 +23,9 @@ from twin_sidecar.gate import PolicyStore
 from twin_sidecar.metrics import TwinMetrics
 from twin_sidecar.parts import TwinParts
 from twin_sidecar.planes import PlaneStore
+from twin_sidecar.planner.model import QNetwork
+from twin_sidecar.planner.online import OnlinePlanner, OnlinePlannerConfig
+from twin_sidecar.planner.q_source import FollowedQ
 from twin_sidecar.predictive.dynamics import ServingDynamics
 from twin_sidecar.predictive.fidelity import FidelityTracker
 from twin_sidecar.predictive.forecaster import LoadForecaster
@@ -42,6 +46,7 @@ ROUTERS = (
     fidelity.router,
     planes.router,
     policy.router,
+    plan.router,
 )
 
 
@@ -131,8 +136,22 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
         train=train,
         policy=policy,
         policy_a1=policy_a1,
+        planner=OnlinePlanner(
+            serving,
+            FollowedQ(partial(learner_q, policy)),
+            obs_dim,
+            space.n_actions,
+            tcfg.n_members,
+            OnlinePlannerConfig(**settings.planner.model_dump()),
+        ),
     )
     return parts
+
+
+def learner_q(policy: TargetPolicy) -> tuple[QNetwork, str] | None:
+    """The planner's Q-network: a frozen copy of the learner's, versioned by its update count."""
+    target = policy.current_q()
+    return None if target is None else (target.network, f"learner@{target.updates}")
 
 
 def build_target_policy(

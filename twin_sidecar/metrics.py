@@ -73,6 +73,12 @@ class TwinMetrics:
             "twinric_twin_http_errors", "Rejected HTTP requests", ["status", "route"], registry=r
         )
         self.planes = Gauge("twinric_twin_planes", "Virtual planes held", registry=r)
+        self.plans = Counter(
+            "twinric_twin_plans",
+            "Plans answered (POST /v1/plan), by what stopped the search and where Q came from",
+            ["stop_reason", "q_source"],
+            registry=r,
+        )
 
     def error(self, reason: str) -> None:
         self._errors.labels(component=COMPONENT, reason=reason).inc()

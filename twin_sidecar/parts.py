@@ -16,6 +16,7 @@ from twin_sidecar.checkpoint import Checkpointer
 from twin_sidecar.emulation.mirror import Mirror
 from twin_sidecar.metrics import TwinMetrics
 from twin_sidecar.planes import PlaneStore
+from twin_sidecar.planner.online import OnlinePlanner
 from twin_sidecar.predictive.dynamics import ServingDynamics
 from twin_sidecar.predictive.fidelity import FidelityTracker
 from twin_sidecar.predictive.forecaster import LoadForecaster
@@ -51,6 +52,8 @@ class TwinParts:
     train: bool = True  # run the background trainer (off in some tests and benches)
     policy: TargetPolicy | None = None  # the target policy: learner, gate, rollback (None: not built)
     policy_a1: A1TwinPolicySource | None = None  # twinric-twin A1 policies (None: settings only)
+    # POST /v1/plan; the planner follows the learner's Q-network (app.learner_q via FollowedQ)
+    planner: OnlinePlanner | None = None
     started_at: float = field(default_factory=time.time)
     restored: bool = False
     ready_error: str = "not started"

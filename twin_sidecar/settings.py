@@ -27,7 +27,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -84,6 +84,23 @@ class PolicySettings(BaseModel):
     rollback: dict[str, Any] = Field(default_factory=dict)
     a1_url: str | None = None  # A1 mediator whose twinric-twin policies set gate/rollback (None: none)
     a1_poll_s: float = Field(10.0, gt=0)
+class PlannerSettings(BaseModel):
+    """``POST /v1/plan``: the search the sidecar runs for the xApp (``planner.online``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    simulations: int = Field(64, ge=0)  # when a request gives none
+    max_simulations: int = Field(1024, ge=1)
+    max_depth: int | None = Field(8, ge=1)
+    algorithm: Literal["gumbel", "puct"] = "gumbel"
+    gumbel_scale: float = Field(0.0, ge=0)
+    max_considered_actions: int = Field(16, ge=1)
+    discount: float = Field(0.95, ge=0, le=1)  # the learner's gamma
+    prior_temperature: float = Field(1.0, gt=0)
+    budget_share: float = Field(0.8, gt=0, le=1)  # of the xApp's budget the search may use ...
+    reserve_ms: float = Field(1.0, ge=0)  # ... minus this: HTTP and a slow simulation fit in the rest
+    members: Literal["mean", "sample"] = "mean"
+    seed: int = 0
 
 
 class TwinSettings(BaseModel):
@@ -113,6 +130,7 @@ class TwinSettings(BaseModel):
     log_level: str = "INFO"
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    planner: PlannerSettings = Field(default_factory=PlannerSettings)
     ran: RanConfig
 
     @property

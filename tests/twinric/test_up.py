@@ -13,6 +13,7 @@ import httpx
 import redis
 
 from ricproto.transition import decode_transition
+from ricproto.transition_pb2 import ActionSource
 from twinric.ports import LOCAL_PORT_PLAN, port_is_free
 from twinric.processes import pid_alive, wait_until
 
@@ -112,6 +113,36 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-1", str(policy), env=env)
         assert out.returncode == 0, out.stderr
         assert wait_until(lambda: status()["a1_policies_enforced"] == 2, 20), status()  # + the zero-trust one
+
+        # planning: with an A1 planner budget the xApp asks its twin sidecar (POST /v1/plan, MCTS on the
+        # twin's model) at every decision and takes the planned action; when no answer can meet the
+        # budget it falls back to its policy, counted as a timeout, and the loop goes on
+        control_http = next(s for s in state["services"] if s["name"] == "control")["metrics_port"]
+
+        def plans() -> dict[str, float]:
+            out: dict[str, float] = {}
+            for line in httpx.get(f"http://127.0.0.1:{control_http}/metrics", timeout=5).text.splitlines():
+                if line.startswith("twinric_control_plans_total{"):
+                    labels, value = line.rsplit(" ", 1)
+                    out[labels.split('outcome="')[1].split('"')[0]] = float(value)
+            return out
+
+        def planned_recently() -> bool:
+            return any(decode_transition(f[b"t"]).source == ActionSource.PLANNER
+                       for _, f in redis.Redis.from_url(redis_url).xrevrange(stream, count=30))
+
+        for budget in (500, 1):
+            policy.write_text(json.dumps(
+                {"cell_load_limit": 0.8, "exploration": {"kind": "none"}, "planner_budget_ms": budget}))
+            out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-1", str(policy), env=env)
+            assert out.returncode == 0, out.stderr
+            if budget == 500:
+                assert wait_until(planned_recently, 30), plans()
+                assert plans().get("planned", 0) > 0
+                timeouts = plans().get("timeout", 0)
+        assert wait_until(lambda: plans().get("timeout", 0) > timeouts, 30), plans()
+        controls = status()["controls"]
+        assert wait_until(lambda: status()["controls"] > controls, 20), status()
 
         # the operator distrusts the control xApp: the PDP revokes, the PEP drops its cached permits,
         # and no control reaches the RAN any more

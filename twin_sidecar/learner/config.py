@@ -50,6 +50,17 @@ class LearnerConfig:
     dyna_epsilon: float = 0.3  # rollout policy: epsilon-greedy around the target policy
     dyna_members: int = 0  # ensemble members to draw from per rollout (0 = ensemble mean)
 
+    # --- search-derived policy targets (Gumbel MuZero) on the twin's planes (off by default) --------
+    # Each update plans from the first state of every logged sequence and adds the cross-entropy from
+    # softmax(Q / search_temperature) to the search's improved policy (learner/search_targets.py).
+    search_targets: bool = False
+    search_weight: float = 1.0
+    search_simulations: int = 16
+    search_depth: int = 4
+    search_temperature: float = 0.1  # Q read as a policy: softmax(Q / T); also the search's prior
+    search_considered: int = 8  # root actions sequential halving starts from
+    search_members: int = 0  # ensemble members to draw one from per plane (0 = ensemble mean)
+
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -69,6 +80,10 @@ class LearnerConfig:
             raise ValueError("target_tau must be in (0, 1]")
         if self.replay_capacity < self.min_replay or self.min_replay < self.sequence_length:
             raise ValueError("need sequence_length <= min_replay <= replay_capacity")
+        if self.search_simulations < 1 or self.search_depth < 1 or self.search_considered < 1:
+            raise ValueError("search_simulations, search_depth and search_considered must be >= 1")
+        if self.search_temperature <= 0.0 or self.search_weight < 0.0:
+            raise ValueError("search_temperature must be > 0 and search_weight >= 0")
         if self.target not in ("retrace", "vtrace"):
             raise ValueError(f"unknown target {self.target!r}")
 

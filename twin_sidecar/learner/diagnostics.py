@@ -23,6 +23,7 @@ class UpdateDiagnostics:
     updates_per_s: float  # over the recent updates
     replay_size: int
     model_sequences: int  # sequences rolled out on the twin's planes (Dyna) in this batch
+    search_loss: float = 0.0  # cross-entropy to the search's improved policy (0 when search targets are off)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -10,6 +10,7 @@ with the stream position restores it exactly.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,8 +28,10 @@ from twin_sidecar.learner.diagnostics import UpdateDiagnostics, effective_sample
 from twin_sidecar.learner.dyna import model_rollouts
 from twin_sidecar.learner.qnetwork import QNetwork, epsilon_greedy_probs
 from twin_sidecar.learner.replay import SequenceBatch, SequenceReplay
+from twin_sidecar.learner.search_targets import distillation_loss, search_policy_targets
 from twin_sidecar.learner.targets import retrace_q_targets, vtrace_q_targets
 from twin_sidecar.plane_dynamics import PlaneDynamics
+from twin_sidecar.planner import Tree
 
 UNKNOWN_VERSION_EXPORT = 0  # a behaviour version this learner did not export counts from update 0
 
@@ -60,6 +63,8 @@ class Learner:
         self.mask = torch.from_numpy(mask.copy())
         if config.dyna_ratio > 0.0 and dynamics is None:
             raise ValueError("dyna_ratio > 0 needs the twin's plane dynamics")
+        if config.search_targets and dynamics is None:
+            raise ValueError("search_targets needs the twin's plane dynamics")
         self.dynamics = dynamics
 
         torch.manual_seed(config.seed)
@@ -85,6 +90,7 @@ class Learner:
         self.ingested = 0
         self.rejected: collections.Counter[str] = collections.Counter()
         self._update_times: collections.deque[float] = collections.deque(maxlen=64)
+        self._search_tree: Tree | None = None  # reused by every update's search (same shape)
 
     # --- the stream sink -------------------------------------------------------------------------
     def ingest(self, transitions: Sequence[Transition]) -> IngestResult:
@@ -200,6 +206,9 @@ class Learner:
             soft_max = torch.logsumexp(q.masked_fill(~self.mask, float("-inf")), dim=-1)  # [B, T]
             per_step = per_step + cfg.conservative_weight * (soft_max - q_taken)
         loss = (batch.weight.unsqueeze(-1) * per_step).mean()
+        search_loss = self._search_loss(batch, q) if cfg.search_targets else None
+        if search_loss is not None:
+            loss = loss + cfg.search_weight * search_loss
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.q.parameters(), cfg.max_grad_norm)
@@ -215,7 +224,31 @@ class Learner:
             batch.start[:n_real], td_abs[:n_real].numpy(), cfg.priority_eta, cfg.priority_eps
         )
         self._update_times.append(time.perf_counter())
-        return self._diagnostics(batch, n_real, n_model, loss, td_abs, q_taken, ratio, truncated)
+        diag = self._diagnostics(batch, n_real, n_model, loss, td_abs, q_taken, ratio, truncated)
+        if search_loss is not None:
+            diag = dataclasses.replace(diag, search_loss=float(search_loss.detach()))
+        return diag
+
+    def _search_loss(self, batch: SequenceBatch, q: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy from softmax(Q / T) at each sequence's first state to the improved policy of a
+        Gumbel search from there on the twin's planes (priors and leaf values from the target net)."""
+        cfg = self.config
+        states = batch.obs[:, 0]  # [B, D]
+        targets, self._search_tree = search_policy_targets(
+            self.dynamics,  # type: ignore[arg-type]
+            self.q_target,
+            states,
+            self.mask,
+            simulations=cfg.search_simulations,
+            max_depth=cfg.search_depth,
+            discount=cfg.gamma,
+            temperature=cfg.search_temperature,
+            max_considered_actions=cfg.search_considered,
+            generator=self.torch_rng,
+            members=cfg.search_members,
+            workspace=self._search_tree,
+        )
+        return distillation_loss(q[:, 0], targets, self.mask, cfg.search_temperature)
 
     def _refresh_target(self) -> None:
         tau = self.config.target_tau

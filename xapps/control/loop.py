@@ -245,9 +245,11 @@ class ControlLoop:
         snapshot = self._snapshot(settings)
         planned = None
         if settings.planner_budget_ms > 0 and self.twin.configured:
+            # the planner sees what the shield would mute too, so it never spends its budget on them
+            allowed = self.behavior.shield.verdict(obs, settings.cell_load_limit, predicted).allowed
             planned = self.twin.plan(
                 policy_obs,
-                self.behavior.mask,
+                self.behavior.mask & allowed,
                 settings.planner_budget_ms,
                 snapshot.version if snapshot else "heuristic",
             )
