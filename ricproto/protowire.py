@@ -183,6 +183,9 @@ class WireDecoder:
                 length = data[i] if i < end else 0x80
                 if length < 0x80:
                     i += 1
+                elif i + 1 < end and data[i + 1] < 0x80:  # two bytes: packed columns up to 16 KiB
+                    length = (length & 0x7F) | (data[i + 1] << 7)
+                    i += 2
                 else:
                     length, i = _varint(data, i, end)
                 stop = i + length

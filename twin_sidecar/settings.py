@@ -115,7 +115,7 @@ class TwinSettings(BaseModel):
     checkpoint_interval_s: float = Field(10.0, gt=0)  # also how long entries wait for their XACK
     group: str = "twin"  # Redis consumer group
     consumer: str = "sidecar"
-    read_count: int = Field(200, ge=1)  # entries per XREADGROUP: bounds how long one read holds the GIL
+    read_count: int = Field(64, ge=1)  # entries per XREADGROUP: its reply is parsed in one GIL hold
     history_rounds: int = Field(3000, ge=10)  # mirror history (report rounds) kept for time travel
     max_ues: int = Field(20_000, ge=1)
     max_controls: int = Field(2000, ge=1)

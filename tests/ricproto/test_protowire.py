@@ -121,6 +121,9 @@ def test_encode_packed_is_what_protobuf_writes() -> None:
     [
         (b"\x18", "truncated varint"),
         (b"\x22\x08\x00\x00", "runs past the end"),  # s: length 8, 2 bytes present
+        (b"\x22\x90\x03" + bytes(396), "runs past the end"),  # s: two-byte length 400, 396 present
+        (b"\x22\x90", "truncated varint"),  # s: a two-byte length cut after its first byte
+        (b"\x22\x92\x03" + bytes(402), "not a multiple"),  # s: two-byte length 402
         (b"\x22\x03\x00\x00\x00", "not a multiple"),  # s: 3 bytes of packed floats
         (b"\x1d\x00\x00\x00\x00", "does not fit"),  # step (uint64) sent as fixed32
         (b"\x12\x02\xff\xfe", "not UTF-8"),  # xapp_instance
@@ -140,3 +143,11 @@ def test_unpacked_repeated_varints_join_packed_runs() -> None:
     packed = Control(ue_ids=[1, 2]).SerializeToString()
     single = b"\x69" + (3).to_bytes(8, "little")  # field 13, wire type 1: one more fixed64 element
     assert d.decode(packed + single)["ue_ids"].tolist() == [1, 2, 3]
+
+
+def test_two_byte_lengths_read_the_packed_column() -> None:
+    values = np.arange(300, dtype=np.float32)  # 1200 bytes: a two-byte length
+    data = Transition(schema_version=1, s=values.tolist(), step=5).SerializeToString()
+    out = WireDecoder(Transition.DESCRIPTOR).decode(data)
+    np.testing.assert_array_equal(out["s"], values)
+    assert out["step"] == 5

@@ -4,6 +4,8 @@ counted by reason; a consumer restored from its checkpoint resumes where the che
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from twin_records import RanScript, produce
 
@@ -46,6 +48,21 @@ def test_every_record_once_in_order(redis_client, script: RanScript) -> None:
     assert c.positions["transitions"].consumed == 120 and c.unacked == 240
     assert c.ack() == 240
     assert redis_client.xpending(transition.stream_key("control-t"), "twin")["pending"] == 0
+
+
+def test_sinks_take_chunks_with_the_gate_checked_between(redis_client, script: RanScript) -> None:
+    """A request waits for one chunk of sink work at most: the gate is asked between chunks."""
+    produce(redis_client, script, range(45))
+    c, got = consumer(redis_client, script.cfg)
+    c.sink_chunk = 8
+    calls: list[object] = []
+    c.add_ran_view_sink(lambda rs: calls.append(len(rs)))
+    c.pause = lambda: calls.append("pause")
+    drain(c)
+    assert got["seqs"] == list(range(45)) and got["steps"] == list(range(45))  # once, in order
+    sizes = [x for x in calls if x != "pause"]
+    assert sum(sizes) == 45 and max(sizes) == 8 and len(sizes) == 6
+    assert all(not (a != "pause" and b != "pause") for a, b in itertools.pairwise(calls))
 
 
 def test_crash_before_ack_redelivers_and_the_checkpoint_skips_duplicates(redis_client, script) -> None:
