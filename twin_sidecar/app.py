@@ -17,6 +17,7 @@ from twin_sidecar.api import fidelity, health, metrics, planes, predict, state
 from twin_sidecar.api.auth import BearerAuth
 from twin_sidecar.api.errors import install as install_errors
 from twin_sidecar.checkpoint import Checkpointer
+from twin_sidecar.dashboard import routes as dashboard
 from twin_sidecar.emulation.mirror import Mirror
 from twin_sidecar.metrics import TwinMetrics
 from twin_sidecar.parts import TwinParts
@@ -31,7 +32,15 @@ from twin_sidecar.settings import TwinSettings
 from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
 
-ROUTERS = (health.router, metrics.router, state.router, predict.router, fidelity.router, planes.router)
+ROUTERS = (
+    health.router,
+    metrics.router,
+    state.router,
+    predict.router,
+    fidelity.router,
+    planes.router,
+    dashboard.router,
+)
 
 
 def twin_identity(settings: TwinSettings) -> dict[str, Any]:
