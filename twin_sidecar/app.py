@@ -32,15 +32,8 @@ from twin_sidecar.settings import TwinSettings
 from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
 
-ROUTERS = (
-    health.router,
-    metrics.router,
-    state.router,
-    predict.router,
-    fidelity.router,
-    planes.router,
-    dashboard.router,
-)
+ROUTERS = (health.router, metrics.router, state.router, predict.router, fidelity.router, planes.router)
+ROUTERS += (dashboard.router,)  # the live dashboard (its own line: merges beside other routers' changes)
 
 
 def twin_identity(settings: TwinSettings) -> dict[str, Any]:

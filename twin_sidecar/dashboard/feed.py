@@ -46,6 +46,7 @@ class DashboardFeed:
         period_ms = parts.settings.ran.report_period_ms
         steps = max(1, min(parts.forecaster.horizon, round(forecast_ahead_s * 1000 / period_ms)))
         self.forecasts = ForecastLog(period_ms, steps)
+        self.client = parts.client
         self.transitions = TransitionTail(parts.client, parts.settings.xapp_instance, parts.metrics)
         self.lock = threading.Lock()
         self.ticks = 0
@@ -98,9 +99,9 @@ class DashboardFeed:
         try:
             snap["decisions"] = [
                 {k: d.get(k) for k in DECISION_FIELDS} | {"request": _request(d.get("request"))}
-                for d in decision_tail(parts.client, parts.metrics)
+                for d in decision_tail(self.client, parts.metrics)
             ]
-            snap["trust"] = trust_records(parts.client, parts.metrics)
+            snap["trust"] = trust_records(self.client, parts.metrics)
         except redis.RedisError as exc:
             parts.metrics.error("dashboard_redis")
             unavailable["decisions"] = unavailable["trust"] = f"Redis: {exc}"
