@@ -251,3 +251,31 @@ def test_token_rule_applies(twin_server, redis_client) -> None:
         assert httpx.get(f"{twin.url}{path}").status_code == 401, path
     ok = {"Authorization": "Bearer s3cret"}
     assert httpx.get(f"{twin.url}/dashboard/v1/snapshot", headers=ok).status_code == 200
+
+
+def test_a_browser_logs_in_with_the_token(twin_server, redis_client) -> None:
+    twin = twin_server(token="s3cret")
+    with httpx.Client(base_url=twin.url) as browser_like:
+        form = browser_like.get("/dashboard/login")
+        assert form.status_code == 200 and 'name="token"' in form.text  # no token needed for the form
+        wrong = browser_like.post("/dashboard/login", data={"token": "guess"})
+        assert wrong.status_code == 303 and wrong.headers["location"].endswith("failed=1")
+        assert browser_like.get("/dashboard/v1/snapshot").status_code == 401
+        ok = browser_like.post("/dashboard/login", data={"token": "s3cret"})
+        assert ok.status_code == 303 and ok.headers["location"] == "/dashboard/"
+        cookie = ok.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        assert browser_like.get("/dashboard/").status_code == 200  # the cookie is the token now
+        assert browser_like.get("/dashboard/v1/snapshot").status_code == 200
+        assert browser_like.get("/v1/fidelity").status_code == 200
+    assert httpx.get(f"{twin.url}/dashboard/v1/snapshot", cookies={"twinric_twin_token": "guess"}).status_code == 401
+    assert errors_401(twin.url) >= 3
+
+
+def errors_401(base: str) -> float:
+    total = 0.0
+    metrics = httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer s3cret"}).text
+    for line in metrics.splitlines():
+        if line.startswith("twinric_twin_http_errors_total{") and 'status="401"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total

@@ -8,22 +8,27 @@
   (default 1 s, on a fixed clock so the rate holds at 1 Hz).
 
 Time travel is the twin's own ``/v1/state/at``, which the page asks directly. The sidecar's token rule
-applies to all of it (``api.auth``).
+applies to all of it (``api.auth``); as a browser cannot send a bearer header on a page load or an
+EventSource, ``GET /dashboard/login`` is a form that posts the token to ``POST /dashboard/login``,
+which checks it and sets it as an HttpOnly, same-site cookie that the auth middleware accepts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
 
+from twin_sidecar.api.auth import COOKIE
 from twin_sidecar.api.deps import Parts
 from twin_sidecar.dashboard.feed import DashboardFeed
 from twin_sidecar.parts import TwinParts
@@ -66,6 +71,28 @@ def to_page() -> RedirectResponse:
 @router.get("/", response_class=HTMLResponse, summary="The live dashboard (a web page)")
 def page() -> HTMLResponse:
     return HTMLResponse((STATIC / "index.html").read_text(), headers={"Content-Security-Policy": CSP})
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_form() -> HTMLResponse:
+    return HTMLResponse((STATIC / "login.html").read_text(), headers={"Content-Security-Policy": CSP})
+
+
+@router.post("/login", include_in_schema=False)
+async def login(request: Request, parts: Parts) -> RedirectResponse:
+    """Check the token a browser posts; on success keep it in a cookie and go to the page."""
+    token = parts.settings.token
+    if not token:  # localhost without a token: nothing to log in to
+        return RedirectResponse("/dashboard/", status_code=303)
+    body = (await request.body())[:4096].decode("utf-8", errors="replace")
+    given = (parse_qs(body).get("token") or [""])[0]
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        parts.metrics.http_errors.labels(status="401", route="/dashboard/login").inc()
+        parts.metrics.error("http_unauthorized")
+        return RedirectResponse("/dashboard/login?failed=1", status_code=303)
+    resp = RedirectResponse("/dashboard/", status_code=303)
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+    return resp
 
 
 @router.get("/static/{name}", include_in_schema=False)
