@@ -25,7 +25,9 @@ from twinric.ports import free_port
 from twinric.processes import wait_until
 
 
-def produce(client: redis.Redis, script: RanScript, rounds: range, flags: dict[int, dict] | None = None) -> None:
+def produce(
+    client: redis.Redis, script: RanScript, rounds: range, flags: dict[int, dict] | None = None
+) -> None:
     """RAN-view rounds and transitions as the xApp writes them, with decision times (and, for the steps
     in ``flags``, a shield intervention or a PDP denial)."""
     pipe = client.pipeline(transaction=False)
@@ -117,7 +119,9 @@ def test_forecasts_are_compared_with_what_happened(twin_server, redis_client, sc
     (past,) = [p for p in fc["past"] if abs(p["t"] - (T0_NS + 29 * script.period_ns) / 1e9) < 1e-6]
     cell = fc["cell"]
     # persistence: the forecast is the load at round 19; what happened is the load at round 29
-    assert past["mean"] == round(script.load(cell, 19), 5) and past["actual"] == round(script.load(cell, 29), 5)
+    assert past["mean"] == round(script.load(cell, 19), 5) and past["actual"] == round(
+        script.load(cell, 29), 5
+    )
     held = past["lo"] <= past["actual"] <= past["hi"]
     assert fc["coverage_90"] == (1.0 if held else 0.0)
 
@@ -145,16 +149,32 @@ def test_shield_interventions_and_denials_are_marked(twin_server, redis_client, 
 def test_decision_log_and_trust_tails(twin_server, redis_client, script) -> None:
     twin = twin_server()
     for seq, result in enumerate(("PERMIT", "DENY", "PERMIT")):
-        record = {"decision_id": f"d-{seq}", "seq": seq, "ts": "2026-12-07T23:00:00.000000+00:00",
-                  "request": {"subject": "xapp:twinric-control", "action": "ric_control", "resource": "e2node:x"},
-                  "result": result, "reason": "because", "code": "forbidden" if result == "DENY" else "permitted",
-                  "policies": ["p0"], "trust": {"xapp:twinric-control": 0.9}, "policy_version": "v1"}
+        record = {
+            "decision_id": f"d-{seq}",
+            "seq": seq,
+            "ts": "2026-12-07T23:00:00.000000+00:00",
+            "request": {"subject": "xapp:twinric-control", "action": "ric_control", "resource": "e2node:x"},
+            "result": result,
+            "reason": "because",
+            "code": "forbidden" if result == "DENY" else "permitted",
+            "policies": ["p0"],
+            "trust": {"xapp:twinric-control": 0.9},
+            "policy_version": "v1",
+        }
         redis_client.xadd(DECISIONS_KEY, {"d": json.dumps(record)})
     redis_client.xadd(DECISIONS_KEY, {"d": b"[1, 2]"})  # not a record: skipped and counted
-    redis_client.set(trust.key("xapp:twinric-control"),
-                     trust.encode_record(trust.make_record("xapp:twinric-control", 0.9, "operator", ttl_s=1e6)))
-    redis_client.set(trust.key("ue:7"), trust.encode_record(
-        trust.make_record("ue:7", 0.2, "twin", explanation="flood", ttl_s=1.0, ts="2020-01-01T00:00:00+00:00")))
+    redis_client.set(
+        trust.key("xapp:twinric-control"),
+        trust.encode_record(trust.make_record("xapp:twinric-control", 0.9, "operator", ttl_s=1e6)),
+    )
+    redis_client.set(
+        trust.key("ue:7"),
+        trust.encode_record(
+            trust.make_record(
+                "ue:7", 0.2, "twin", explanation="flood", ttl_s=1.0, ts="2020-01-01T00:00:00+00:00"
+            )
+        ),
+    )
     redis_client.set(trust.key("e2node:bad"), b"{not json")
     produce(redis_client, script, range(5))
     assert wait_until(lambda: twin.parts.mirror.rounds == 5, 10)
@@ -162,9 +182,15 @@ def test_decision_log_and_trust_tails(twin_server, redis_client, script) -> None
     assert [d["seq"] for d in snap["decisions"]] == [2, 1, 0]  # newest first
     deny = snap["decisions"][1]
     assert deny["result"] == "DENY" and deny["code"] == "forbidden"
-    assert deny["request"] == {"subject": "xapp:twinric-control", "action": "ric_control", "resource": "e2node:x"}
+    assert deny["request"] == {
+        "subject": "xapp:twinric-control",
+        "action": "ric_control",
+        "resource": "e2node:x",
+    }
     assert [(r["subject"], r["score"], r["stale"]) for r in snap["trust"]] == [
-        ("ue:7", 0.2, True), ("xapp:twinric-control", 0.9, False)]
+        ("ue:7", 0.2, True),
+        ("xapp:twinric-control", 0.9, False),
+    ]
     assert snap["trust"][0]["explanation"] == "flood"
     counted = errors(twin.url)
     assert counted["dashboard_decision_malformed"] == 1 and counted["dashboard_trust_malformed"] == 1
@@ -203,7 +229,7 @@ def test_events_arrive_every_second_with_new_rounds(twin_server, redis_client, s
         data = None
         for line in resp.iter_lines():
             if line.startswith("data: "):
-                data = json.loads(line[len("data: "):])
+                data = json.loads(line[len("data: ") :])
             elif line == "" and data is not None:
                 events.append((time.monotonic(), data))
                 data = None
@@ -247,7 +273,12 @@ def test_page_serves_only_its_own_files(twin_server, redis_client) -> None:
 
 def test_token_rule_applies(twin_server, redis_client) -> None:
     twin = twin_server(token="s3cret")
-    for path in ("/dashboard/", "/dashboard/static/dashboard.js", "/dashboard/v1/snapshot", "/dashboard/v1/events"):
+    for path in (
+        "/dashboard/",
+        "/dashboard/static/dashboard.js",
+        "/dashboard/v1/snapshot",
+        "/dashboard/v1/events",
+    ):
         assert httpx.get(f"{twin.url}{path}").status_code == 401, path
     ok = {"Authorization": "Bearer s3cret"}
     assert httpx.get(f"{twin.url}/dashboard/v1/snapshot", headers=ok).status_code == 200
@@ -268,7 +299,10 @@ def test_a_browser_logs_in_with_the_token(twin_server, redis_client) -> None:
         assert browser_like.get("/dashboard/").status_code == 200  # the cookie is the token now
         assert browser_like.get("/dashboard/v1/snapshot").status_code == 200
         assert browser_like.get("/v1/fidelity").status_code == 200
-    assert httpx.get(f"{twin.url}/dashboard/v1/snapshot", cookies={"twinric_twin_token": "guess"}).status_code == 401
+    assert (
+        httpx.get(f"{twin.url}/dashboard/v1/snapshot", cookies={"twinric_twin_token": "guess"}).status_code
+        == 401
+    )
     assert errors_401(twin.url) >= 3
 
 

@@ -36,8 +36,15 @@ def browser() -> webdriver.Chrome:
             pytest.fail(f"{path} is missing: apt-get install chromium chromium-driver (.ci/run does)")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1500,2000", "--no-first-run", "--disable-extensions"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1500,2000",
+        "--no-first-run",
+        "--disable-extensions",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
@@ -59,7 +66,8 @@ def page_state(driver: webdriver.Chrome) -> dict:
           thpLines: q("#chart-thp polyline").map((p) => p.dataset.series),
           rewardPoints: q("#chart-reward polyline").map((p) => p.getAttribute("points").split(" ").length),
           markers: q("#chart-load line.marker").map((m) => m.getAttribute("class")),
-          twin: Object.fromEntries(q("#twin-table td[data-key]").map((td) => [td.dataset.key, td.textContent])),
+          twin: Object.fromEntries(
+              q("#twin-table td[data-key]").map((td) => [td.dataset.key, td.textContent])),
           forecast: q("#chart-forecast polyline").length,
           decisions: q("#decision-table tbody tr[data-decision]").map((tr) => tr.dataset.result),
           trust: q("#trust-table tbody tr").map((tr) => tr.dataset.subject),
@@ -76,21 +84,29 @@ def page_state(driver: webdriver.Chrome) -> dict:
 
 
 def _twinric(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "twinric", *args], capture_output=True, text=True, env=env,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "twinric", *args], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def test_dashboard_in_a_browser_against_twinric_up(tmp_path, redis_url: str) -> None:
     run_dir = tmp_path / "run"
     env = dict(os.environ, TWINRIC_REDIS_URL=redis_url)
     argv = ["up", "--for", "150", "--json", "--free-ports", "--run-dir", str(run_dir), "--status-every", "5"]
-    proc = subprocess.Popen([sys.executable, "-m", "twinric", *argv], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twinric", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     driver = None
     try:
         state_file = run_dir / "state.json"
-        assert wait_until(lambda: state_file.exists() and "dashboard" in json.loads(state_file.read_text())["urls"],
-                          40), proc.stderr.read() if proc.poll() is not None else "no stack"
+        assert wait_until(
+            lambda: state_file.exists() and "dashboard" in json.loads(state_file.read_text())["urls"], 40
+        ), proc.stderr.read() if proc.poll() is not None else "no stack"
         urls = json.loads(state_file.read_text())["urls"]
         twin, dashboard = urls["twin"], urls["dashboard"]
         assert dashboard == f"{twin}/dashboard/"
@@ -99,7 +115,9 @@ def test_dashboard_in_a_browser_against_twinric_up(tmp_path, redis_url: str) -> 
             r = httpx.get(f"{twin}/v1/state", timeout=5)
             return r.json() if r.status_code == 200 else None
 
-        assert wait_until(lambda: (s := twin_state()) is not None and s["controls"], 60), "the twin mirrors nothing"
+        assert wait_until(lambda: (s := twin_state()) is not None and s["controls"], 60), (
+            "the twin mirrors nothing"
+        )
         # `twinric status` links the dashboard
         status = json.loads(_twinric("status", "--json", "--run-dir", str(run_dir), env=env).stdout)
         assert status["twin"]["dashboard"] == dashboard and status["urls"]["dashboard"] == dashboard
@@ -112,13 +130,23 @@ def test_dashboard_in_a_browser_against_twinric_up(tmp_path, redis_url: str) -> 
         # every view shows live data from the stack
         def every_view_filled() -> bool:
             s = page_state(driver)
-            return (len(s["cells"]) == 7 and len(s["graph"]) == 7 and s["edges"] > 0
-                    and len(s["loadLines"]) == 7 and min(s["loadLines"]) > 5
-                    and s["thpLines"] == ["mean", "5th percentile"] and s["rewardPoints"] and s["rewardPoints"][0] > 5
-                    and "marker" in " ".join(s["markers"]) and s["forecast"] >= 2
-                    and s["twin"].get("model version", "") != "" and "PERMIT" in s["decisions"]
-                    and "xapp:twinric-control" in s["trust"] and s["policy"] is not None
-                    and s["trustApi"] is not None)
+            return (
+                len(s["cells"]) == 7
+                and len(s["graph"]) == 7
+                and s["edges"] > 0
+                and len(s["loadLines"]) == 7
+                and min(s["loadLines"]) > 5
+                and s["thpLines"] == ["mean", "5th percentile"]
+                and s["rewardPoints"]
+                and s["rewardPoints"][0] > 5
+                and "marker" in " ".join(s["markers"])
+                and s["forecast"] >= 2
+                and s["twin"].get("model version", "") != ""
+                and "PERMIT" in s["decisions"]
+                and "xapp:twinric-control" in s["trust"]
+                and s["policy"] is not None
+                and s["trustApi"] is not None
+            )
 
         assert wait_until(every_view_filled, 30), page_state(driver)
         shown = page_state(driver)
@@ -133,39 +161,50 @@ def test_dashboard_in_a_browser_against_twinric_up(tmp_path, redis_url: str) -> 
         api = httpx.get(f"{twin}/v1/state/at", params={"t": shown["t"]}, timeout=5).json()
         assert api["seq"] == shown["seq"]
         for cell in shown["cells"]:
-            assert cell["pct"] == pytest.approx(api["cells"][cell["index"]]["kpm"]["prb_tot_dl_pct"], abs=1e-4)
+            assert cell["pct"] == pytest.approx(
+                api["cells"][cell["index"]]["kpm"]["prb_tot_dl_pct"], abs=1e-4
+            )
             assert str(api["cells"][cell["index"]]["nr_cell_id"]) in cell["text"]
         assert shown["graph"] == [pytest.approx(c["pct"] / 100, abs=1e-4) for c in shown["cells"]]
 
         # a live update (a newer round) arrives within 2 s, without reloading
         before = page_state(driver)
         t0 = time.monotonic()
-        assert wait_until(lambda: (s := page_state(driver))["seq"] > before["seq"] and s["tick"] > before["tick"], 2.0)
+        assert wait_until(
+            lambda: (s := page_state(driver))["seq"] > before["seq"] and s["tick"] > before["tick"], 2.0
+        )
         assert time.monotonic() - t0 <= 2.0
 
         # the time slider shows an earlier state: the twin's time travel
         slider = page_state(driver)["slider"]
         assert slider["max"] - slider["min"] > 5, slider
         earlier = slider["min"] + 0.4 * (slider["max"] - slider["min"])
-        driver.execute_script("""
+        driver.execute_script(
+            """
             const s = document.getElementById("time-slider");
             s.value = arguments[0];
             s.dispatchEvent(new Event("input"));
-        """, earlier)
+        """,
+            earlier,
+        )
         assert wait_until(lambda: page_state(driver)["modeSeq"] is not None, 5), page_state(driver)
         past = page_state(driver)
         then = httpx.get(f"{twin}/v1/state/at", params={"t": earlier}, timeout=5).json()
         assert int(past["modeSeq"]) == then["seq"] < past["seq"]
         assert past["mode"].startswith("at ")
         for cell in past["cells"]:
-            assert cell["pct"] == pytest.approx(then["cells"][cell["index"]]["kpm"]["prb_tot_dl_pct"], abs=1e-4)
+            assert cell["pct"] == pytest.approx(
+                then["cells"][cell["index"]]["kpm"]["prb_tot_dl_pct"], abs=1e-4
+            )
         time.sleep(1.5)  # live events keep coming: the slider's state stays on screen
         assert page_state(driver)["modeSeq"] == past["modeSeq"]
         driver.find_element("id", "live-button").click()
         assert wait_until(lambda: page_state(driver)["mode"] == "live", 3)
 
         # the operator distrusts the control xApp: its controls are denied and the page shows it
-        out = _twinric("pdp", "trust", "set", "xapp:twinric-control", "0.1", "--run-dir", str(run_dir), env=env)
+        out = _twinric(
+            "pdp", "trust", "set", "xapp:twinric-control", "0.1", "--run-dir", str(run_dir), env=env
+        )
         assert out.returncode == 0, out.stderr
         assert wait_until(lambda: "DENY" in page_state(driver)["decisions"], 20), page_state(driver)
         deny = driver.execute_script("""

@@ -26,7 +26,17 @@ from twin_sidecar.parts import TwinParts
 
 PRB_FEATURE = "prb_usage_dl"
 MAX_MARKERS = 300
-DECISION_FIELDS = ("decision_id", "seq", "ts", "result", "code", "reason", "policies", "trust", "policy_version")
+DECISION_FIELDS = (
+    "decision_id",
+    "seq",
+    "ts",
+    "result",
+    "code",
+    "reason",
+    "policies",
+    "trust",
+    "policy_version",
+)
 
 
 class DashboardFeed:
@@ -92,7 +102,9 @@ class DashboardFeed:
             parts.metrics.error("dashboard_redis")
             unavailable["transitions"] = f"Redis: {exc}"
         steps = self.transitions.window(start, end_ns / 1e9 + 1.0)
-        snap["reward"] = _thin({"t": [s.t for s in steps], "v": [round(s.reward, 5) for s in steps]}, self.max_points)
+        snap["reward"] = _thin(
+            {"t": [s.t for s in steps], "v": [round(s.reward, 5) for s in steps]}, self.max_points
+        )
         snap["policy_versions"] = sorted({s.policy_version for s in steps})
         snap["markers"] = self._markers(start, steps)
         snap["twin"] = self._twin(end_ns)
@@ -133,7 +145,9 @@ class DashboardFeed:
             marks.append({"t": t, "kind": rec.kind, "text": f"{text} ({_outcome(outcome)})"})
         for s in steps:
             if s.intervened:
-                marks.append({"t": s.t, "kind": "shield", "text": f"shield: {s.intervention_reason or 'intervened'}"})
+                marks.append(
+                    {"t": s.t, "kind": "shield", "text": f"shield: {s.intervention_reason or 'intervened'}"}
+                )
             if s.denied:
                 marks.append({"t": s.t, "kind": "denial", "text": f"PDP denied: {s.deny_reason or 'denied'}"})
         marks.sort(key=lambda m: m["t"])
@@ -178,7 +192,9 @@ class DashboardFeed:
             obs = mirror.observation_at()
             cell = 0
             if obs is not None:  # the busiest cell: where a forecast matters most
-                cell = int(np.argmax(obs.reshape(mirror.space.max_cells, -1)[: mirror.n_cells, PRB_USAGE_COLUMN]))
+                cell = int(
+                    np.argmax(obs.reshape(mirror.space.max_cells, -1)[: mirror.n_cells, PRB_USAGE_COLUMN])
+                )
             forecast = self.forecasts.compare(mirror, cell, end_ns - int(self.window_s * 1e9))
             recent = mirror.load_history(parts.forecaster.lags)
             mean, std = parts.forecaster.predict(recent)

@@ -55,7 +55,9 @@ class ForecastLog:
         k = min(self.steps, mean.shape[1]) - 1
         n = mirror.n_cells
         m, s = mean[:n, k].astype(np.float64), std[:n, k].astype(np.float64)
-        f = Forecast(made, made + (k + 1) * self.period_ns, m, np.clip(m - Z90 * s, 0, 1), np.clip(m + Z90 * s, 0, 1))
+        f = Forecast(
+            made, made + (k + 1) * self.period_ns, m, np.clip(m - Z90 * s, 0, 1), np.clip(m + Z90 * s, 0, 1)
+        )
         self.kept.append(f)
         return f
 

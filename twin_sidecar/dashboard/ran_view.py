@@ -25,7 +25,9 @@ LOW_PERCENTILE = 5.0
 
 def neighbour_edges(mirror: Mirror) -> list[list[int]]:
     """Each neighbour relation once, as [i, j] with i < j."""
-    edges = {(min(i, j), max(i, j)) for i, ns in enumerate(mirror.config.layout.neighbours) for j in ns if i != j}
+    edges = {
+        (min(i, j), max(i, j)) for i, ns in enumerate(mirror.config.layout.neighbours) for j in ns if i != j
+    }
     return [list(e) for e in sorted(edges)]
 
 
@@ -58,13 +60,17 @@ def ran_at(mirror: Mirror, t_ns: int | None = None) -> dict[str, Any] | None:
                 "nr_cell_id": cell.nr_cell_id,
                 "meid": cell.meid,
                 "reported": bool(row["cell_reported"][c]),
-                "kpm": {m: float(row["cell_values"][c, j]) for j, m in enumerate(cell_columns)} if last else {},
+                "kpm": {m: float(row["cell_values"][c, j]) for j, m in enumerate(cell_columns)}
+                if last
+                else {},
                 "slices": [
                     {
                         "sst": s.sst,
                         "sd": s.sd,
                         "kpm": {m: float(values[k, j]) for m, j in scalars.items()},
-                        "quota": dict(zip(("min", "max", "dedicated"), map(int, row["quotas"][c, k]), strict=True)),
+                        "quota": dict(
+                            zip(("min", "max", "dedicated"), map(int, row["quotas"][c, k]), strict=True)
+                        ),
                     }
                     for k, s in enumerate(mirror.space.slices)
                 ],
@@ -75,7 +81,9 @@ def ran_at(mirror: Mirror, t_ns: int | None = None) -> dict[str, Any] | None:
     return {
         "t_ns": row["t_ns"],
         "seq": row["seq"],
-        "nodes": [{"meid": m, "status": _status(row, j)} for j, m in enumerate(nodes[: len(row["node_lost"])])],
+        "nodes": [
+            {"meid": m, "status": _status(row, j)} for j, m in enumerate(nodes[: len(row["node_lost"])])
+        ],
         "cells": cells,
     }
 

@@ -22,7 +22,13 @@ from typing import Any
 import redis
 
 from ricproto import trust
-from ricproto.transition import FIELD, ActionSource, TransitionCodecError, decode_transition_fields, stream_key
+from ricproto.transition import (
+    FIELD,
+    ActionSource,
+    TransitionCodecError,
+    decode_transition_fields,
+    stream_key,
+)
 from twin_sidecar.metrics import TwinMetrics
 
 DECISIONS_KEY = "twinric:pdp:decisions"  # xapps/pdp/decision_log.py: one JSON record in field "d"
@@ -46,7 +52,9 @@ class Step:
 
 
 class TransitionTail:
-    def __init__(self, client: redis.Redis, xapp_instance: str, metrics: TwinMetrics, capacity: int = 20_000) -> None:
+    def __init__(
+        self, client: redis.Redis, xapp_instance: str, metrics: TwinMetrics, capacity: int = 20_000
+    ) -> None:
         self.client = client
         self.key = stream_key(xapp_instance)
         self.metrics = metrics
@@ -125,13 +133,15 @@ def trust_records(client: redis.Redis, metrics: TwinMetrics) -> list[dict[str, A
     whether it outlived its own TTL (the PDP's maximum age for records without one is in its policy,
     which the twin does not read)."""
     keys = []
-    for k in client.scan_iter(match=trust.KEY_PREFIX.replace("{", "[{]").replace("}", "[}]") + "*", count=500):
+    for k in client.scan_iter(
+        match=trust.KEY_PREFIX.replace("{", "[{]").replace("}", "[}]") + "*", count=500
+    ):
         keys.append(k)
         if len(keys) >= MAX_SUBJECTS:
             break
     now = time.time()
     out = []
-    for k, data in zip(keys, client.mget(keys) if keys else [], strict=True):
+    for data in client.mget(keys) if keys else []:
         if data is None:  # deleted between SCAN and MGET
             continue
         try:
