@@ -41,7 +41,7 @@ def browser() -> webdriver.Chrome:
         "--no-sandbox",
         "--disable-dev-shm-usage",
         "--disable-gpu",
-        "--window-size=1500,2000",
+        "--window-size=1500,2400",
         "--no-first-run",
         "--disable-extensions",
     ):
@@ -112,7 +112,10 @@ def test_dashboard_in_a_browser_against_twinric_up(tmp_path, redis_url: str) -> 
         assert dashboard == f"{twin}/dashboard/"
 
         def twin_state() -> dict | None:
-            r = httpx.get(f"{twin}/v1/state", timeout=5)
+            try:
+                r = httpx.get(f"{twin}/v1/state", timeout=5)
+            except httpx.HTTPError:  # not listening yet
+                return None
             return r.json() if r.status_code == 200 else None
 
         assert wait_until(lambda: (s := twin_state()) is not None and s["controls"], 60), (

@@ -25,7 +25,7 @@ from twin_sidecar.dashboard.stream_tails import TransitionTail, decision_tail, s
 from twin_sidecar.parts import TwinParts
 
 PRB_FEATURE = "prb_usage_dl"
-MAX_MARKERS = 300
+MAX_MARKERS = 150  # per kind
 DECISION_FIELDS = (
     "decision_id",
     "seq",
@@ -123,7 +123,7 @@ class DashboardFeed:
 
     def _markers(self, start: float, steps: list[Any]) -> list[dict[str, Any]]:
         """Controls the xApp sent (from the mirror), shield interventions and PDP denials (from its
-        transitions), oldest first, the newest ``MAX_MARKERS``."""
+        transitions), oldest first."""
         marks: list[dict[str, Any]] = []
         with self.parts.mirror.lock:
             controls = [(c.record, c.outcome) for c in self.parts.mirror.controls.values()]
@@ -150,8 +150,12 @@ class DashboardFeed:
                 )
             if s.denied:
                 marks.append({"t": s.t, "kind": "denial", "text": f"PDP denied: {s.deny_reason or 'denied'}"})
-        marks.sort(key=lambda m: m["t"])
-        return marks[-MAX_MARKERS:]
+        # the newest MAX_MARKERS of each kind: a control sent every round must not crowd out rare ones
+        kept = []
+        for kind in {m["kind"] for m in marks}:
+            of_kind = sorted((m for m in marks if m["kind"] == kind), key=lambda m: m["t"])
+            kept += of_kind[-MAX_MARKERS:]
+        return sorted(kept, key=lambda m: (m["t"], m["kind"]))
 
     def _twin(self, end_ns: int) -> dict[str, Any]:
         parts, mirror = self.parts, self.parts.mirror

@@ -74,7 +74,7 @@ function sliceName(s) { return s.sd === null || s.sd === undefined ? `${s.sst}` 
 function cellLoad(cell) { return (cell.kpm && cell.kpm.prb_tot_dl_pct !== undefined) ? cell.kpm.prb_tot_dl_pct / 100 : 0; }
 function sliceShares(cell) {
   const avail = cell.kpm && cell.kpm.prb_avail_dl > 0 ? cell.kpm.prb_avail_dl : 0;
-  return cell.slices.map((s) => ({ name: sliceName(s), share: avail ? (s.kpm.prb_used_dl || 0) / avail : 0,
+  return cell.slices.map((s) => ({ name: sliceName(s), share: avail ? (s.kpm.slice_prb_used_dl || 0) / avail : 0,
     quota: s.quota }));
 }
 
@@ -389,7 +389,9 @@ function drawDecisions() {
     tr.appendChild(html("td", fmt(r.score, 2) + (r.stale ? " (stale)" : ""), r.score < 0.5 ? "result-DENY" : ""));
     tr.appendChild(html("td", r.source));
     tr.appendChild(html("td", `${fmt(r.age_s, 0)} s`));
-    tr.appendChild(html("td", r.explanation || "", "why"));
+    const why = html("td", r.explanation || "", "why");
+    why.title = r.explanation || "";
+    tr.appendChild(why);
     tbody.appendChild(tr);
   }
 }
