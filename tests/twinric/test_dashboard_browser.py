@@ -92,7 +92,7 @@ def _twinric(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
 def test_dashboard_in_a_browser_against_twinric_up(tmp_path, redis_url: str) -> None:
     run_dir = tmp_path / "run"
     env = dict(os.environ, TWINRIC_REDIS_URL=redis_url)
-    argv = ["up", "--for", "150", "--json", "--free-ports", "--run-dir", str(run_dir), "--status-every", "5"]
+    argv = ["up", "--for", "400", "--json", "--free-ports", "--run-dir", str(run_dir), "--status-every", "5"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "twinric", *argv],
         stdout=subprocess.DEVNULL,
@@ -118,7 +118,7 @@ def test_dashboard_in_a_browser_against_twinric_up(tmp_path, redis_url: str) -> 
                 return None
             return r.json() if r.status_code == 200 else None
 
-        assert wait_until(lambda: (s := twin_state()) is not None and s["controls"], 60), (
+        assert wait_until(lambda: (s := twin_state()) is not None and s["controls"], 150), (
             "the twin mirrors nothing"
         )
         # `twinric status` links the dashboard
