@@ -41,7 +41,7 @@ def browser() -> webdriver.Chrome:
         "--no-sandbox",
         "--disable-dev-shm-usage",
         "--disable-gpu",
-        "--window-size=1500,2400",
+        "--window-size=1500,2900",
         "--no-first-run",
         "--disable-extensions",
     ):
@@ -83,6 +83,24 @@ def page_state(driver: webdriver.Chrome) -> dict:
     """)
 
 
+def diagnosis(proc: subprocess.Popen, run_dir: Path, twin: str) -> str:
+    """Why the stack did not get going: the twin's health and the ends of the logs."""
+    try:
+        health = httpx.get(f"{twin}/health", timeout=5).text[:1500]
+    except httpx.HTTPError as exc:
+        health = repr(exc)
+    logs = "\n".join(
+        f"--- {p.name}\n" + "".join(p.read_text(errors="replace").splitlines(True)[-8:])
+        for p in sorted(run_dir.glob("*.log"))
+    )
+    ended = (
+        f"`twinric up` ended ({proc.returncode}): {proc.stderr.read()[-3000:]}"
+        if proc.poll() is not None
+        else ""
+    )
+    return f"the twin mirrors no controls; twin health: {health}\n{ended}\n{logs[-4000:]}"
+
+
 def _twinric(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "twinric", *args], capture_output=True, text=True, env=env, timeout=60
@@ -118,8 +136,8 @@ def test_dashboard_in_a_browser_against_twinric_up(tmp_path, redis_url: str) -> 
                 return None
             return r.json() if r.status_code == 200 else None
 
-        assert wait_until(lambda: (s := twin_state()) is not None and s["controls"], 150), (
-            "the twin mirrors nothing"
+        assert wait_until(lambda: (s := twin_state()) is not None and s["controls"], 150), diagnosis(
+            proc, run_dir, twin
         )
         # `twinric status` links the dashboard
         status = json.loads(_twinric("status", "--json", "--run-dir", str(run_dir), env=env).stdout)

@@ -15,6 +15,7 @@ const MARKER_KINDS = {
   denial: { colour: "#d62728", label: "PDP denials" },
 };
 const OPTIONAL_POLL_MS = 5000;
+const LIVE_EDGE_S = 0.05;  // the slider within this of the newest round is "live" (float slack at Unix-time scale)
 
 const view = {
   snapshot: null,   // the newest snapshot
@@ -335,7 +336,7 @@ function drawTwin() {
   const fsvg = $("chart-forecast");
   if (!fc) { clear(fsvg); return; }
   $("forecast-cell").textContent = `cell ${fc.nr_cell_id} (#${fc.cell}, the busiest), ${fc.steps_ahead} periods ahead`;
-  $("forecast-coverage").textContent = fc.coverage_90 === null ? "-" : `${(fc.coverage_90 * 100).toFixed(0)} %`;
+  $("forecast-coverage").textContent = fc.coverage_90 === null ? "- (no spread yet: persistence)" : `${(fc.coverage_90 * 100).toFixed(0)} %`;
   const p = fc.past, a = fc.ahead;
   const all = p.map((x) => x.t).concat(a.map((x) => x.t));
   chart(fsvg, {
@@ -456,7 +457,7 @@ function updateSlider() {
   const slider = $("time-slider");
   if (!snap || snap.history.oldest === null) return;
   slider.disabled = false;
-  const atEnd = Number(slider.value) >= Number(slider.max) - 1e-6;
+  const atEnd = Number(slider.value) >= Number(slider.max) - LIVE_EDGE_S;
   slider.min = snap.history.oldest;
   slider.max = snap.history.latest;
   if (!view.past && atEnd) slider.value = slider.max;
@@ -470,7 +471,7 @@ function onSlider() {
 
 async function showPast() {
   const slider = $("time-slider");
-  if (Number(slider.value) >= Number(slider.max) - 1e-6) { goLive(); return; }
+  if (Number(slider.value) >= Number(slider.max) - LIVE_EDGE_S) { goLive(); return; }
   const t = Number(slider.value);
   const resp = await fetch(`/v1/state/at?t=${t}`);
   if (!resp.ok) {
