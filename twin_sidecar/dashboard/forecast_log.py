@@ -4,8 +4,8 @@ the load each cell then had.
 Every ``record`` (one per dashboard tick) keeps the forecaster's prediction ``steps`` report periods
 ahead for every cell: the target time, the mean and the central 90 % interval (mean ± 1.645 std, the
 forecaster's Gaussian spread, clipped to [0, 1]). ``compare`` pairs the forecasts whose target time
-has passed with the mirror's load at that time and reports how often the interval held it (among forecasts with a
-spread: persistence, before the forecaster's first fit, has none).
+has passed with the mirror's load at that time and reports how often the interval held it (among
+forecasts with a spread: persistence, before the forecaster's first fit, has none).
 """
 
 from __future__ import annotations
