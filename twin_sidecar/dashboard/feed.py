@@ -26,6 +26,7 @@ from twin_sidecar.parts import TwinParts
 
 PRB_FEATURE = "prb_usage_dl"
 MAX_MARKERS = 150  # per kind
+TRUST_EVERY_S = 3.0
 DECISION_FIELDS = (
     "decision_id",
     "seq",
@@ -61,6 +62,7 @@ class DashboardFeed:
         self.lock = threading.Lock()
         self.ticks = 0
         self._cached: tuple[float, dict[str, Any]] | None = None
+        self._trust_cache: tuple[float, list[dict[str, Any]]] | None = None
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -113,13 +115,21 @@ class DashboardFeed:
                 {k: d.get(k) for k in DECISION_FIELDS} | {"request": _request(d.get("request"))}
                 for d in decision_tail(self.client, parts.metrics)
             ]
-            snap["trust"] = trust_records(self.client, parts.metrics)
+            snap["trust"] = self._trust()
         except redis.RedisError as exc:
             parts.metrics.error("dashboard_redis")
             unavailable["decisions"] = unavailable["trust"] = f"Redis: {exc}"
             snap["decisions"], snap["trust"] = [], []
         snap["denied_steps"] = [step_dict(s) for s in steps if s.denied][-20:]
         return snap
+
+    def _trust(self) -> list[dict[str, Any]]:
+        """The trust namespace, scanned at most every ``TRUST_EVERY_S`` (a SCAN walks the whole
+        keyspace, which in an OSC RIC's shared dbaas is more than the twin's own keys)."""
+        now = time.monotonic()
+        if self._trust_cache is None or now - self._trust_cache[0] >= TRUST_EVERY_S:
+            self._trust_cache = (now, trust_records(self.client, self.parts.metrics))
+        return self._trust_cache[1]
 
     def _markers(self, start: float, steps: list[Any]) -> list[dict[str, Any]]:
         """Controls the xApp sent (from the mirror), shield interventions and PDP denials (from its
