@@ -336,7 +336,7 @@ function drawTwin() {
   const fsvg = $("chart-forecast");
   if (!fc) { clear(fsvg); return; }
   $("forecast-cell").textContent = `cell ${fc.nr_cell_id} (#${fc.cell}, the busiest), ${fc.steps_ahead} periods ahead`;
-  $("forecast-coverage").textContent = fc.coverage_90 === null ? "- (no spread yet: persistence)" : `${(fc.coverage_90 * 100).toFixed(0)} %`;
+  $("forecast-coverage").textContent = fc.coverage_90 === null ? "n/a (no interval: persistence has no spread)" : `${(fc.coverage_90 * 100).toFixed(0)} %`;
   const p = fc.past, a = fc.ahead;
   const all = p.map((x) => x.t).concat(a.map((x) => x.t));
   chart(fsvg, {
