@@ -86,7 +86,7 @@ def box(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Bo
             return state_file.exists() and any(
                 s["name"] == "xapp-1" for s in json.loads(state_file.read_text())["services"])
 
-        assert wait_until(started, 60), proc.stderr.read() if proc.poll() is not None else "no box"
+        assert wait_until(started, 120), proc.stderr.read() if proc.poll() is not None else "no box"
         found = Box(run_dir, json.loads(state_file.read_text()), env)
         assert wait_until(lambda: (r := found.status())["e2_nodes"] == 7 and r["subscriptions"] >= 7, 60), \
             found.status()

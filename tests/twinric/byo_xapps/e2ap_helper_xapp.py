@@ -112,8 +112,16 @@ def main():
             size, payload = ControlRequestMsg().encode(99, 5, 3, b"", header, message, 1)
             sbuf = rmr.rmr_alloc_msg(xapp._mrc, size, payload=payload[:size], gen_transaction_id=True,
                                      mtype=RIC_CONTROL_REQ, meid=meid.encode())
-            sbuf = rmr.rmr_send_msg(xapp._mrc, sbuf)
-            emit(event="control_sent", state=sbuf.contents.state, size=size)
+            # The route to E2T comes with the table rtmgr sends after registration; a well-behaved
+            # xApp retries a send that found no endpoint yet (RMR_ERR_NOENDPT) rather than give up.
+            attempts, give_up = 0, time.monotonic() + 15
+            while True:
+                attempts += 1
+                sbuf = rmr.rmr_send_msg(xapp._mrc, sbuf)
+                if sbuf.contents.state != rmr.RMR_ERR_NOENDPT or time.monotonic() > give_up:
+                    break
+                time.sleep(0.2)
+            emit(event="control_sent", state=sbuf.contents.state, size=size, attempts=attempts)
             rmr.rmr_free_msg(sbuf)
             control_sent = True
     deleted = requests.delete(f"{SUBMGR}/{subscription_id}", timeout=10).status_code
