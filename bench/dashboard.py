@@ -162,7 +162,7 @@ def main() -> None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
         axes[0].hist(snaps, bins=30)
         axes[0].set_title("GET /dashboard/v1/snapshot (ms)")
-        axes[1].boxplot([closed, opened], labels=["no page", "2 streams open"], showfliers=False)
+        axes[1].boxplot([closed, opened], tick_labels=["no page", "2 streams open"], showfliers=False)
         axes[1].set_title("POST /v1/predict (ms)")
         fig.tight_layout()
         fig.savefig(OUT / "dashboard_bench.png", dpi=100)
