@@ -76,10 +76,11 @@ def main() -> None:
     run_dir = Path(tempfile.mkdtemp(prefix="twinric-dashboard-bench-"))
     env = {k: v for k, v in os.environ.items() if k != "TWINRIC_REDIS_URL"}  # a private Redis
     argv = ["up", "--for", "900", "--json", "--free-ports", "--run-dir", str(run_dir), "--status-every", "30"]
+    up_log = (run_dir / "up.stderr").open("w")  # why a stack did not start, if it does not
     up = subprocess.Popen(
         [sys.executable, "-m", "twinric", *argv],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=up_log,
         env=env,
         start_new_session=True,
     )
@@ -90,7 +91,7 @@ def main() -> None:
             if not wait_until(
                 lambda: state.exists() and "twin" in json.loads(state.read_text())["urls"], 180
             ):
-                raise SystemExit("twinric up did not start")
+                raise SystemExit(f"twinric up did not start (see {run_dir}/up.stderr)")
             twin = json.loads(state.read_text())["urls"]["twin"]
 
             def mirrored() -> bool:
@@ -100,7 +101,7 @@ def main() -> None:
                     return False
 
             if not wait_until(mirrored, 240):
-                raise SystemExit("the twin mirrored nothing")
+                raise SystemExit(f"the twin mirrored nothing (see {run_dir}/up.stderr)")
             time.sleep(20 if args.quick else 60)  # a minute of series, markers and forecasts to build
             progress.remove_task(task)
 
