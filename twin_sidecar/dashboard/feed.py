@@ -69,7 +69,7 @@ class DashboardFeed:
             now = time.monotonic()
             if self._cached is not None and now - self._cached[0] < self.min_interval_s:
                 return self._cached[1]
-            snap = _finite(self._build())
+            snap = self._build()
             self.ticks += 1
             snap["tick"] = self.ticks
             self._cached = (now, snap)
@@ -109,7 +109,7 @@ class DashboardFeed:
         )
         snap["policy_versions"] = sorted({s.policy_version for s in steps})
         snap["markers"] = self._markers(start, steps)
-        snap["twin"] = self._twin(end_ns)
+        snap["twin"] = _finite(self._twin(end_ns))
         try:
             snap["decisions"] = [
                 {k: d.get(k) for k in DECISION_FIELDS} | {"request": _request(d.get("request"))}
@@ -121,6 +121,10 @@ class DashboardFeed:
             unavailable["decisions"] = unavailable["trust"] = f"Redis: {exc}"
             snap["decisions"], snap["trust"] = [], []
         snap["denied_steps"] = [step_dict(s) for s in steps if s.denied][-20:]
+        # NaN or infinities can come from the twin's reports (above), JSON parsed from Redis (its
+        # parser takes NaN) and KPM values a producer wrote; the series are checked at once as arrays
+        for key in ("decisions", "trust", "denied_steps", "reward", "ran"):
+            snap[key] = _finite(snap[key])
         return snap
 
     def _trust(self) -> list[dict[str, Any]]:
@@ -133,39 +137,30 @@ class DashboardFeed:
 
     def _markers(self, start: float, steps: list[Any]) -> list[dict[str, Any]]:
         """Controls the xApp sent (from the mirror), shield interventions and PDP denials (from its
-        transitions), oldest first."""
-        marks: list[dict[str, Any]] = []
+        transitions), oldest first: the newest ``MAX_MARKERS`` of each kind, so a control sent every
+        round does not crowd out rare ones."""
         with self.parts.mirror.lock:
             controls = [(c.record, c.outcome) for c in self.parts.mirror.controls.values()]
-        for rec, outcome in controls:
+        by_kind: dict[str, list[tuple[float, Any, int]]] = {}
+        for rec, outcome in controls:  # in the order sent
             t = rec.sent_ns / 1e9
-            if t <= start:
-                continue
-            if rec.kind == "handover":
-                text = f"handover of {len(rec.ue_ids)} UE(s) {rec.cell_index}→{rec.target_cell_index}"
-            elif rec.kind == "slice_quota":
-                text = (
-                    f"quota cell {rec.cell_index} slice {rec.slice_index}: "
-                    f"{rec.min_ratio}/{rec.max_ratio}/{rec.dedicated_ratio} %"
-                )
-            elif rec.kind == "cell_offset":
-                text = f"offset cell {rec.cell_index}→{rec.neighbour_cell_index}: {rec.offset_db} dB"
-            else:
-                text = rec.kind
-            marks.append({"t": t, "kind": rec.kind, "text": f"{text} ({_outcome(outcome)})"})
-        for s in steps:
-            if s.intervened:
-                marks.append(
-                    {"t": s.t, "kind": "shield", "text": f"shield: {s.intervention_reason or 'intervened'}"}
-                )
-            if s.denied:
-                marks.append({"t": s.t, "kind": "denial", "text": f"PDP denied: {s.deny_reason or 'denied'}"})
-        # the newest MAX_MARKERS of each kind: a control sent every round must not crowd out rare ones
-        kept = []
-        for kind in {m["kind"] for m in marks}:
-            of_kind = sorted((m for m in marks if m["kind"] == kind), key=lambda m: m["t"])
-            kept += of_kind[-MAX_MARKERS:]
-        return sorted(kept, key=lambda m: (m["t"], m["kind"]))
+            if t > start:
+                by_kind.setdefault(rec.kind, []).append((t, rec, outcome))
+        marks = [
+            {"t": t, "kind": kind, "text": f"{_control_text(rec)} ({_outcome(outcome)})"}
+            for kind, sent in by_kind.items()
+            for t, rec, outcome in sorted(sent, key=lambda x: x[0])[-MAX_MARKERS:]
+        ]
+        shield = [s for s in steps if s.intervened][-MAX_MARKERS:]
+        denied = [s for s in steps if s.denied][-MAX_MARKERS:]
+        marks += [
+            {"t": s.t, "kind": "shield", "text": f"shield: {s.intervention_reason or 'intervened'}"}
+            for s in shield
+        ]
+        marks += [
+            {"t": s.t, "kind": "denial", "text": f"PDP denied: {s.deny_reason or 'denied'}"} for s in denied
+        ]
+        return sorted(marks, key=lambda m: (m["t"], m["kind"]))
 
     def _twin(self, end_ns: int) -> dict[str, Any]:
         parts, mirror = self.parts, self.parts.mirror
@@ -246,6 +241,19 @@ def _finite(value: Any) -> Any:
     if isinstance(value, np.generic):
         return _finite(value.item())
     return value
+
+
+def _control_text(rec: Any) -> str:
+    if rec.kind == "handover":
+        return f"handover of {len(rec.ue_ids)} UE(s) {rec.cell_index}→{rec.target_cell_index}"
+    if rec.kind == "slice_quota":
+        return (
+            f"quota cell {rec.cell_index} slice {rec.slice_index}: "
+            f"{rec.min_ratio}/{rec.max_ratio}/{rec.dedicated_ratio} %"
+        )
+    if rec.kind == "cell_offset":
+        return f"offset cell {rec.cell_index}→{rec.neighbour_cell_index}: {rec.offset_db} dB"
+    return str(rec.kind)
 
 
 def _outcome(outcome: int) -> str:

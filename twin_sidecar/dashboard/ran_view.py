@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ricproto.kpm_distribution import BIN_EDGES, UE_THP_DL_DIST, percentile
+from ricproto.kpm_distribution import BIN_EDGES, UE_THP_DL_DIST
 from ricproto.ran_view import slice_column_groups
 from twin_sidecar.emulation.mirror import Mirror
 
@@ -104,23 +104,49 @@ def series(mirror: Mirror, end_ns: int, window_s: float, max_points: int) -> dic
         cell_columns = mirror.cell_measurements
         _, dists = slice_column_groups(mirror.slice_measurements)
     n = mirror.n_cells
-    out: dict[str, Any] = {"t": [], "load": [[] for _ in range(n)], "thp_mean_kbps": [], "thp_p5_kbps": []}
+    if not rows:
+        return {"t": [], "load": [[] for _ in range(n)], "thp_mean_kbps": [], "thp_p5_kbps": []}
     col = {m: j for j, m in enumerate(cell_columns)}
-    edges = BIN_EDGES[UE_THP_DL_DIST]
-    for row in rows:
-        values = row["cell_values"]
-        out["t"].append(row["t_ns"] / 1e9)
-        load = values[:, col["prb_tot_dl_pct"]] / 100.0 if "prb_tot_dl_pct" in col else np.zeros(n)
-        for c in range(n):
-            out["load"][c].append(round(float(load[c]), 5))
-        if "ue_thp_dl_kbps" in col and "conn_mean" in col:
-            thp, ues = values[:, col["ue_thp_dl_kbps"]], values[:, col["conn_mean"]]
-            mean = float((thp * ues).sum() / ues.sum()) if ues.sum() > 0 else float(thp.mean())
-        else:
-            mean = 0.0
-        out["thp_mean_kbps"].append(round(mean, 2))
-        bins = dists.get(THP_DIST_FIELD)
-        counts = row["slice_values"][:, :, bins].sum(axis=(0, 1)) if bins else np.zeros(0)
-        p5 = percentile(counts, edges, LOW_PERCENTILE) if counts.sum() > 0 else 0.0
-        out["thp_p5_kbps"].append(round(float(p5), 2))
-    return out
+    values = np.stack([r["cell_values"] for r in rows]).astype(np.float64)  # [P, C, M]
+    zeros = np.zeros(values.shape[:2])
+    load = values[:, :, col["prb_tot_dl_pct"]] / 100.0 if "prb_tot_dl_pct" in col else zeros
+    thp = values[:, :, col["ue_thp_dl_kbps"]] if "ue_thp_dl_kbps" in col else zeros
+    ues = values[:, :, col["conn_mean"]] if "conn_mean" in col else zeros
+    total = ues.sum(axis=1)
+    mean = np.where(total > 0, (thp * ues).sum(axis=1) / np.maximum(total, 1e-12), thp.mean(axis=1))
+    bins = dists.get(THP_DIST_FIELD)
+    if bins:
+        counts = np.stack([r["slice_values"][:, :, bins] for r in rows]).sum(axis=(1, 2))  # [P, B]
+        p5 = percentiles(counts, BIN_EDGES[UE_THP_DL_DIST], LOW_PERCENTILE)
+    else:
+        p5 = np.zeros(len(rows))
+    return {
+        "t": [r["t_ns"] / 1e9 for r in rows],
+        "load": _json_list(np.round(load.T, 5)),
+        "thp_mean_kbps": _json_list(np.round(mean, 2)),
+        "thp_p5_kbps": _json_list(np.round(p5, 2)),
+    }
+
+
+def _json_list(a: np.ndarray) -> list[Any]:
+    """Nested lists for JSON, a non-finite value (a producer's NaN KPM) as None."""
+    if np.isfinite(a).all():
+        return a.tolist()
+    return np.where(np.isfinite(a), a, None).tolist()
+
+
+def percentiles(counts: np.ndarray, edges: tuple[float, ...], q: float) -> np.ndarray:
+    """``kpm_distribution.percentile`` of each row of counts ([P, B]) at once; 0 for a row without
+    samples (the chart draws no gap for a round nobody was measured in)."""
+    c = np.asarray(counts, dtype=np.float64)
+    total = c.sum(axis=1)
+    rank = q / 100.0 * total
+    cum = np.cumsum(c, axis=1)
+    b = np.minimum((cum < rank[:, None]).sum(axis=1), c.shape[1] - 1)  # searchsorted left, per row
+    rows = np.arange(len(c))
+    e = np.asarray(edges, dtype=np.float64)
+    width = np.diff(e, append=e[-1])  # the open last bin: read at its lower edge
+    here = c[rows, b]
+    within = np.where(here > 0, (rank - (cum[rows, b] - here)) / np.where(here > 0, here, 1.0), 0.0)
+    value = e[b] + np.clip(within, 0.0, 1.0) * width[b]
+    return np.where(total > 0, value, 0.0)
