@@ -8,6 +8,7 @@ yet) is named in ``unavailable`` with the reason instead of failing the snapshot
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -63,6 +64,7 @@ class DashboardFeed:
         self.ticks = 0
         self._cached: tuple[float, dict[str, Any]] | None = None
         self._trust_cache: tuple[float, list[dict[str, Any]]] | None = None
+        self._encoded: tuple[tuple[int, str], str] | None = None
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -74,6 +76,15 @@ class DashboardFeed:
             snap["tick"] = self.ticks
             self._cached = (now, snap)
             return snap
+
+    def event_data(self, extra: dict[str, Any]) -> str:
+        """The snapshot with ``extra`` as compact JSON, encoded once per snapshot for every open stream."""
+        snap = self.snapshot()
+        key = (snap["tick"], json.dumps(extra, sort_keys=True))
+        with self.lock:
+            if self._encoded is None or self._encoded[0] != key:
+                self._encoded = (key, json.dumps({**snap, **extra}, separators=(",", ":")))
+            return self._encoded[1]
 
     def _build(self) -> dict[str, Any]:
         parts, mirror = self.parts, self.parts.mirror

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -128,9 +127,9 @@ async def events(
             start = time.monotonic()
             n = 0
             while not await request.is_disconnected():
-                snap = {**await run_in_threadpool(feed.snapshot), "routes": routes}
+                data = await run_in_threadpool(feed.event_data, {"routes": routes})
                 n += 1
-                yield f"id: {n}\nevent: snapshot\ndata: {json.dumps(snap, separators=(',', ':'))}\n\n"
+                yield f"id: {n}\nevent: snapshot\ndata: {data}\n\n"
                 await asyncio.sleep(max(0.0, start + n * interval - time.monotonic()))
         finally:
             parts.gate.enter()
