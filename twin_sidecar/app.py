@@ -18,6 +18,7 @@ from twin_sidecar.api import fidelity, health, metrics, plan, planes, policy, pr
 from twin_sidecar.api.auth import BearerAuth
 from twin_sidecar.api.errors import install as install_errors
 from twin_sidecar.checkpoint import Checkpointer
+from twin_sidecar.dashboard import routes as dashboard
 from twin_sidecar.emulation.mirror import Mirror
 from twin_sidecar.gate import PolicyStore
 from twin_sidecar.metrics import TwinMetrics
@@ -48,6 +49,7 @@ ROUTERS = (
     policy.router,
     plan.router,
 )
+ROUTERS += (dashboard.router,)  # the live dashboard
 
 
 def twin_identity(settings: TwinSettings) -> dict[str, Any]:

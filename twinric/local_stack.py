@@ -247,4 +247,5 @@ def urls(ports: dict[str, int]) -> dict[str, str]:
         out["pdp"] = f"http://{HOST}:{ports['pdp-http']}"
     if "twin-http" in ports:
         out["twin"] = f"http://{HOST}:{ports['twin-http']}"
+        out["dashboard"] = f"{out['twin']}/dashboard/"  # the twin's live dashboard (a web page)
     return out

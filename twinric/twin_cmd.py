@@ -74,6 +74,7 @@ def twin_summary(
     streams = health.get("streams", {})
     return {
         "url": url,
+        "dashboard": f"{url}/dashboard/",
         "up": True,
         "ready": health.get("ready"),
         "lag": {name: s.get("lag") for name, s in streams.items()},

@@ -119,7 +119,9 @@ def up(
         # A live table only where someone watches it: off a terminal Rich would print it only at the end.
         interactive = not as_json and console.is_terminal
         if not as_json:
-            console.print(f"twinric up: logs in {run_dir}; A1 at {urls(ports)['a1']}; Ctrl-C stops")
+            dashboard = urls(ports).get("dashboard")
+            console.print(f"twinric up: logs in {run_dir}; A1 at {urls(ports)['a1']}; "
+                          + (f"dashboard at {dashboard}; " if dashboard else "") + "Ctrl-C stops")
         started = time.monotonic()
         last = (time.monotonic(), summary)
         next_status = started + status_every
