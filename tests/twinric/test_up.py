@@ -26,7 +26,7 @@ def _twinric(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess
 def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: str) -> None:
     run_dir = tmp_path / "run"
     env = dict(os.environ, TWINRIC_REDIS_URL=redis_url)
-    argv = ["up", "--for", "60", "--json", "--free-ports", "--run-dir", str(run_dir), "--status-every", "2"]
+    argv = ["up", "--for", "300", "--json", "--free-ports", "--run-dir", str(run_dir), "--status-every", "2"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "twinric", *argv],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
@@ -36,7 +36,7 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
             return state_file.exists() and any(
                 s["name"] == "e2sim" for s in json.loads(state_file.read_text())["services"])
 
-        assert wait_until(started, 40), proc.stderr.read() if proc.poll() is not None else "no stack"
+        assert wait_until(started, 120), proc.stderr.read() if proc.poll() is not None else "no stack"
         state = json.loads(state_file.read_text())
 
         # `twinric status` from another process sees every E2 node of the small scenario (7 gNBs), the
@@ -45,7 +45,7 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
             out = _twinric("status", "--json", "--run-dir", str(run_dir), env=env)
             return json.loads(out.stdout)
 
-        assert wait_until(lambda: (r := status())["e2_nodes"] == 7 and r["subscriptions"] == 7, 40), status()
+        assert wait_until(lambda: (r := status())["e2_nodes"] == 7 and r["subscriptions"] == 7, 90), status()
         assert wait_until(lambda: (r := status())["indications"] > 50 and r["controls"] > 0, 30), status()
         report = status()
         assert report["running"] is True and all(report["services"].values())
