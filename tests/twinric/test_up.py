@@ -47,6 +47,7 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
 
         assert wait_until(lambda: (r := status())["e2_nodes"] == 7 and r["subscriptions"] == 7, 90), status()
         assert wait_until(lambda: (r := status())["indications"] > 50 and r["controls"] > 0, 30), status()
+        state = json.loads(state_file.read_text())  # every service by now (it grows as they start)
         report = status()
         assert report["running"] is True and all(report["services"].values())
         assert set(report["services"]) == {
