@@ -1,0 +1,133 @@
+"""Per-subject signals of one round, including the cross-checks only a twin can make.
+
+* UE: ``traffic`` (log volume DL and UL throughput), ``churn`` (serving-cell changes, smoothed over
+  rounds), ``jump`` (how far its serving RSRP moved in one round, dB: a UE does not cross the map in
+  half a second);
+* E2 node: ``load_mismatch`` (its reported load and connected UEs against what its own UEs' reports
+  imply: |log ratio|, the larger of PRBs and UE count), ``mismatch_trend`` (its moving average: a slow
+  drift shows there before it shows in one round), ``repeat`` (share of its cell reports that are
+  exact copies of one it sent before: a live RAN with fading never repeats itself);
+* xApp: ``harm`` (per control, how much it works against the objective in the twin's view of the RAN:
+  a handover into a cell more loaded than the source, a slice cap below what the slice uses now) and
+  ``rate`` (controls per round).
+
+Signals are numbers per subject; the detectors (``detectors``) turn them into evidence. Requests the PDP
+denied for a bad signature are *not* charged to the identity they claim (its owner did not send them);
+they are counted in ``impersonation_attempts``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+from collections.abc import Mapping
+
+from twin_sidecar.security.evidence import CellEvidence, ControlEvidence, SecurityRound, UeEvidence
+
+UE_SIGNALS = ("traffic", "churn", "jump")
+NODE_SIGNALS = ("load_mismatch", "mismatch_trend", "repeat")
+XAPP_SIGNALS = ("harm", "rate")
+SIGNALS: Mapping[str, tuple[str, ...]] = {"ue": UE_SIGNALS, "e2node": NODE_SIGNALS, "xapp": XAPP_SIGNALS}
+IDENTITY_CODES = frozenset({"bad_signature", "unsigned", "unknown_subject", "replayed", "stale_request"})
+REPEAT_MEMORY = 64  # cell reports remembered per node
+CHURN_SMOOTHING = 0.3  # weight of the newest round in the UE's churn average
+TREND_SMOOTHING = 0.2  # and of a node's load mismatch in its trend (a slow drift stands out there)
+
+
+def _load(c: CellEvidence) -> float:
+    return float(c.measurements.get("RRU.PrbTotDl", 0.0))
+
+
+class SignalExtractor:
+    """Keeps what the signals need from earlier rounds (last serving cell, RSRP, reports seen)."""
+
+    def __init__(self) -> None:
+        self._ue_cell: dict[int, int] = {}
+        self._ue_rsrp: dict[int, float] = {}
+        self._ue_churn: dict[int, float] = {}
+        self._seen: dict[str, deque[int]] = {}
+        self._seen_set: dict[str, Counter[int]] = {}
+        self._trend: dict[str, float] = {}
+        self.cell_load: dict[int, float] = {}  # latest reported PrbTotDl per cell (trusted reports only)
+        self.slice_usage: dict[tuple[int, int], float] = {}  # (cell, slice) -> % of PRBs used
+        self.impersonation_attempts: Counter[str] = Counter()
+
+    def extract(self, rnd: SecurityRound, trusted_node: Mapping[str, bool] | None = None) -> dict[str, dict[str, float]]:
+        """Signals per subject (``ue:<id>``, ``e2node:<meid>``, ``xapp:<name>``) for this round."""
+        out: dict[str, dict[str, float]] = {}
+        by_cell: dict[int, list[UeEvidence]] = {}
+        for ue in rnd.ues:
+            by_cell.setdefault(ue.cell_index, []).append(ue)
+            out[f"ue:{ue.ue_id}"] = self._ue(ue)
+        for meid, cells in rnd.node_cells().items():
+            out[f"e2node:{meid}"] = self._node(meid, cells, by_cell)
+            if trusted_node is None or trusted_node.get(meid, True):
+                for c in cells:  # the twin's view of the RAN that controls are judged against
+                    self.cell_load[c.cell_index] = _load(c)
+                    avail = max(float(c.measurements.get("RRU.PrbAvailDl", 0.0)), 1e-9)
+                    for s, vals in c.slices.items():
+                        used = float(vals.get("RRU.PrbUsedDl", 0.0))
+                        self.slice_usage[(c.cell_index, s)] = 100.0 * used / avail
+        per_xapp: dict[str, list[float]] = {}
+        for ctl in rnd.controls:
+            if ctl.code in IDENTITY_CODES:
+                self.impersonation_attempts[ctl.subject] += 1
+                continue
+            per_xapp.setdefault(ctl.subject, []).append(self.harm(ctl))
+        for subject, harms in per_xapp.items():
+            out[subject] = {"harm": sum(harms) / len(harms), "rate": float(len(harms))}
+        return out
+
+    def _ue(self, ue: UeEvidence) -> dict[str, float]:
+        m = ue.measurements
+        vol = float(m.get("DRB.RlcSduTransmittedVolumeDL", 0.0)) + float(m.get("DRB.UEThpUl", 0.0))
+        moved = float(self._ue_cell.get(ue.ue_id, ue.cell_index) != ue.cell_index)
+        churn = (1 - CHURN_SMOOTHING) * self._ue_churn.get(ue.ue_id, 0.0) + CHURN_SMOOTHING * moved
+        rsrp = float(m.get("RSRP", math.nan))
+        prev = self._ue_rsrp.get(ue.ue_id, rsrp)
+        jump = abs(rsrp - prev) if math.isfinite(rsrp) and math.isfinite(prev) else 0.0
+        self._ue_cell[ue.ue_id], self._ue_rsrp[ue.ue_id], self._ue_churn[ue.ue_id] = ue.cell_index, rsrp, churn
+        return {"traffic": math.log1p(max(vol, 0.0)), "churn": churn, "jump": jump}
+
+    def _node(self, meid: str, cells: list[CellEvidence], by_cell: dict[int, list[UeEvidence]]) -> dict[str, float]:
+        rep_prb = rep_conn = ue_prb = ue_n = 0.0
+        repeats = 0
+        has_ue_prb = False
+        seen = self._seen.setdefault(meid, deque())
+        counts = self._seen_set.setdefault(meid, Counter())
+        for c in cells:
+            m = c.measurements
+            rep_prb += float(m.get("RRU.PrbUsedDl", 0.0))
+            rep_conn += float(m.get("RRC.ConnMean", 0.0))
+            ues = by_cell.get(c.cell_index, [])
+            for u in ues:
+                if "RRU.PrbUsedDl" in u.measurements:
+                    has_ue_prb = True
+                    ue_prb += float(u.measurements["RRU.PrbUsedDl"])
+            ue_n += len(ues)
+            digest = hash((c.cell_index, tuple(sorted(m.items()))))
+            repeats += counts[digest] > 0
+            seen.append(digest)
+            counts[digest] += 1
+            while len(seen) > REPEAT_MEMORY:
+                old = seen.popleft()
+                counts[old] -= 1
+                if counts[old] <= 0:
+                    del counts[old]
+        mismatch = abs(math.log((rep_conn + 1.0) / (ue_n + 1.0)))
+        if has_ue_prb:  # per-UE PRB usage is reported (KPM style 4/5): check the node's PRBs too
+            mismatch = max(mismatch, abs(math.log((rep_prb + 1.0) / (ue_prb + 1.0))))
+        trend = (1 - TREND_SMOOTHING) * self._trend.get(meid, mismatch) + TREND_SMOOTHING * mismatch
+        self._trend[meid] = trend
+        return {"load_mismatch": mismatch, "mismatch_trend": trend, "repeat": repeats / max(len(cells), 1)}
+
+    def harm(self, ctl: ControlEvidence) -> float:
+        """How much one control works against the objective, in the twin's (trusted) view, in [0, 1]."""
+        if ctl.action == "rc.handover" and ctl.target_cell_index >= 0:
+            src = self.cell_load.get(ctl.cell_index, 0.0)
+            dst = self.cell_load.get(ctl.target_cell_index, 0.0)
+            return max(0.0, dst - src) / 100.0
+        if ctl.action == "rc.slice_quota" and ctl.slice_index >= 0:
+            used = self.slice_usage.get((ctl.cell_index, ctl.slice_index), 0.0)
+            return max(0.0, used - ctl.max_ratio) / 100.0
+        return 0.0
