@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import time
+
 import redis
 from fastapi import FastAPI
 
-from twin_sidecar.api import fidelity, health, metrics, planes, predict, state
+from twin_sidecar.api import fidelity, health, metrics, planes, predict, state, trust
 from twin_sidecar.api.auth import BearerAuth
 from twin_sidecar.api.errors import install as install_errors
 from twin_sidecar.checkpoint import Checkpointer
@@ -27,11 +29,14 @@ from twin_sidecar.predictive.forecaster import LoadForecaster
 from twin_sidecar.predictive.replay import TransitionReplay
 from twin_sidecar.predictive.training import EnsembleTrainer
 from twin_sidecar.priority import PriorityMiddleware, RequestGate
+from twin_sidecar.security.analytics import SecurityAnalytics
 from twin_sidecar.settings import TwinSettings
 from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
 
-ROUTERS = (health.router, metrics.router, state.router, predict.router, fidelity.router, planes.router)
+ROUTERS = (
+    health.router, metrics.router, state.router, predict.router, fidelity.router, planes.router, trust.router
+)
 
 
 def twin_identity(settings: TwinSettings) -> dict[str, Any]:
@@ -83,7 +88,10 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
     forecaster = LoadForecaster(settings.forecast_lags, settings.forecast_horizon)
     sync = SyncEngine(settings, mirror, trainer, replay, holdout, tracker, forecaster, serving, metrics_)
     consumer.add_ran_view_sink(mirror.apply)
-    consumer.add_transition_batch_sink(sync.on_transitions)
+    security = SecurityAnalytics(publish_to=client if settings.security_publish else None)
+    consumer.add_ran_view_sink(security.apply)
+    guarded = security.guard.wrap(sync.on_transitions, time.time) if settings.security_guard else None
+    consumer.add_transition_batch_sink(guarded or sync.on_transitions)
     checkpointer = Checkpointer(settings.state_dir / "checkpoint.pt", identity=twin_identity(settings))
     for name, part in (
         ("streams", consumer),
@@ -116,6 +124,7 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
         PlaneStore(settings.max_planes, settings.plane_ttl_s),
         gate,
         train=train,
+        security=security,
     )
 
 

@@ -22,6 +22,7 @@ from twin_sidecar.predictive.forecaster import LoadForecaster
 from twin_sidecar.predictive.replay import TransitionReplay
 from twin_sidecar.predictive.training import EnsembleTrainer
 from twin_sidecar.priority import RequestGate
+from twin_sidecar.security.analytics import SecurityAnalytics
 from twin_sidecar.settings import TwinSettings
 from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
@@ -47,6 +48,7 @@ class TwinParts:
     planes: PlaneStore
     gate: RequestGate
     train: bool = True  # run the background trainer (off in some tests and benches)
+    security: SecurityAnalytics | None = None
     started_at: float = field(default_factory=time.time)
     restored: bool = False
     ready_error: str = "not started"

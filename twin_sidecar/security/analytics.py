@@ -86,6 +86,11 @@ class SecurityAnalytics:
             self.last_t_s = rnd.t_s
         return out
 
+    def apply(self, rounds: list[RanRound]) -> None:
+        """RAN-view sink (``StreamConsumer.add_ran_view_sink``)."""
+        for r in rounds:
+            self.on_ran_round(r)
+
     def on_ran_round(self, r: RanRound) -> None:
         """RAN-view sink: the round as the xApp recorded it (wall clock from its decision time)."""
         try:
