@@ -63,7 +63,9 @@ class PdpHarness:
     def decide(self, intents: list[ControlIntent], resources: list[str]) -> list[tuple[bool, str]]:
         requests = []
         for n, (intent, resource) in enumerate(zip(intents, resources, strict=True)):
-            req = access.AccessRequest(f"r{n}", intent.subject, intent.action, resource, {"meid": intent.meid})
+            req = access.AccessRequest(
+                f"r{n}", intent.subject, intent.action, resource, {"meid": intent.meid}
+            )
             requests.append(access.sign_request(req, self.keys[intent.signer]))
         if not requests:
             return []
@@ -127,7 +129,9 @@ class SecurityLoop:
         self.pdp.refresh()
         intents, resources = self._control(obs)
         rogue_intents = obs.intents
-        answers = self.pdp.decide(intents + rogue_intents, resources + [self._resource(i) for i in rogue_intents])
+        answers = self.pdp.decide(
+            intents + rogue_intents, resources + [self._resource(i) for i in rogue_intents]
+        )
         entry = RoundLog(obs.t_s, self.analytics.scorer.snapshot(), self._utility(obs))
         self.pending = []
         for intent, (ok, code) in zip(intents + rogue_intents, answers, strict=True):
@@ -179,15 +183,22 @@ class SecurityLoop:
     def _control_evidence(self, intent: ControlIntent, ok: bool, code: str) -> ControlEvidence:
         s = -1 if intent.snssai is None else self.run.model.slices.index(intent.snssai)
         return ControlEvidence(
-            intent.subject, intent.action, intent.meid, intent.cell_index, ok, code,
-            intent.target_cell_index, intent.ue_id, s, intent.max_ratio,
+            intent.subject,
+            intent.action,
+            intent.meid,
+            intent.cell_index,
+            ok,
+            code,
+            intent.target_cell_index,
+            intent.ue_id,
+            s,
+            intent.max_ratio,
         )
 
     def _benign_request(self, intent: ControlIntent) -> bool:
         """Subject, node and UE all benign by the ground truth (whatever the time)."""
-        return (
-            f"e2node:{intent.meid}" not in self.rogue
-            and (intent.ue_id < 0 or f"ue:{intent.ue_id}" not in self.rogue)
+        return f"e2node:{intent.meid}" not in self.rogue and (
+            intent.ue_id < 0 or f"ue:{intent.ue_id}" not in self.rogue
         )
 
     # --- the control xApp ------------------------------------------------------------------------------
@@ -209,7 +220,10 @@ class SecurityLoop:
         admitted = np.ones(len(obs.cells), dtype=bool)
         if self.defence:
             admitted = np.array(
-                [self.analytics.guard.admit([f"e2node:{self.meid_of_cell[c]}"], obs.t_s) for c in range(len(obs.cells))]
+                [
+                    self.analytics.guard.admit([f"e2node:{self.meid_of_cell[c]}"], obs.t_s)
+                    for c in range(len(obs.cells))
+                ]
             )
         load = np.where(admitted, reported, implied)  # a distrusted node's own word is not used
         if self.loads:  # how far the model's one-step forecast was from the truth
@@ -236,8 +250,15 @@ class SecurityLoop:
             serving_rsrp = u.measurements.get("RSRP", -math.inf)
             if dst is None or pred[dst] > pred[src] - STEER_MARGIN or best.rsrp_dbm < serving_rsrp - 6.0:
                 continue
-            intent = ControlIntent(self.control_subject, self.spec.control_xapp, "rc.handover",
-                                   self.meid_of_cell[src], src, dst, u.ue_id)
+            intent = ControlIntent(
+                self.control_subject,
+                self.spec.control_xapp,
+                "rc.handover",
+                self.meid_of_cell[src],
+                src,
+                dst,
+                u.ue_id,
+            )
             intents.append(intent)
             resources.append(self._resource(intent))
         return intents, resources
@@ -282,7 +303,9 @@ def detection(log: list[RoundLog], labels: list[Label]) -> dict[str, object]:
     times = []
     for lbl in labels:
         level = DENY_BELOW[lbl.subject.partition(":")[0]]
-        t = next((e.t_s for e in log if e.t_s >= lbl.start_s and e.scores.get(lbl.subject, 1.0) < level), None)
+        t = next(
+            (e.t_s for e in log if e.t_s >= lbl.start_s and e.scores.get(lbl.subject, 1.0) < level), None
+        )
         times.append(math.inf if t is None else t - lbl.start_s)
     return {"auc": auc(pos, neg), "detect_s": max(times), "attacked_seen": sum(s in worst for s in attacked)}
 

@@ -78,8 +78,15 @@ SHIPPED_ATTACKS = (
     "rogue_xapp_impersonating",
 )
 # Cell-level measurements that say how loaded a cell is (what a falsifier inflates or deflates).
-LOAD_MEASUREMENTS = ("RRU.PrbTotDl", "RRU.PrbTotUl", "RRU.PrbUsedDl", "RRU.PrbUsedUl", "RRC.ConnMean",
-                     "RRC.ConnMax", "DRB.MeanActiveUeDl")
+LOAD_MEASUREMENTS = (
+    "RRU.PrbTotDl",
+    "RRU.PrbTotUl",
+    "RRU.PrbUsedDl",
+    "RRU.PrbUsedUl",
+    "RRC.ConnMean",
+    "RRC.ConnMax",
+    "DRB.MeanActiveUeDl",
+)
 PERCENT_MEASUREMENTS = ("RRU.PrbTotDl", "RRU.PrbTotUl")
 
 
@@ -207,14 +214,18 @@ def parse_attack_scenario(doc: Any, seed: int | None = None) -> AttackScenario:
         except TypeError as exc:
             raise ScenarioError(p, f"unknown or missing key ({exc})") from None
         if attack.kind not in ATTACK_KINDS:
-            raise ScenarioError(f"{p}.kind", f"unknown attack {attack.kind!r}; one of {', '.join(ATTACK_KINDS)}")
+            raise ScenarioError(
+                f"{p}.kind", f"unknown attack {attack.kind!r}; one of {', '.join(ATTACK_KINDS)}"
+            )
         _num(f"{p}.at_s", attack.at_s, 0)
         if attack.duration_s is not None:
             _num(f"{p}.duration_s", attack.duration_s, 0)
         _num(f"{p}.factor", attack.factor, 0)
         _num(f"{p}.rate_per_s", attack.rate_per_s, 0)
         _num(f"{p}.lag_s", attack.lag_s, period)
-        if any(isinstance(u, bool) or not isinstance(u, int) or not 0 <= u < scenario.n_ues for u in attack.ues):
+        if any(
+            isinstance(u, bool) or not isinstance(u, int) or not 0 <= u < scenario.n_ues for u in attack.ues
+        ):
             raise ScenarioError(f"{p}.ues", f"UE ids must be in 0..{scenario.n_ues - 1}")
         if attack.kind in KPM_ATTACKS and not 0 <= attack.node < n_nodes:
             raise ScenarioError(f"{p}.node", f"node index {attack.node} out of range")
@@ -225,7 +236,9 @@ def parse_attack_scenario(doc: Any, seed: int | None = None) -> AttackScenario:
             raise ScenarioError(f"{p}.slice", f"unknown slice {attack.slice_name!r}")
         attacks.append(attack)
     control = str(doc.get("control_xapp", "twinric-control"))
-    return AttackScenario(str(doc.get("name", "unnamed")), scenario, duration, period, tuple(attacks), control)
+    return AttackScenario(
+        str(doc.get("name", "unnamed")), scenario, duration, period, tuple(attacks), control
+    )
 
 
 class AttackRun:
@@ -250,10 +263,12 @@ class AttackRun:
             if a.ues or a.kind not in UE_ATTACKS:
                 self.attack_ues.append(a.ues)
             else:
-                self.attack_ues.append(tuple(int(u) for u in self.rng.choice(self.model.n_ues, a.n_ues, replace=False)))
+                self.attack_ues.append(
+                    tuple(int(u) for u in self.rng.choice(self.model.n_ues, a.n_ues, replace=False))
+                )
         self._started: set[int] = set()
         self._history: deque[tuple[float, list[CellReport]]] = deque()
-        self._frozen: dict[int, list[CellReport]] = {}
+        self._frozen: dict[int, list] = {}  # attack -> the frozen report(s) or the replayed recording
         self._storm_credit = [0.0] * len(attack.attacks)
         self._rogue_credit = [0.0] * len(attack.attacks)
 
@@ -298,7 +313,10 @@ class AttackRun:
         ues = m.ue_reports(period)
         sent = [self._falsify(r, t) for r in true_cells]
         self._history.append((t, true_cells))
-        horizon = max([a.lag_s for a in self.spec.attacks if a.kind == "kpm_replay"] + [0.0]) + 2 * self.spec.report_period_s
+        horizon = (
+            max([a.lag_s for a in self.spec.attacks if a.kind == "kpm_replay"] + [0.0])
+            + 2 * self.spec.report_period_s
+        )
         while self._history and self._history[0][0] < t - horizon:
             self._history.popleft()
         true_load = np.array([r.measurements.get("RRU.PrbTotDl", 0.0) for r in true_cells])
@@ -331,7 +349,10 @@ class AttackRun:
                         target = next((int(c) for c in order if c != m.serving[u] and m.cell_active[c]), None)
                         if target is not None:
                             m.command_handover(int(u), target)
-            elif a.kind == "ue_abnormal_mobility" and m.step_count % max(1, round(self.spec.report_period_s / dt)) == 0:
+            elif (
+                a.kind == "ue_abnormal_mobility"
+                and m.step_count % max(1, round(self.spec.report_period_s / dt)) == 0
+            ):
                 x0, y0, x1, y1 = m.topology.area
                 m.mobility.xy[idx] = np.stack(
                     [self.rng.uniform(x0, x1, idx.size), self.rng.uniform(y0, y1, idx.size)], axis=1
@@ -346,17 +367,16 @@ class AttackRun:
                 factor = a.factor if a.kind != "kpm_drift" else 1.0 + a.rate_per_s * (t - a.at_s)
                 report = _scaled(report, factor)
             elif a.kind == "kpm_freeze":
-                frozen = self._frozen.setdefault(i, [r for r in (self._history[-1][1] if self._history else [])])
+                frozen = self._frozen.setdefault(
+                    i, [r for r in (self._history[-1][1] if self._history else [])]
+                )
                 report = next((r for r in frozen if r.cell_index == report.cell_index), report)
             elif a.kind == "kpm_replay":
-                # the report of lag_s ago, and once the recording runs out, the recording again
-                n = max(1, round(a.lag_s / self.spec.report_period_s))
-                k = round((t - a.at_s) / self.spec.report_period_s) % n
-                past = [h for ts, h in self._history if ts <= a.at_s + 1e-9]
-                recording = past[-n:] if past else []
+                # the reports of the lag_s before the attack, in a loop (recorded when it starts)
+                recording = self._frozen.setdefault(i, [h for ts, h in self._history if ts > a.at_s - a.lag_s - 1e-9])
                 if recording:
-                    src = recording[k % len(recording)]
-                    report = next((r for r in src if r.cell_index == report.cell_index), report)
+                    k = round((t - a.at_s) / self.spec.report_period_s) % len(recording)
+                    report = next((r for r in recording[k] if r.cell_index == report.cell_index), report)
         return report
 
     def _rogue_intents(self, true_load: np.ndarray) -> list[ControlIntent]:
@@ -373,17 +393,35 @@ class AttackRun:
             signer = a.xapp
             if a.harm == "steer_to_overloaded":
                 target = int(np.argmax(np.where(m.cell_active, true_load, -1.0)))
-                movable = np.flatnonzero((m.serving != target))
+                movable = np.flatnonzero(m.serving != target)
                 for u in self.rng.choice(movable, size=min(n, movable.size), replace=False):
                     src = int(m.serving[u])
-                    out.append(ControlIntent(claimed, signer, "rc.handover", self.meids[self.node_of_cell[src]],
-                                             src, target, int(u)))
+                    out.append(
+                        ControlIntent(
+                            claimed,
+                            signer,
+                            "rc.handover",
+                            self.meids[self.node_of_cell[src]],
+                            src,
+                            target,
+                            int(u),
+                        )
+                    )
             else:
                 names = [s.name for s in m.scenario.slices]
                 s = names.index(a.slice_name) if a.slice_name else 0
                 for c in self.rng.choice(m.n_cells, size=min(n, m.n_cells), replace=False):
-                    out.append(ControlIntent(claimed, signer, "rc.slice_quota", self.meids[self.node_of_cell[c]],
-                                             int(c), snssai=m.slices[s], max_ratio=1))
+                    out.append(
+                        ControlIntent(
+                            claimed,
+                            signer,
+                            "rc.slice_quota",
+                            self.meids[self.node_of_cell[c]],
+                            int(c),
+                            snssai=m.slices[s],
+                            max_ratio=1,
+                        )
+                    )
         return out
 
     def apply_control(self, intent: ControlIntent) -> ControlResult:
@@ -394,8 +432,13 @@ class AttackRun:
         assert intent.snssai is not None
         s = m.slices.index(intent.snssai)
         cur = m.slice_quotas(intent.cell_index)[s]
-        return m.set_slice_quota(intent.cell_index, intent.snssai, min(cur.min_ratio, intent.max_ratio),
-                                 intent.max_ratio, min(cur.dedicated_ratio, intent.max_ratio))
+        return m.set_slice_quota(
+            intent.cell_index,
+            intent.snssai,
+            min(cur.min_ratio, intent.max_ratio),
+            intent.max_ratio,
+            min(cur.dedicated_ratio, intent.max_ratio),
+        )
 
 
 def _scaled(report: CellReport, factor: float) -> CellReport:
@@ -404,6 +447,8 @@ def _scaled(report: CellReport, factor: float) -> CellReport:
         if name in meas:
             v = meas[name] * factor
             meas[name] = min(v, 100.0) if name in PERCENT_MEASUREMENTS else v
-    slices = {s: {k: (v * factor if k == "RRU.PrbUsedDl" else v) for k, v in vals.items()}
-              for s, vals in report.slices.items()}
+    slices = {
+        s: {k: (v * factor if k == "RRU.PrbUsedDl" else v) for k, v in vals.items()}
+        for s, vals in report.slices.items()
+    }
     return dataclasses.replace(report, measurements=meas, slices=slices)

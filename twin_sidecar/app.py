@@ -6,11 +6,10 @@ reach the parts through ``api.deps.Parts``; auth and error counting apply to it 
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-
-import time
 
 import redis
 from fastapi import FastAPI

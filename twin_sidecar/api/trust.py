@@ -14,11 +14,15 @@ KINDS = ("xapp", "e2node", "ue")
 
 
 class TrustOut(BaseModel):
-    subjects: list[dict[str, Any]]  # subject, score, t_s, explanation (signal -> trust taken), signals, evidence
+    subjects: list[
+        dict[str, Any]
+    ]  # subject, score, t_s, explanation (signal -> trust taken), signals, evidence
     status: dict[str, Any]  # rounds scored, publishing, errors, training-guard exclusions
 
 
-@router.get("/trust", response_model=TrustOut, summary="Trust scores per subject (UE, E2 node, xApp), explained")
+@router.get(
+    "/trust", response_model=TrustOut, summary="Trust scores per subject (UE, E2 node, xApp), explained"
+)
 def trust_scores(
     parts: Parts,
     kind: str | None = Query(None, description="only subjects of this kind: xapp, e2node or ue"),

@@ -45,7 +45,9 @@ class SubjectState:
 
 
 class SecurityAnalytics:
-    def __init__(self, config: AnalyticsConfig | None = None, *, publish_to: redis.Redis | None = None) -> None:
+    def __init__(
+        self, config: AnalyticsConfig | None = None, *, publish_to: redis.Redis | None = None
+    ) -> None:
         self.config = config or AnalyticsConfig()
         self.extractor = SignalExtractor()
         self.detectors = DetectorBank(self.config.detectors)
@@ -63,9 +65,7 @@ class SecurityAnalytics:
         """Score one round; returns the evidence per subject (signals with any evidence only)."""
         with self._lock:
             learn_at = self.config.learn_threshold
-            trusted_nodes = {
-                c.meid: self.scorer.score(f"e2node:{c.meid}") >= learn_at for c in rnd.cells
-            }
+            trusted_nodes = {c.meid: self.scorer.score(f"e2node:{c.meid}") >= learn_at for c in rnd.cells}
             signals = self.extractor.extract(rnd, trusted_nodes)
             self.scorer.decay_all(rnd.t_s)
             out: dict[str, dict[str, float]] = {}

@@ -52,7 +52,9 @@ class SignalExtractor:
         self.slice_usage: dict[tuple[int, int], float] = {}  # (cell, slice) -> % of PRBs used
         self.impersonation_attempts: Counter[str] = Counter()
 
-    def extract(self, rnd: SecurityRound, trusted_node: Mapping[str, bool] | None = None) -> dict[str, dict[str, float]]:
+    def extract(
+        self, rnd: SecurityRound, trusted_node: Mapping[str, bool] | None = None
+    ) -> dict[str, dict[str, float]]:
         """Signals per subject (``ue:<id>``, ``e2node:<meid>``, ``xapp:<name>``) for this round."""
         out: dict[str, dict[str, float]] = {}
         by_cell: dict[int, list[UeEvidence]] = {}
@@ -86,10 +88,16 @@ class SignalExtractor:
         rsrp = float(m.get("RSRP", math.nan))
         prev = self._ue_rsrp.get(ue.ue_id, rsrp)
         jump = abs(rsrp - prev) if math.isfinite(rsrp) and math.isfinite(prev) else 0.0
-        self._ue_cell[ue.ue_id], self._ue_rsrp[ue.ue_id], self._ue_churn[ue.ue_id] = ue.cell_index, rsrp, churn
+        self._ue_cell[ue.ue_id], self._ue_rsrp[ue.ue_id], self._ue_churn[ue.ue_id] = (
+            ue.cell_index,
+            rsrp,
+            churn,
+        )
         return {"traffic": math.log1p(max(vol, 0.0)), "churn": churn, "jump": jump}
 
-    def _node(self, meid: str, cells: list[CellEvidence], by_cell: dict[int, list[UeEvidence]]) -> dict[str, float]:
+    def _node(
+        self, meid: str, cells: list[CellEvidence], by_cell: dict[int, list[UeEvidence]]
+    ) -> dict[str, float]:
         rep_prb = rep_conn = ue_prb = ue_n = 0.0
         repeats = 0
         has_ue_prb = False

@@ -73,7 +73,9 @@ class TrainingGuard:
             keep[i] = self.admit(sources, t_s, "transition")
         return keep
 
-    def wrap(self, sink: Callable[[TransitionBatch], None], clock: Callable[[], float]) -> Callable[[TransitionBatch], None]:
+    def wrap(
+        self, sink: Callable[[TransitionBatch], None], clock: Callable[[], float]
+    ) -> Callable[[TransitionBatch], None]:
         """A sink that passes on only the admitted rows of each batch."""
 
         def guarded(batch: TransitionBatch) -> None:

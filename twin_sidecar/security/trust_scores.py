@@ -63,9 +63,11 @@ class SubjectTrust:
         """Signal -> how much trust it took away (shares of the missing trust, rounded)."""
         total = self.total
         missing = 1.0 - self.score
-        return {
-            name: round(missing * s / total, 4) for name, s in sorted(self.suspicion.items()) if s > 1e-4
-        } if total > 0 else {}
+        return (
+            {name: round(missing * s / total, 4) for name, s in sorted(self.suspicion.items()) if s > 1e-4}
+            if total > 0
+            else {}
+        )
 
 
 class TrustScorer:
@@ -108,7 +110,9 @@ class TrustScorer:
     def snapshot(self) -> dict[str, float]:
         return {s: st.score for s, st in self.subjects.items()}
 
-    def records(self, wall_time: float | None = None, subjects: Iterable[str] | None = None) -> list[trust.TrustRecord]:
+    def records(
+        self, wall_time: float | None = None, subjects: Iterable[str] | None = None
+    ) -> list[trust.TrustRecord]:
         ts = datetime.fromtimestamp(wall_time, UTC).isoformat(timespec="milliseconds") if wall_time else None
         out = []
         for subject in subjects if subjects is not None else sorted(self.subjects):
@@ -116,7 +120,12 @@ class TrustScorer:
             explanation = json.dumps(st.explanation(), separators=(",", ":"))
             out.append(
                 trust.make_record(
-                    subject, round(st.score, 4), SOURCE, explanation=explanation, ttl_s=self.config.ttl_s, ts=ts
+                    subject,
+                    round(st.score, 4),
+                    SOURCE,
+                    explanation=explanation,
+                    ttl_s=self.config.ttl_s,
+                    ts=ts,
                 )
             )
         return out
