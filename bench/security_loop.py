@@ -24,6 +24,7 @@ from ricproto import access, identity, trust
 from twin_sidecar.predictive.forecaster import LoadForecaster
 from twin_sidecar.security.analytics import AnalyticsConfig, SecurityAnalytics
 from twin_sidecar.security.evidence import CellEvidence, ControlEvidence, SecurityRound, UeEvidence
+from twin_sidecar.security.signals import BEST_RSRP
 from xapps.common.metrics import XappMetrics
 from xapps.pdp.decision_log import DecisionLog
 from xapps.pdp.decision_point import PolicyDecisionPoint
@@ -107,6 +108,7 @@ class SecurityLoop:
         self.pdp = pdp
         self.defence = defence
         self.analytics = SecurityAnalytics(config, publish_to=pdp.client)
+        self.analytics.register([f"xapp:{x}" for x in pdp.keys], 0.0)
         m = self.run.model
         self.cells = m.cells
         self.meid_of_cell = [self.run.meids[int(self.run.node_of_cell[c])] for c in range(m.n_cells)]
@@ -167,7 +169,17 @@ class SecurityLoop:
             )
             for r in obs.cells
         )
-        ues = tuple(UeEvidence(u.ue_id, u.serving_cell_index, u.measurements) for u in obs.ues)
+        ues = tuple(
+            UeEvidence(
+                u.ue_id,
+                u.serving_cell_index,
+                {
+                    **u.measurements,
+                    BEST_RSRP: max([u.measurements.get("RSRP", -200.0)] + [n.rsrp_dbm for n in u.neighbours]),
+                },
+            )
+            for u in obs.ues
+        )
         return SecurityRound(obs.t_s, cells, ues, tuple(self.pending))
 
     def _publish(self, rnd: SecurityRound) -> None:

@@ -269,7 +269,6 @@ class AttackRun:
         self._started: set[int] = set()
         self._history: deque[tuple[float, list[CellReport]]] = deque()
         self._frozen: dict[int, list] = {}  # attack -> the frozen report(s) or the replayed recording
-        self._storm_credit = [0.0] * len(attack.attacks)
         self._rogue_credit = [0.0] * len(attack.attacks)
 
     @property
@@ -340,15 +339,14 @@ class AttackRun:
             elif not a.active(t):
                 continue
             elif a.kind == "ue_signalling_storm":
-                self._storm_credit[i] += a.rate_per_s * dt
-                while self._storm_credit[i] >= 1.0:
-                    self._storm_credit[i] -= 1.0
-                    for u in idx:
-                        # a falsified A3 report: the network hands the UE to its second-best cell
-                        order = np.argsort(-m.rsrp_dbm[u])
-                        target = next((int(c) for c in order if c != m.serving[u] and m.cell_active[c]), None)
-                        if target is not None:
-                            m.command_handover(int(u), target)
+                # falsified A3 reports at random instants (rate_per_s each): the network hands the UE to
+                # one of its strong neighbours, and A3 brings it back a time-to-trigger later
+                for u in idx[self.rng.random(idx.size) < a.rate_per_s * dt]:
+                    order = np.argsort(-m.rsrp_dbm[u])
+                    near = [int(c) for c in order if c != m.serving[u] and m.cell_active[c]][:3]
+                    if near:
+                        target = near[int(self.rng.integers(len(near)))]
+                        m.command_handover(int(u), m.cells[target].nr_cgi)
             elif (
                 a.kind == "ue_abnormal_mobility"
                 and m.step_count % max(1, round(self.spec.report_period_s / dt)) == 0
@@ -373,7 +371,9 @@ class AttackRun:
                 report = next((r for r in frozen if r.cell_index == report.cell_index), report)
             elif a.kind == "kpm_replay":
                 # the reports of the lag_s before the attack, in a loop (recorded when it starts)
-                recording = self._frozen.setdefault(i, [h for ts, h in self._history if ts > a.at_s - a.lag_s - 1e-9])
+                recording = self._frozen.setdefault(
+                    i, [h for ts, h in self._history if ts > a.at_s - a.lag_s - 1e-9]
+                )
                 if recording:
                     k = round((t - a.at_s) / self.spec.report_period_s) % len(recording)
                     report = next((r for r in recording[k] if r.cell_index == report.cell_index), report)
@@ -428,12 +428,12 @@ class AttackRun:
         """Carry out a control the RIC let through (as e2term would, with a grant)."""
         m = self.model
         if intent.action == "rc.handover":
-            return m.command_handover(intent.ue_id, intent.target_cell_index)
+            return m.command_handover(intent.ue_id, m.cells[intent.target_cell_index].nr_cgi)
         assert intent.snssai is not None
         s = m.slices.index(intent.snssai)
         cur = m.slice_quotas(intent.cell_index)[s]
         return m.set_slice_quota(
-            intent.cell_index,
+            m.cells[intent.cell_index].nr_cgi,
             intent.snssai,
             min(cur.min_ratio, intent.max_ratio),
             intent.max_ratio,

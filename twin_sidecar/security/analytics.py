@@ -86,6 +86,12 @@ class SecurityAnalytics:
             self.last_t_s = rnd.t_s
         return out
 
+    def register(self, subjects: list[str], t_s: float) -> None:
+        """Subjects known before any evidence (the provisioned xApps): scored, and published, from now."""
+        with self._lock:
+            for subject in subjects:
+                self.scorer.update(subject, {}, t_s)
+
     def apply(self, rounds: list[RanRound]) -> None:
         """RAN-view sink (``StreamConsumer.add_ran_view_sink``)."""
         for r in rounds:

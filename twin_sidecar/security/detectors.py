@@ -21,7 +21,7 @@ from twin_sidecar.security.signals import SIGNALS
 # the smallest spread each signal is judged with (its own units)
 FLOORS: Mapping[str, float] = {
     "traffic": 0.3,
-    "churn": 0.05,
+    "churn": 0.15,
     "jump": 1.5,
     "load_mismatch": 0.05,
     "mismatch_trend": 0.03,
@@ -35,13 +35,15 @@ FLOORS: Mapping[str, float] = {
 class DetectorConfig:
     z_low: float = 4.0
     z_high: float = 8.0
-    warmup: int = 30
+    # samples before the first verdict, per kind (a round brings one per UE, per node, per acting xApp)
+    warmup: Mapping[str, int] = field(default_factory=lambda: {"ue": 1000, "e2node": 60, "xapp": 5})
 
 
 @dataclass
 class SignalDetector:
     floor: float
     config: DetectorConfig
+    warmup: int = 30
     model: anomaly.StandardAbsoluteDeviation = field(default_factory=anomaly.StandardAbsoluteDeviation)
     n: int = 0
 
@@ -51,7 +53,7 @@ class SignalDetector:
 
     def z(self, value: float) -> float:
         """Standard deviations above the population mean (0 below it, 0 before the warm-up)."""
-        if self.n < self.config.warmup:
+        if self.n < self.warmup:
             return 0.0
         sd = self.model.variance.get() ** 0.5
         z = self.model.score_one(None, value) * (sd + 1e-10) / max(sd, self.floor)
@@ -68,7 +70,7 @@ class DetectorBank:
     def __init__(self, config: DetectorConfig | None = None) -> None:
         self.config = config or DetectorConfig()
         self.detectors = {
-            (kind, name): SignalDetector(FLOORS.get(name, 0.1), self.config)
+            (kind, name): SignalDetector(FLOORS.get(name, 0.1), self.config, self.config.warmup.get(kind, 30))
             for kind, names in SIGNALS.items()
             for name in names
         }

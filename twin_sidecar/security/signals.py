@@ -1,10 +1,10 @@
 """Per-subject signals of one round, including the cross-checks only a twin can make.
 
 * UE: ``traffic`` (log volume DL and UL throughput), ``churn`` (serving-cell changes, smoothed over
-  rounds), ``jump`` (how far its serving RSRP moved in one round, dB: a UE does not cross the map in
+  rounds), ``jump`` (how far its strongest RSRP moved in one round, dB: a UE does not cross the map in
   half a second);
 * E2 node: ``load_mismatch`` (its reported load and connected UEs against what its own UEs' reports
-  imply: |log ratio|, the larger of PRBs and UE count), ``mismatch_trend`` (its moving average: a slow
+  imply: the gap relative to the larger, the worse of PRBs and UE count), ``mismatch_trend`` (its moving average: a slow
   drift shows there before it shows in one round), ``repeat`` (share of its cell reports that are
   exact copies of one it sent before: a live RAN with fading never repeats itself);
 * xApp: ``harm`` (per control, how much it works against the objective in the twin's view of the RAN:
@@ -29,9 +29,18 @@ NODE_SIGNALS = ("load_mismatch", "mismatch_trend", "repeat")
 XAPP_SIGNALS = ("harm", "rate")
 SIGNALS: Mapping[str, tuple[str, ...]] = {"ue": UE_SIGNALS, "e2node": NODE_SIGNALS, "xapp": XAPP_SIGNALS}
 IDENTITY_CODES = frozenset({"bad_signature", "unsigned", "unknown_subject", "replayed", "stale_request"})
+BEST_RSRP = "RSRP.best"  # max RSRP over serving and reported neighbours (dBm), when the UE report has them
+CONN_SLACK = 3.0  # UEs
+PRB_SLACK = 10.0  # PRBs per cell
 REPEAT_MEMORY = 64  # cell reports remembered per node
-CHURN_SMOOTHING = 0.3  # weight of the newest round in the UE's churn average
+CHURN_SMOOTHING = 0.5  # weight of the newest round in the UE's churn average
 TREND_SMOOTHING = 0.2  # and of a node's load mismatch in its trend (a slow drift stands out there)
+
+
+def _relative_gap(reported: float, implied: float, slack: float) -> float:
+    """|reported - implied| relative to the larger, with ``slack`` added below: a UE handed over during
+    the period moves a few units between cells, which must not look like a lie in a cell with two UEs."""
+    return abs(reported - implied) / (max(reported, implied) + slack)
 
 
 def _load(c: CellEvidence) -> float:
@@ -85,7 +94,8 @@ class SignalExtractor:
         vol = float(m.get("DRB.RlcSduTransmittedVolumeDL", 0.0)) + float(m.get("DRB.UEThpUl", 0.0))
         moved = float(self._ue_cell.get(ue.ue_id, ue.cell_index) != ue.cell_index)
         churn = (1 - CHURN_SMOOTHING) * self._ue_churn.get(ue.ue_id, 0.0) + CHURN_SMOOTHING * moved
-        rsrp = float(m.get("RSRP", math.nan))
+        # the strongest cell's RSRP moves smoothly as a UE walks, also across a handover
+        rsrp = float(m.get(BEST_RSRP, m.get("RSRP", math.nan)))
         prev = self._ue_rsrp.get(ue.ue_id, rsrp)
         jump = abs(rsrp - prev) if math.isfinite(rsrp) and math.isfinite(prev) else 0.0
         self._ue_cell[ue.ue_id], self._ue_rsrp[ue.ue_id], self._ue_churn[ue.ue_id] = (
@@ -122,9 +132,9 @@ class SignalExtractor:
                 counts[old] -= 1
                 if counts[old] <= 0:
                     del counts[old]
-        mismatch = abs(math.log((rep_conn + 1.0) / (ue_n + 1.0)))
+        mismatch = _relative_gap(rep_conn, ue_n, CONN_SLACK)
         if has_ue_prb:  # per-UE PRB usage is reported (KPM style 4/5): check the node's PRBs too
-            mismatch = max(mismatch, abs(math.log((rep_prb + 1.0) / (ue_prb + 1.0))))
+            mismatch = max(mismatch, _relative_gap(rep_prb, ue_prb, PRB_SLACK * len(cells)))
         trend = (1 - TREND_SMOOTHING) * self._trend.get(meid, mismatch) + TREND_SMOOTHING * mismatch
         self._trend[meid] = trend
         return {"load_mismatch": mismatch, "mismatch_trend": trend, "repeat": repeats / max(len(cells), 1)}

@@ -14,7 +14,7 @@ def test_evidence_grows_with_the_deviation_and_only_upwards() -> None:
     assert bank.score("ue:1", {"traffic": 100.0}) == {"traffic": 0.0}  # warm-up: no verdicts
     for v in rng.normal(5.0, 1.0, 500):
         bank.learn("ue:7", {"traffic": float(v)})
-    ev = [bank.score("ue:1", {"traffic": x})["traffic"] for x in (5.0, 8.0, 10.0, 11.0, 13.5, 40.0, -30.0)]
+    ev = [bank.score("ue:1", {"traffic": x})["traffic"] for x in (5.0, 8.0, 10.0, 11.0, 12.5, 40.0, -30.0)]
     assert ev[0] == ev[1] == 0.0 and ev[-1] == 0.0  # below z_low, and downward
     assert 0 < ev[3] < ev[4] < 1.0 and ev[5] == 1.0
 
