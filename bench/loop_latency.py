@@ -218,6 +218,7 @@ def main() -> None:
             client.set(version_key(instance), snap.version)
             base = {"exploration": {"kind": "boltzmann", "temperature": 1.0}, "cell_load_limit": 0.95}
             put_policy(urls(ports)["a1"], ports["control-http"], {**base, "planner_budget_ms": 0})
+
             def permits() -> int:
                 return (pdp_cmd.pdp_status(urls(ports)["pdp"]) or {}).get("permits", 0)
 

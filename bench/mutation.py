@@ -68,16 +68,38 @@ QUICK_SAMPLE = 6
 DEFAULT_SAMPLE = 150
 
 # One replacement per binary and comparison operator (cosmic-ray makes every other operator).
-BINARY = {"Add": "Sub", "Sub": "Add", "Mul": "Div", "Div": "Mul", "FloorDiv": "Mul", "Mod": "FloorDiv",
-          "Pow": "Mul", "RShift": "LShift", "LShift": "RShift", "BitOr": "BitAnd", "BitAnd": "BitOr",
-          "BitXor": "BitOr"}
-COMPARISON = {"Eq": "NotEq", "NotEq": "Eq", "Lt": "LtE", "LtE": "Lt", "Gt": "GtE", "GtE": "Gt",
-              "Is": "IsNot", "IsNot": "Is"}
+BINARY = {
+    "Add": "Sub",
+    "Sub": "Add",
+    "Mul": "Div",
+    "Div": "Mul",
+    "FloorDiv": "Mul",
+    "Mod": "FloorDiv",
+    "Pow": "Mul",
+    "RShift": "LShift",
+    "LShift": "RShift",
+    "BitOr": "BitAnd",
+    "BitAnd": "BitOr",
+    "BitXor": "BitOr",
+}
+COMPARISON = {
+    "Eq": "NotEq",
+    "NotEq": "Eq",
+    "Lt": "LtE",
+    "LtE": "Lt",
+    "Gt": "GtE",
+    "GtE": "Gt",
+    "Is": "IsNot",
+    "IsNot": "Is",
+}
 
 # Package (or module) to mutate -> the tests that run against its mutants.
 PACKAGES: dict[str, tuple[str, ...]] = {
-    "ricproto/rmr": ("tests/ricproto/rmr", "tests/ricplt/appmgr/test_distribution.py",
-                     "tests/ricplt/test_routes.py"),
+    "ricproto/rmr": (
+        "tests/ricproto/rmr",
+        "tests/ricplt/appmgr/test_distribution.py",
+        "tests/ricplt/test_routes.py",
+    ),
     "ricproto/aper.py": ("tests/ricproto/test_aper.py", "tests/ricproto/e2ap", "tests/ricproto/e2sm"),
     "ricproto/e2ap": ("tests/ricproto/e2ap", "tests/ricproto/test_e2transport.py"),
     "e2sim/ran": ("tests/e2sim",),
@@ -129,8 +151,14 @@ def run_tests(root: Path, tests: tuple[str, ...], timeout: float) -> tuple[TestO
     """pytest on ``tests`` in the copy at ``root``: (outcome, output, seconds); a timeout kills."""
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", *tests]
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=root, env=test_env(root), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=root,
+        env=test_env(root),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -154,22 +182,34 @@ def mutate_and_test(item: WorkItem, root: Path, tests: tuple[str, ...], timeout:
                 original, mutated = stack.enter_context(use_mutation(path, operator, mutation.occurrence))
                 if mutated is None:
                     return WorkResult(worker_outcome=WorkerOutcome.NO_TEST)
-                diffs.extend(difflib.unified_diff(
-                    original.splitlines(), mutated.splitlines(), f"a/{mutation.module_path}",
-                    f"b/{mutation.module_path}", lineterm="", n=1))
+                diffs.extend(
+                    difflib.unified_diff(
+                        original.splitlines(),
+                        mutated.splitlines(),
+                        f"a/{mutation.module_path}",
+                        f"b/{mutation.module_path}",
+                        lineterm="",
+                        n=1,
+                    )
+                )
             outcome, output, _ = run_tests(root, tests, timeout)
-            return WorkResult(worker_outcome=WorkerOutcome.NORMAL, test_outcome=outcome,
-                              output=output[-4000:], diff="\n".join(diffs))
+            return WorkResult(
+                worker_outcome=WorkerOutcome.NORMAL,
+                test_outcome=outcome,
+                output=output[-4000:],
+                diff="\n".join(diffs),
+            )
     except Exception as exc:  # a mutation that could not be applied: reported, not counted
-        return WorkResult(worker_outcome=WorkerOutcome.EXCEPTION, test_outcome=TestOutcome.INCOMPETENT,
-                          output=repr(exc))
+        return WorkResult(
+            worker_outcome=WorkerOutcome.EXCEPTION, test_outcome=TestOutcome.INCOMPETENT, output=repr(exc)
+        )
 
 
 def wanted_operator(name: str) -> bool:
     short = name.split("/")[-1]
     for prefix, table in (("ReplaceBinaryOperator_", BINARY), ("ReplaceComparisonOperator_", COMPARISON)):
         if short.startswith(prefix):
-            source, target = short[len(prefix):].split("_")
+            source, target = short[len(prefix) :].split("_")
             return table.get(source) == target
     return True
 
@@ -187,8 +227,11 @@ def left_alone(path: Path) -> tuple[list[tuple[tuple[int, int], tuple[int, int]]
             annotations.append(node.annotation)
         elif isinstance(node, ast.AnnAssign):
             annotations.append(node.annotation)
-        spans += [((a.lineno, a.col_offset), (a.end_lineno or a.lineno, a.end_col_offset or 0))
-                  for a in annotations if a is not None]
+        spans += [
+            ((a.lineno, a.col_offset), (a.end_lineno or a.lineno, a.end_col_offset or 0))
+            for a in annotations
+            if a is not None
+        ]
     marked = {n for n, line in enumerate(source.splitlines(), 1) if "pragma: no mutate" in line}
     return spans, marked
 
@@ -200,8 +243,11 @@ def mutants(modules: list[Path]) -> Iterator[WorkItem]:
         for item in _all_work_items([module], {}):
             m = item.mutations[0]
             start = tuple(m.start_pos)
-            if (wanted_operator(m.operator_name) and start[0] not in marked
-                    and not any(s <= start < e for s, e in spans)):
+            if (
+                wanted_operator(m.operator_name)
+                and start[0] not in marked
+                and not any(s <= start < e for s, e in spans)
+            ):
                 yield item
 
 
@@ -241,8 +287,14 @@ def pushd(path: Path) -> Iterator[None]:
 def check_shadowing(root: Path) -> None:
     """The copy's packages are the ones imported (not this checkout's editable install)."""
     probe = "import ricproto, e2sim, ricplt, xapps; print(ricproto.__file__)"
-    where = subprocess.run([sys.executable, "-c", probe], cwd=root, env=test_env(root), check=True,
-                           capture_output=True, text=True).stdout.strip()
+    where = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=root,
+        env=test_env(root),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     if not Path(where).resolve().is_relative_to(root.resolve()):
         raise SystemExit(f"the copy at {root} does not shadow the installed packages ({where})")
 
@@ -251,8 +303,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument("--quick", action="store_true", help=f"sample {QUICK_SAMPLE} mutants per package")
-    choice.add_argument("--sample", type=int, default=DEFAULT_SAMPLE,
-                        help=f"mutants per package to run (default {DEFAULT_SAMPLE})")
+    choice.add_argument(
+        "--sample",
+        type=int,
+        default=DEFAULT_SAMPLE,
+        help=f"mutants per package to run (default {DEFAULT_SAMPLE})",
+    )
     choice.add_argument("--all", action="store_true", help="every mutant (days on one core)")
     parser.add_argument("--packages", help="comma-separated subset of: " + ", ".join(PACKAGES))
     parser.add_argument("--seed", type=int, default=16, help="which mutants a sample takes")
@@ -288,8 +344,9 @@ def main() -> None:
     print(json.dumps(result))
 
 
-def run(console: Console, roots: list[Path], packages: list[str], sample: int | None, seed: int,
-        db_path: Path) -> dict[str, object]:
+def run(
+    console: Console, roots: list[Path], packages: list[str], sample: int | None, seed: int, db_path: Path
+) -> dict[str, object]:
     tallies = {pkg: Tally() for pkg in packages}
     with pushd(roots[0]):  # work items name paths relative to a copy
         modules = sorted(m for pkg in packages for m in find_modules([Path(pkg)]))
@@ -326,8 +383,9 @@ def run(console: Console, roots: list[Path], packages: list[str], sample: int | 
                 task = progress.add_task(f"{pkg}: baseline", total=tally.planned)
                 outcome, output, seconds = run_tests(roots[0], tests, timeout=3600)
                 if outcome is not TestOutcome.SURVIVED:
-                    raise SystemExit(f"the unmutated tests fail for {pkg} ({' '.join(tests)}):\n"
-                                     f"{output[-3000:]}")
+                    raise SystemExit(
+                        f"the unmutated tests fail for {pkg} ({' '.join(tests)}):\n{output[-3000:]}"
+                    )
                 timeout = 3 * seconds + 30
 
                 def one(item: WorkItem, tests: tuple[str, ...] = tests, timeout: float = timeout) -> None:
@@ -338,12 +396,14 @@ def run(console: Console, roots: list[Path], packages: list[str], sample: int | 
                         free.put(root)
                     with lock:
                         db.set_result(item.job_id, res)
-                        record(tallies[package_of(str(item.mutations[0].module_path))], item, res,
-                               survivors_text)
+                        record(
+                            tallies[package_of(str(item.mutations[0].module_path))], item, res, survivors_text
+                        )
 
                 def label(pkg: str = pkg, tally: Tally = tally, seconds: float = seconds) -> str:
-                    return (f"{pkg} (baseline {seconds:.0f} s): {tally.killed} killed, "
-                            f"{tally.survived} survived")
+                    return (
+                        f"{pkg} (baseline {seconds:.0f} s): {tally.killed} killed, {tally.survived} survived"
+                    )
 
                 progress.update(task, description=label())
                 with ThreadPoolExecutor(max_workers=len(roots)) as pool:
@@ -351,8 +411,9 @@ def run(console: Console, roots: list[Path], packages: list[str], sample: int | 
                         fut.result()
                         progress.update(task, advance=1, description=label())
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "mutation-survivors.txt").write_text("\n\n".join(survivors_text) + "\n" if survivors_text
-                                               else "no survivors\n")
+    (OUT / "mutation-survivors.txt").write_text(
+        "\n\n".join(survivors_text) + "\n" if survivors_text else "no survivors\n"
+    )
     report(console, tallies)
     plot(tallies, OUT / "mutation.png")
     killed = sum(t.killed for t in tallies.values())
@@ -362,9 +423,17 @@ def run(console: Console, roots: list[Path], packages: list[str], sample: int | 
         "survived": survived,
         "kill_rate": round(killed / (killed + survived), 4) if killed + survived else None,
         "per_package": {
-            pkg: {"killed": t.killed, "survived": t.survived, "kill_rate": t.kill_rate,
-                  "kill_rate_ci95": wilson(t.killed, t.killed + t.survived), "survivors": t.survivors,
-                  "mutants": t.total, "run": t.planned, "timeouts": t.timeouts, "not_applied": t.errors}
+            pkg: {
+                "killed": t.killed,
+                "survived": t.survived,
+                "kill_rate": t.kill_rate,
+                "kill_rate_ci95": wilson(t.killed, t.killed + t.survived),
+                "survivors": t.survivors,
+                "mutants": t.total,
+                "run": t.planned,
+                "timeouts": t.timeouts,
+                "not_applied": t.errors,
+            }
             for pkg, t in tallies.items()
         },
         "target_kill_rate": TARGET_KILL_RATE,
@@ -386,13 +455,29 @@ def record(tally: Tally, item: WorkItem, res: WorkResult, survivors_text: list[s
 
 def report(console: Console, tallies: dict[str, Tally]) -> None:
     table = Table(title=f"mutants killed by the tests (target kill rate {TARGET_KILL_RATE})")
-    for col in ("package", "mutants", "run", "killed", "of them timeouts", "survived", "not applied",
-                "kill rate"):
+    for col in (
+        "package",
+        "mutants",
+        "run",
+        "killed",
+        "of them timeouts",
+        "survived",
+        "not applied",
+        "kill rate",
+    ):
         table.add_column(col)
     for pkg, t in tallies.items():
         rate = "-" if t.kill_rate is None else f"{t.kill_rate:.2f}"
-        table.add_row(pkg, str(t.total), str(t.planned), str(t.killed), str(t.timeouts), str(t.survived),
-                      str(t.errors), rate)
+        table.add_row(
+            pkg,
+            str(t.total),
+            str(t.planned),
+            str(t.killed),
+            str(t.timeouts),
+            str(t.survived),
+            str(t.errors),
+            rate,
+        )
     console.print(table)
     for t in tallies.values():
         for s in t.survivors:
@@ -410,8 +495,9 @@ def plot(tallies: dict[str, Tally], path: Path) -> None:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     x = range(len(names))
     ax1.bar(x, [tallies[n].killed for n in names], label="killed")
-    ax1.bar(x, [tallies[n].survived for n in names], bottom=[tallies[n].killed for n in names],
-            label="survived")
+    ax1.bar(
+        x, [tallies[n].survived for n in names], bottom=[tallies[n].killed for n in names], label="survived"
+    )
     ax1.set_xticks(list(x), names, rotation=30, ha="right")
     ax1.set_ylabel("mutants run")
     ax1.legend()

@@ -37,6 +37,7 @@ DENY_BELOW = {"xapp": 0.5, "e2node": 0.5, "ue": 0.3}
 STEER_ABOVE = 0.5  # the control xApp relieves a cell it predicts above this PRB load
 STEER_MARGIN = 0.2  # into a neighbour predicted at least this much lower
 MAX_STEERS = 2  # UEs per round
+RECONCILE_ROUNDS = 10  # the control xApp re-asserts its slice quotas every this many rounds
 
 
 class PdpHarness:
@@ -177,6 +178,7 @@ class SecurityLoop:
                     **u.measurements,
                     BEST_RSRP: max([u.measurements.get("RSRP", -200.0)] + [n.rsrp_dbm for n in u.neighbours]),
                 },
+                slices.index(u.snssai),
             )
             for u in obs.ues
         )
@@ -249,11 +251,28 @@ class SecurityLoop:
         pred = pred[:, 0]
         intents: list[ControlIntent] = []
         resources: list[str] = []
+        if len(self.loads) % RECONCILE_ROUNDS == 0:  # its RRM policy, as configured, in every cell
+            for c in range(len(obs.cells)):
+                for cfg in self.run.model.scenario.slices:
+                    intent = ControlIntent(
+                        self.control_subject,
+                        self.spec.control_xapp,
+                        "rc.slice_quota",
+                        self.meid_of_cell[c],
+                        c,
+                        snssai=cfg.snssai,
+                        max_ratio=cfg.max_ratio,
+                        min_ratio=cfg.min_ratio,
+                        dedicated_ratio=cfg.dedicated_ratio,
+                    )
+                    intents.append(intent)
+                    resources.append(self._resource(intent))
         src = int(np.argmax(pred))
         if pred[src] <= STEER_ABOVE:
             return intents, resources
+        steers = 0
         for u in obs.ues:
-            if len(intents) >= MAX_STEERS:
+            if steers >= MAX_STEERS:
                 break
             if u.serving_cell_index != src or not u.neighbours:
                 continue
@@ -273,6 +292,7 @@ class SecurityLoop:
             )
             intents.append(intent)
             resources.append(self._resource(intent))
+            steers += 1
         return intents, resources
 
     def _utility(self, obs: ObservedRound) -> float:

@@ -75,6 +75,7 @@ SHIPPED_ATTACKS = (
     "kpm_replay",
     "kpm_drift",
     "rogue_xapp",
+    "rogue_xapp_starve",
     "rogue_xapp_impersonating",
 )
 # Cell-level measurements that say how loaded a cell is (what a falsifier inflates or deflates).
@@ -151,6 +152,8 @@ class ControlIntent:
     ue_id: int = -1
     snssai: Snssai | None = None
     max_ratio: int = 100
+    min_ratio: int | None = None  # rc.slice_quota: None = the current one, lowered to max_ratio if above
+    dedicated_ratio: int | None = None  # likewise
 
 
 @dataclass
@@ -435,9 +438,11 @@ class AttackRun:
         return m.set_slice_quota(
             m.cells[intent.cell_index].nr_cgi,
             intent.snssai,
-            min(cur.min_ratio, intent.max_ratio),
+            min(cur.min_ratio, intent.max_ratio) if intent.min_ratio is None else intent.min_ratio,
             intent.max_ratio,
-            min(cur.dedicated_ratio, intent.max_ratio),
+            min(cur.dedicated_ratio, intent.max_ratio)
+            if intent.dedicated_ratio is None
+            else intent.dedicated_ratio,
         )
 
 

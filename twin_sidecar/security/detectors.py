@@ -27,7 +27,7 @@ FLOORS: Mapping[str, float] = {
     "mismatch_trend": 0.03,
     "repeat": 0.05,
     "harm": 0.02,
-    "rate": 1.0,
+    "rate": 5.0,  # a controller re-asserting its policy sends bursts
 }
 
 

@@ -26,6 +26,7 @@ class UeEvidence:
     ue_id: int
     cell_index: int  # serving cell at the end of the round
     measurements: Mapping[str, float]  # per-UE KPM (DRB.UEThpDl, RRU.PrbUsedDl, RSRP, ...)
+    slice_index: int = -1  # its slice (peers it is compared with), -1 when unknown
 
 
 @dataclass(frozen=True)

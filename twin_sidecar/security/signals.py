@@ -1,11 +1,11 @@
 """Per-subject signals of one round, including the cross-checks only a twin can make.
 
-* UE: ``traffic`` (log volume DL and UL throughput), ``churn`` (serving-cell changes, smoothed over
+* UE: ``traffic`` (log DL volume above the median of its slice's UEs in the round), ``churn`` (serving-cell changes, smoothed over
   rounds), ``jump`` (how far its strongest RSRP moved in one round, dB: a UE does not cross the map in
   half a second);
 * E2 node: ``load_mismatch`` (its reported load and connected UEs against what its own UEs' reports
-  imply: the gap relative to the larger, the worse of PRBs and UE count), ``mismatch_trend`` (its moving average: a slow
-  drift shows there before it shows in one round), ``repeat`` (share of its cell reports that are
+  imply: the gap relative to the larger, the worse of PRBs and UE count), ``mismatch_trend`` (its
+  moving average: a slow drift shows there before it shows in one round), ``repeat`` (share of its cell reports that are
   exact copies of one it sent before: a live RAN with fading never repeats itself);
 * xApp: ``harm`` (per control, how much it works against the objective in the twin's view of the RAN:
   a handover into a cell more loaded than the source, a slice cap below what the slice uses now) and
@@ -22,6 +22,8 @@ import math
 from collections import Counter, deque
 from collections.abc import Mapping
 
+import numpy as np
+
 from twin_sidecar.security.evidence import CellEvidence, ControlEvidence, SecurityRound, UeEvidence
 
 UE_SIGNALS = ("traffic", "churn", "jump")
@@ -30,6 +32,7 @@ XAPP_SIGNALS = ("harm", "rate")
 SIGNALS: Mapping[str, tuple[str, ...]] = {"ue": UE_SIGNALS, "e2node": NODE_SIGNALS, "xapp": XAPP_SIGNALS}
 IDENTITY_CODES = frozenset({"bad_signature", "unsigned", "unknown_subject", "replayed", "stale_request"})
 BEST_RSRP = "RSRP.best"  # max RSRP over serving and reported neighbours (dBm), when the UE report has them
+USAGE_SMOOTHING = 0.2  # a slice's PRB share as the twin remembers it (one starved round does not erase it)
 CONN_SLACK = 3.0  # UEs
 PRB_SLACK = 10.0  # PRBs per cell
 REPEAT_MEMORY = 64  # cell reports remembered per node
@@ -58,7 +61,7 @@ class SignalExtractor:
         self._seen_set: dict[str, Counter[int]] = {}
         self._trend: dict[str, float] = {}
         self.cell_load: dict[int, float] = {}  # latest reported PrbTotDl per cell (trusted reports only)
-        self.slice_usage: dict[tuple[int, int], float] = {}  # (cell, slice) -> % of PRBs used
+        self.slice_usage: dict[tuple[int, int], float] = {}  # (cell, slice) -> % of PRBs used (smoothed)
         self.impersonation_attempts: Counter[str] = Counter()
 
     def extract(
@@ -67,9 +70,21 @@ class SignalExtractor:
         """Signals per subject (``ue:<id>``, ``e2node:<meid>``, ``xapp:<name>``) for this round."""
         out: dict[str, dict[str, float]] = {}
         by_cell: dict[int, list[UeEvidence]] = {}
+        volume: dict[int, list[float]] = {}
         for ue in rnd.ues:
             by_cell.setdefault(ue.cell_index, []).append(ue)
-            out[f"ue:{ue.ue_id}"] = self._ue(ue)
+            out[f"ue:{ue.ue_id}"] = sig = self._ue(ue)
+            volume.setdefault(ue.slice_index, []).append(sig["traffic"])
+        peers = {s: float(np.median(v)) for s, v in volume.items()}
+        for ue in rnd.ues:  # traffic against the median of the UE's slice peers this round
+            out[f"ue:{ue.ue_id}"]["traffic"] -= peers[ue.slice_index]
+        # controls are judged in the view the RAN gave when they were decided (before this round's)
+        per_xapp: dict[str, list[float]] = {}
+        for ctl in rnd.controls:
+            if ctl.code in IDENTITY_CODES:
+                self.impersonation_attempts[ctl.subject] += 1
+                continue
+            per_xapp.setdefault(ctl.subject, []).append(self.harm(ctl))
         for meid, cells in rnd.node_cells().items():
             out[f"e2node:{meid}"] = self._node(meid, cells, by_cell)
             if trusted_node is None or trusted_node.get(meid, True):
@@ -78,20 +93,20 @@ class SignalExtractor:
                     avail = max(float(c.measurements.get("RRU.PrbAvailDl", 0.0)), 1e-9)
                     for s, vals in c.slices.items():
                         used = float(vals.get("RRU.PrbUsedDl", 0.0))
-                        self.slice_usage[(c.cell_index, s)] = 100.0 * used / avail
-        per_xapp: dict[str, list[float]] = {}
-        for ctl in rnd.controls:
-            if ctl.code in IDENTITY_CODES:
-                self.impersonation_attempts[ctl.subject] += 1
-                continue
-            per_xapp.setdefault(ctl.subject, []).append(self.harm(ctl))
+                        key = (c.cell_index, s)
+                        pct = 100.0 * used / avail
+                        self.slice_usage[key] = (
+                            pct
+                            if key not in self.slice_usage
+                            else ((1 - USAGE_SMOOTHING) * self.slice_usage[key] + USAGE_SMOOTHING * pct)
+                        )
         for subject, harms in per_xapp.items():
             out[subject] = {"harm": sum(harms) / len(harms), "rate": float(len(harms))}
         return out
 
     def _ue(self, ue: UeEvidence) -> dict[str, float]:
         m = ue.measurements
-        vol = float(m.get("DRB.RlcSduTransmittedVolumeDL", 0.0)) + float(m.get("DRB.UEThpUl", 0.0))
+        vol = float(m.get("DRB.RlcSduTransmittedVolumeDL", 0.0))
         moved = float(self._ue_cell.get(ue.ue_id, ue.cell_index) != ue.cell_index)
         churn = (1 - CHURN_SMOOTHING) * self._ue_churn.get(ue.ue_id, 0.0) + CHURN_SMOOTHING * moved
         # the strongest cell's RSRP moves smoothly as a UE walks, also across a handover

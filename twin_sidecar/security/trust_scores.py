@@ -27,12 +27,12 @@ SOURCE = "twin-security"
 
 @dataclass
 class TrustConfig:
-    half_life_s: float = 6.0
+    half_life_s: float = 5.0
     max_suspicion: float = 3.0
     weights: Mapping[str, float] = field(
         default_factory=lambda: {
             "traffic": 0.35,
-            "churn": 0.35,
+            "churn": 0.5,
             "jump": 0.35,
             "load_mismatch": 0.3,
             "mismatch_trend": 0.3,
