@@ -1,12 +1,13 @@
 """Per-subject signals of one round, including the cross-checks only a twin can make.
 
-* UE: ``traffic`` (log DL volume above the median of its slice's UEs in the round), ``churn`` (serving-cell changes, smoothed over
-  rounds), ``jump`` (how far its strongest RSRP moved in one round, dB: a UE does not cross the map in
-  half a second);
+* UE: ``traffic`` (log DL volume above the median of its slice's UEs in the round), ``churn``
+  (serving-cell changes, smoothed over rounds), ``jump`` (how far its strongest RSRP moved in one
+  round, dB: a UE does not cross the map in half a second);
 * E2 node: ``load_mismatch`` (its reported load and connected UEs against what its own UEs' reports
   imply: the gap relative to the larger, the worse of PRBs and UE count), ``mismatch_trend`` (its
-  moving average: a slow drift shows there before it shows in one round), ``repeat`` (share of its cell reports that are
-  exact copies of one it sent before: a live RAN with fading never repeats itself);
+  moving average: a slow drift shows there before it shows in one round), ``repeat`` (share of its
+  cell reports that are exact copies of one it sent before: a live RAN with fading never repeats
+  itself);
 * xApp: ``harm`` (per control, how much it works against the objective in the twin's view of the RAN:
   a handover into a cell more loaded than the source, a slice cap below what the slice uses now) and
   ``rate`` (controls per round).
