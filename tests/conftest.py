@@ -27,6 +27,8 @@ def pytest_configure(config: pytest.Config) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     # ricxappframe's generated R-NIB protobuf modules use a deprecated descriptor API: noise, not ours.
     config.addinivalue_line("filterwarnings", "ignore:Call to deprecated create function:DeprecationWarning")
+
+
 SHARED = REPO.parent / "shared"
 
 
@@ -73,8 +75,10 @@ def port() -> int:
 def shared_dir() -> Path:
     """``../shared`` beside the checkout; tests that cross-check against it skip when it is absent."""
     if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent: this cross-check reads upstream files kept outside the tree "
-                    "(ASN.1 modules, OpenAPI and descriptor schemas); tests/vectors covers the wire vectors")
+        pytest.skip(
+            f"{SHARED} is absent: this cross-check reads upstream files kept outside the tree "
+            "(ASN.1 modules, OpenAPI and descriptor schemas); tests/vectors covers the wire vectors"
+        )
     return SHARED
 
 

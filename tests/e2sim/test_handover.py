@@ -34,14 +34,18 @@ def fresh() -> HandoverState:
     return HandoverState(np.array([0]), 3, CFG)
 
 
-@pytest.mark.parametrize(("better_by_db", "hands_over"), [
-    (4.5, True),  # above offset + hysteresis
-    (4.0, False),  # exactly on it: not "better by more than"
-    (3.5, False),  # above the offset alone, not the hysteresis
-    (-6.0, False),  # weaker neighbour
-])
-def test_a3_needs_the_neighbour_better_by_more_than_offset_plus_hysteresis(better_by_db: float,
-                                                                           hands_over: bool) -> None:
+@pytest.mark.parametrize(
+    ("better_by_db", "hands_over"),
+    [
+        (4.5, True),  # above offset + hysteresis
+        (4.0, False),  # exactly on it: not "better by more than"
+        (3.5, False),  # above the offset alone, not the hysteresis
+        (-6.0, False),  # weaker neighbour
+    ],
+)
+def test_a3_needs_the_neighbour_better_by_more_than_offset_plus_hysteresis(
+    better_by_db: float, hands_over: bool
+) -> None:
     state = fresh()
     served = run(state, [rsrp(-90.0, -90.0 + better_by_db)] * 8)
     assert (served[-1] == 1) is hands_over

@@ -282,8 +282,9 @@ def test_uplink_prb_counter_adds_up_and_follows_uplink_load() -> None:
     (cell, per_slice), (heavy_cell, _) = tables
     assert np.all(cell["RRU.PrbUsedUl"] > 0.0)
     assert np.allclose(per_slice["RRU.PrbUsedUl"].sum(axis=1), cell["RRU.PrbUsedUl"])
-    assert np.allclose(per_slice["DRB.RlcSduTransmittedVolumeUL"].sum(axis=1),
-                       cell["DRB.RlcSduTransmittedVolumeUL"])
+    assert np.allclose(
+        per_slice["DRB.RlcSduTransmittedVolumeUL"].sum(axis=1), cell["DRB.RlcSduTransmittedVolumeUL"]
+    )
     assert np.allclose(cell["RRU.PrbTotUl"], 100.0 * cell["RRU.PrbUsedUl"] / cell["RRU.PrbAvailUl"])
     # five times the uplink load takes more uplink PRBs (same seed, same radio): the counter is UL's own
     assert np.all(heavy_cell["RRU.PrbUsedUl"] > 2.0 * cell["RRU.PrbUsedUl"])

@@ -51,22 +51,42 @@ class Deviation:
 
 DEVIATIONS = {
     "a1": [
-        Deviation("GET", "/A1-P/v2/policytypes/{policy_type_id}/policies", 404,
-                  "the Go mediator answers 404 for an unknown policy type (restful.go answers with "
-                  "GetPolicyInstanceNotFound); the spec lists only 200 and 503"),
-        Deviation("POST", "/data-delivery", 400,
-                  "a body without a text payload: the Go mediator's type assertion panics and no answer "
-                  "comes back; we answer 400 (a clear error) instead"),
+        Deviation(
+            "GET",
+            "/A1-P/v2/policytypes/{policy_type_id}/policies",
+            404,
+            "the Go mediator answers 404 for an unknown policy type (restful.go answers with "
+            "GetPolicyInstanceNotFound); the spec lists only 200 and 503",
+        ),
+        Deviation(
+            "POST",
+            "/data-delivery",
+            400,
+            "a body without a text payload: the Go mediator's type assertion panics and no answer "
+            "comes back; we answer 400 (a clear error) instead",
+        ),
     ],
     "submgr": [
-        Deviation("POST", "/subscriptions", None,
-                  "the 201 body carries \"SubscriptionInstances\": null, as submgr sends it; the spec "
-                  "requires an array"),
-        Deviation("GET", "/subscriptions", None,
-                  "SubscriptionId in the list: a string today (as the subscription's id everywhere else), "
-                  "an integer as the spec types it once issue 15 lands; either passes here"),
-        Deviation("DELETE", "/subscriptions/{subscriptionId}", 404,
-                  "an unknown subscription answers 404 today; 204 (documented) once issue 15 lands"),
+        Deviation(
+            "POST",
+            "/subscriptions",
+            None,
+            'the 201 body carries "SubscriptionInstances": null, as submgr sends it; the spec '
+            "requires an array",
+        ),
+        Deviation(
+            "GET",
+            "/subscriptions",
+            None,
+            "SubscriptionId in the list: a string today (as the subscription's id everywhere else), "
+            "an integer as the spec types it once issue 15 lands; either passes here",
+        ),
+        Deviation(
+            "DELETE",
+            "/subscriptions/{subscriptionId}",
+            404,
+            "an unknown subscription answers 404 today; 204 (documented) once issue 15 lands",
+        ),
     ],
 }
 # Operations of the spec the service does not serve at all.
@@ -96,20 +116,43 @@ def a1_url(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     port, rmr = free_port(), free_port()
     seed = tmp / "a1.rt"
     seed.write_text("newrt|start\nnewrt|end\n")  # no handler: sends fail, which the mediator counts
-    proc = _start("a1mediator", ["ricplt.a1mediator", "--http-port", str(port), "--rmr-port", str(rmr),
-                                 "--redis-url", redis_url, "--src-id", "127.0.0.1", "--seed-rt", str(seed)],
-                  port, tmp)
+    proc = _start(
+        "a1mediator",
+        [
+            "ricplt.a1mediator",
+            "--http-port",
+            str(port),
+            "--rmr-port",
+            str(rmr),
+            "--redis-url",
+            redis_url,
+            "--src-id",
+            "127.0.0.1",
+            "--seed-rt",
+            str(seed),
+        ],
+        port,
+        tmp,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         # Types at the ids the generator favours (its boundaries), so "found" answers are checked too.
         for type_id in (1, 2147483647):
-            body = {"name": "t", "description": "d", "policy_type_id": type_id,
-                    "create_schema": {"type": "object"}}
+            body = {
+                "name": "t",
+                "description": "d",
+                "policy_type_id": type_id,
+                "create_schema": {"type": "object"},
+            }
             httpx.delete(f"{url}/A1-P/v2/policytypes/{type_id}/policies/x", timeout=5)
             httpx.delete(f"{url}/A1-P/v2/policytypes/{type_id}", timeout=5)
             assert httpx.put(f"{url}/A1-P/v2/policytypes/{type_id}", json=body, timeout=5).status_code == 201
-            assert httpx.put(f"{url}/A1-P/v2/policytypes/{type_id}/policies/x", json={"a": 1},
-                             timeout=5).status_code == 202
+            assert (
+                httpx.put(
+                    f"{url}/A1-P/v2/policytypes/{type_id}/policies/x", json={"a": 1}, timeout=5
+                ).status_code
+                == 202
+            )
         yield url
     finally:
         proc.stop()
@@ -121,9 +164,26 @@ def submgr_url(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     port, rmr = free_port(), free_port()
     seed = tmp / "submgr.rt"
     seed.write_text("newrt|start\nnewrt|end\n")
-    proc = _start("submgr", ["ricplt.submgr", "--http-host", "127.0.0.1", "--http-port", str(port),
-                             "--rmr-port", str(rmr), "--redis-url", redis_url, "--seed-rt", str(seed),
-                             "--src-id", "127.0.0.1"], port, tmp)
+    proc = _start(
+        "submgr",
+        [
+            "ricplt.submgr",
+            "--http-host",
+            "127.0.0.1",
+            "--http-port",
+            str(port),
+            "--rmr-port",
+            str(rmr),
+            "--redis-url",
+            redis_url,
+            "--seed-rt",
+            str(seed),
+            "--src-id",
+            "127.0.0.1",
+        ],
+        port,
+        tmp,
+    )
     try:
         yield f"http://127.0.0.1:{port}/ric/v1"
     finally:
@@ -149,13 +209,25 @@ def _allowed(service: str, operation: Any) -> tuple[set[int], bool]:
     return statuses, body_differs
 
 
-def _exercise(operation: Any, mode: GenerationMode, examples: int, base_url: str, service: str,
-              seen: list[int], check_answer: Callable[[Any, Any], None] | None) -> Callable[[], None]:
+def _exercise(
+    operation: Any,
+    mode: GenerationMode,
+    examples: int,
+    base_url: str,
+    service: str,
+    seen: list[int],
+    check_answer: Callable[[Any, Any], None] | None,
+) -> Callable[[], None]:
     """A Hypothesis test of one operation in one generation mode (fixed seed, bounded examples)."""
     extra_statuses, body_differs = _allowed(service, operation)
 
-    @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def exercise(case: Any) -> None:
         response = case.call(base_url=base_url, timeout=10)
@@ -175,17 +247,21 @@ def _exercise(operation: Any, mode: GenerationMode, examples: int, base_url: str
     return exercise
 
 
-def _run(schema: Any, service: str, base_url: str,
-         check_answer: Callable[[Any, Any], None] | None = None) -> dict[str, list[int]]:
+def _run(
+    schema: Any, service: str, base_url: str, check_answer: Callable[[Any, Any], None] | None = None
+) -> dict[str, list[int]]:
     """Every operation, positive then negative data; returns {operation: [status codes seen]}."""
     seen: dict[str, list[int]] = {}
     failures: list[str] = []
     for operation in _operations(schema, service):
         label = f"{operation.method.upper()} {operation.path}"
-        for mode, examples in ((GenerationMode.POSITIVE, POSITIVE_EXAMPLES),
-                               (GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES)):
-            test = _exercise(operation, mode, examples, base_url, service, seen.setdefault(label, []),
-                             check_answer)
+        for mode, examples in (
+            (GenerationMode.POSITIVE, POSITIVE_EXAMPLES),
+            (GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES),
+        ):
+            test = _exercise(
+                operation, mode, examples, base_url, service, seen.setdefault(label, []), check_answer
+            )
             try:
                 test()
             except Unsatisfiable:

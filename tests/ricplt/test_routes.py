@@ -169,6 +169,7 @@ def test_generated_table_parses_and_routes_per_process() -> None:
 
 # ---- what C RMR parses (ricproto.rmr.route_table follows C's uta_tokenise limits) ---------------
 
+
 def parse_as(own_name: str, text: str):
     from ricproto.rmr.route_table import RouteTableBuilder
 

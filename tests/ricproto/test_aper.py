@@ -156,8 +156,11 @@ def test_empty_encoding_is_one_zero_octet() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.one_of(st.integers(0, 2**32 - 1), st.floats(allow_nan=False), st.none()), min_size=1,
-                max_size=40))
+@given(
+    st.lists(
+        st.one_of(st.integers(0, 2**32 - 1), st.floats(allow_nan=False), st.none()), min_size=1, max_size=40
+    )
+)
 def test_u32_and_real_records(values: list[int | float | None]) -> None:
     """KPM's MeasurementRecordItem shape: the CHOICE index fused into `u32`, REAL as an open type."""
 
@@ -172,8 +175,10 @@ def test_u32_and_real_records(values: list[int | float | None]) -> None:
             else:
                 w.bits(2, 3)
 
-    reference = [("integer", v) if isinstance(v, int) else ("real", v) if isinstance(v, float)
-                 else ("none", None) for v in values]
+    reference = [
+        ("integer", v) if isinstance(v, int) else ("real", v) if isinstance(v, float) else ("none", None)
+        for v in values
+    ]
     encoded = _ours(put)
     assert encoded == SPEC.encode("Records", reference)
     r = AperReader(encoded)
@@ -191,8 +196,9 @@ def pycrate_primitives(pycrate_compile: Callable[[list[str]], dict]) -> object:
 
 @settings(max_examples=60, deadline=None)
 @given(st.booleans(), st.text(PRINTABLE, max_size=15), st.text(PRINTABLE, max_size=15))
-def test_strings_align_after_their_length_even_when_empty(pycrate_primitives, flag: bool, a: str,
-                                                          b: str) -> None:
+def test_strings_align_after_their_length_even_when_empty(
+    pycrate_primitives, flag: bool, a: str, b: str
+) -> None:
     # X.691 30.5.7: length, then an octet-aligned bit-field; pycrate and asn1c align an empty one too.
     def put(w: AperWriter) -> None:
         w.bits(flag, 1)
@@ -218,10 +224,14 @@ def test_asn1tools_as_shipped_does_not_align_an_empty_string(pycrate_primitives)
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.booleans(), st.integers(0, 20).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, 2**n - 1))),
-       st.integers(3, 7))
-def test_variable_bit_strings_align_even_when_empty(pycrate_primitives, flag: bool, bits: tuple[int, int],
-                                                    n: int) -> None:
+@given(
+    st.booleans(),
+    st.integers(0, 20).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, 2**n - 1))),
+    st.integers(3, 7),
+)
+def test_variable_bit_strings_align_even_when_empty(
+    pycrate_primitives, flag: bool, bits: tuple[int, int], n: int
+) -> None:
     nbits, value = bits
 
     def put(w: AperWriter) -> None:
@@ -295,19 +305,49 @@ def _same_float(a: float, b: float) -> bool:
 
 
 REAL_EDGES = [
-    0.0, -0.0, math.inf, -math.inf, math.nan, 1.0, -1.0, 0.5, 3.0, 255.0, 256.0, 65535.0,
-    2.0**53, 2.0**53 + 2,
-    0.1, -0.1, 1e300, -1e-300, 5e-324, -5e-324, 2.2250738585072014e-308, 2.225073858507201e-308,
-    1.7976931348623157e308, -1.7976931348623157e308, 2.0**127, 2.0**128, 2.0**-128, 2.0**-129, 2.0**-1074,
-    float(2**64 - 2**11), 123456789.0, -42.0,
+    0.0,
+    -0.0,
+    math.inf,
+    -math.inf,
+    math.nan,
+    1.0,
+    -1.0,
+    0.5,
+    3.0,
+    255.0,
+    256.0,
+    65535.0,
+    2.0**53,
+    2.0**53 + 2,
+    0.1,
+    -0.1,
+    1e300,
+    -1e-300,
+    5e-324,
+    -5e-324,
+    2.2250738585072014e-308,
+    2.225073858507201e-308,
+    1.7976931348623157e308,
+    -1.7976931348623157e308,
+    2.0**127,
+    2.0**128,
+    2.0**-128,
+    2.0**-129,
+    2.0**-1074,
+    float(2**64 - 2**11),
+    123456789.0,
+    -42.0,
 ]
 
 
 def _real_cases(value: float) -> tuple[bytes, bytes, float, float]:
     """(our content octets, asn1tools' octets, our decode, asn1tools' decode of our octets)."""
     ours = real_content(value)
-    return ours, bytes(reference_encode_real(value)), real_from_content(ours), reference_decode_real(
-        bytearray(ours)
+    return (
+        ours,
+        bytes(reference_encode_real(value)),
+        real_from_content(ours),
+        reference_decode_real(bytearray(ours)),
     )
 
 
@@ -375,9 +415,23 @@ def test_real_from_content_rejects(content: bytes) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.binary(min_size=1, max_size=24),
-       st.sampled_from([(0, 0), (3, 7), (0, 255), (1, 256), (0, 4095), (0, 65535), (1, 65536),
-                        (0, 4294967295), (0, 68719476735), (-5, 300)]))
+@given(
+    st.binary(min_size=1, max_size=24),
+    st.sampled_from(
+        [
+            (0, 0),
+            (3, 7),
+            (0, 255),
+            (1, 256),
+            (0, 4095),
+            (0, 65535),
+            (1, 65536),
+            (0, 4294967295),
+            (0, 68719476735),
+            (-5, 300),
+        ]
+    ),
+)
 def test_the_reader_never_returns_a_value_outside_its_range(data: bytes, bounds: tuple[int, int]) -> None:
     lb, ub = bounds
     reads = (

@@ -10,14 +10,20 @@ BODY = {
     "Meid": "gnb_001_001_00019b",
     "RANFunctionID": 2,
     "E2SubscriptionDirectives": {"E2TimeoutTimerValue": 2, "E2RetryCount": 2, "RMRRoutingNeeded": True},
-    "SubscriptionDetails": [{
-        "XappEventInstanceId": 12345,
-        "EventTriggers": [8, 39, 15],
-        "ActionToBeSetupList": [{
-            "ActionID": 1, "ActionType": "report", "ActionDefinition": [0, 1, 2],
-            "SubsequentAction": {"SubsequentActionType": "continue", "TimeToWait": "w10ms"},
-        }],
-    }],
+    "SubscriptionDetails": [
+        {
+            "XappEventInstanceId": 12345,
+            "EventTriggers": [8, 39, 15],
+            "ActionToBeSetupList": [
+                {
+                    "ActionID": 1,
+                    "ActionType": "report",
+                    "ActionDefinition": [0, 1, 2],
+                    "SubsequentAction": {"SubsequentActionType": "continue", "TimeToWait": "w10ms"},
+                }
+            ],
+        }
+    ],
 }
 
 
@@ -27,7 +33,8 @@ def test_parses_the_pascal_case_body() -> None:
     assert params.SubscriptionDetails[0].ActionToBeSetupList[0].SubsequentAction.TimeToWait == "w10ms"
     assert params.ClientEndpoint.rmr_endpoint() == "service-ricxapp-control-rmr.ricxapp:4560"
     assert params.ClientEndpoint.notification_url() == (
-        "http://service-ricxapp-control-http.ricxapp:8080/ric/v1/subscriptions/response")
+        "http://service-ricxapp-control-http.ricxapp:8080/ric/v1/subscriptions/response"
+    )
     assert SubscriptionParams.model_validate(params.model_dump(exclude_none=True)) == params
 
 
@@ -52,13 +59,16 @@ def test_unknown_fields_are_ignored_as_osc_submgr_does() -> None:
     assert "XappName" not in params.model_dump()
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    (("RANFunctionID",), 4096),
-    (("SubscriptionDetails", 0, "EventTriggers"), [256]),
-    (("SubscriptionDetails", 0, "ActionToBeSetupList", 0, "ActionType"), "subscribe"),
-    (("SubscriptionDetails", 0, "ActionToBeSetupList", 0, "SubsequentAction", "TimeToWait"), "w3ms"),
-    (("E2SubscriptionDirectives", "E2RetryCount"), 11),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("RANFunctionID",), 4096),
+        (("SubscriptionDetails", 0, "EventTriggers"), [256]),
+        (("SubscriptionDetails", 0, "ActionToBeSetupList", 0, "ActionType"), "subscribe"),
+        (("SubscriptionDetails", 0, "ActionToBeSetupList", 0, "SubsequentAction", "TimeToWait"), "w3ms"),
+        (("E2SubscriptionDirectives", "E2RetryCount"), 11),
+    ],
+)
 def test_out_of_range_values_are_rejected(path, value) -> None:
     import copy
 
@@ -80,7 +90,12 @@ def test_identical_requests_share_a_content_key_regardless_of_subscription_id() 
 
 
 def test_notification_shape() -> None:
-    note = SubscriptionResponse.model_validate({
-        "SubscriptionId": "7", "SubscriptionInstances": [
-            {"XappEventInstanceId": 12345, "E2EventInstanceId": 3, "ErrorCause": None}]})
+    note = SubscriptionResponse.model_validate(
+        {
+            "SubscriptionId": "7",
+            "SubscriptionInstances": [
+                {"XappEventInstanceId": 12345, "E2EventInstanceId": 3, "ErrorCause": None}
+            ],
+        }
+    )
     assert note.SubscriptionInstances[0].E2EventInstanceId == 3

@@ -66,9 +66,18 @@ def test_fields_fast_path_agrees_and_batches():
     rows = []
     for step in range(3):
         s = np.full(6, step / 10, dtype=np.float32)
-        msg = Transition(xapp_instance="x", step=step, s=floats(s), s_next=floats(s + 0.05), action=step,
-                         mu_all=floats([0.2, 0.3, 0.5]), reward=0.5, policy_version=f"v{step}",
-                         timestamps=Timestamps(indication_ns=100 + step), state_intervened=step == 1)
+        msg = Transition(
+            xapp_instance="x",
+            step=step,
+            s=floats(s),
+            s_next=floats(s + 0.05),
+            action=step,
+            mu_all=floats([0.2, 0.3, 0.5]),
+            reward=0.5,
+            policy_version=f"v{step}",
+            timestamps=Timestamps(indication_ns=100 + step),
+            state_intervened=step == 1,
+        )
         rows.append(decode_transition_fields(encode_transition(msg)))
     batch = TransitionBatch.from_fields(rows)
     assert len(batch) == 3 and batch.s.shape == (3, 6) and batch.mu_all.shape == (3, 3)

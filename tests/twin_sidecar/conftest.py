@@ -47,4 +47,3 @@ def twin_server(redis_url, redis_client, tmp_path) -> Iterator[Any]:
     yield start
     for s in started:
         s.stop()
-

@@ -14,8 +14,13 @@ from twinric.ports import LOCAL_PORT_PLAN, free_port, port_is_free
 
 def run_doctor(env_extra: dict[str, str]) -> tuple[int, dict]:
     env = dict(os.environ, **env_extra)
-    proc = subprocess.run([sys.executable, "-m", "twinric", "doctor", "--json"], capture_output=True,
-                          text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "twinric", "doctor", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     return proc.returncode, json.loads(proc.stdout)
 
 
@@ -77,8 +82,9 @@ def test_doctor_honours_forced_c_backend_without_library(redis_url: str) -> None
 
 def test_doctor_table_renders(redis_url: str) -> None:
     env = dict(os.environ, TWINRIC_REDIS_URL=redis_url, COLUMNS="200")
-    proc = subprocess.run([sys.executable, "-m", "twinric", "doctor"], capture_output=True, text=True,
-                          env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "twinric", "doctor"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert "kernel SCTP" in proc.stdout
     assert "RMR backend" in proc.stdout
     assert redis_url in proc.stdout

@@ -41,13 +41,13 @@ def test_overrides_are_merged_over_controls_key_by_key(tmp_path: Path) -> None:
 def test_build_services_passes_overrides_and_the_route_port(tmp_path: Path) -> None:
     ports = allocate_ports(PLATFORM_ROLES + XAPP_ROLES)
     options = StackOptions(scenario="small", control_overrides={"pep": {"enabled": True}})
-    control = next(s for s in build_services(ports, "redis://127.0.0.1:1/0", options, tmp_path)
-                   if s.name == "control")
+    control = next(
+        s for s in build_services(ports, "redis://127.0.0.1:1/0", options, tmp_path) if s.name == "control"
+    )
     descriptor = json.loads(Path(control.env["CONFIG_FILE"]).read_text())
     assert descriptor["controls"]["pep"]["enabled"] is True
     # appmgr pushes route tables to the descriptor's rmrroute port: it must be where the xApp listens
     assert _route_port(descriptor) == ports["control-rtg"] == int(control.env["RMR_RTG_SVC"])
-
 
 
 def test_up_runs_the_pdp_with_identities_and_e2term_enforcing_grants(tmp_path: Path) -> None:
@@ -75,8 +75,9 @@ def test_up_runs_the_pdp_with_identities_and_e2term_enforcing_grants(tmp_path: P
     assert _route_port(pdp) == ports["pdp-rtg"] == int(services["pdp"].env["RMR_RTG_SVC"])
     again = {s.name: s for s in build_services(ports, "redis://127.0.0.1:1/0", options, tmp_path)}
     control_again = json.loads(Path(again["control"].env["CONFIG_FILE"]).read_text())["controls"]
-    assert identity.raw_public_key(identity.load_private_key(control_again["identity"]["key_file"])) == \
-        identity.raw_public_key(xapp_key)  # the identities of a run directory are kept
+    assert identity.raw_public_key(
+        identity.load_private_key(control_again["identity"]["key_file"])
+    ) == identity.raw_public_key(xapp_key)  # the identities of a run directory are kept
 
 
 def test_a_congested_scenario_gives_the_xapp_its_cells_relations_and_delay_budget(tmp_path: Path) -> None:
@@ -107,7 +108,10 @@ def test_one_twin_sidecar_per_control_xapp_on_its_descriptor(tmp_path: Path) -> 
     assert controls["twin_url"] == f"http://127.0.0.1:{ports['twin-http']}" == urls(ports)["twin"]
     # a bench's own twin still wins over the box's
     options = StackOptions(control_overrides={"twin_url": "http://127.0.0.1:9"})
-    control = next(s for s in build_services(ports, "redis://127.0.0.1:1/0", options, tmp_path / "b")
-                   if s.name == "control")
+    control = next(
+        s
+        for s in build_services(ports, "redis://127.0.0.1:1/0", options, tmp_path / "b")
+        if s.name == "control"
+    )
     descriptor = json.loads(Path(control.env["CONFIG_FILE"]).read_text())
     assert descriptor["controls"]["twin_url"] == "http://127.0.0.1:9"

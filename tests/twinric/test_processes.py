@@ -27,8 +27,9 @@ def test_stop_kills_the_whole_group_including_grandchildren(tmp_path) -> None:
 
 
 def test_output_goes_to_the_log(tmp_path) -> None:
-    proc = ManagedProcess("echo", [sys.executable, "-c", "print('hello from child')"],
-                          log_path=tmp_path / "echo.log").start()
+    proc = ManagedProcess(
+        "echo", [sys.executable, "-c", "print('hello from child')"], log_path=tmp_path / "echo.log"
+    ).start()
     assert wait_until(lambda: not proc.alive(), 10)
     proc.stop()
     assert proc.returncode() == 0

@@ -33,14 +33,34 @@ def restore_logging() -> Iterator[None]:
 
 def test_send_to_a_target_delivers_every_message() -> None:
     with RmrContext(0, src_id="127.0.0.1") as sink:
-        result = runner.invoke(app, ["rmr", "send", "--target", f"127.0.0.1:{sink.port}", "--mtype",
-                                     "RIC_INDICATION", "--payload", "msg-{i}", "--count", "3", "--sub-id",
-                                     "4", "--meid", "gnb1", "--src-id", "127.0.0.1", "--json"])
+        result = runner.invoke(
+            app,
+            [
+                "rmr",
+                "send",
+                "--target",
+                f"127.0.0.1:{sink.port}",
+                "--mtype",
+                "RIC_INDICATION",
+                "--payload",
+                "msg-{i}",
+                "--count",
+                "3",
+                "--sub-id",
+                "4",
+                "--meid",
+                "gnb1",
+                "--src-id",
+                "127.0.0.1",
+                "--json",
+            ],
+        )
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout.strip().splitlines()[-1])["sent"] == 3
         got = [sink.receive(2) for _ in range(3)]
-    assert [(m.mtype, m.payload, m.sub_id, m.meid) for m in got] == \
-        [(12050, f"msg-{i}".encode(), 4, "gnb1") for i in range(3)]
+    assert [(m.mtype, m.payload, m.sub_id, m.meid) for m in got] == [
+        (12050, f"msg-{i}".encode(), 4, "gnb1") for i in range(3)
+    ]
 
 
 def test_send_by_route_table_and_call(tmp_path: Path) -> None:
@@ -55,8 +75,25 @@ def test_send_by_route_table_and_call(tmp_path: Path) -> None:
 
         t = threading.Thread(target=answer)
         t.start()
-        result = runner.invoke(app, ["rmr", "send", "--routes", str(table), "--mtype", "2000", "--payload",
-                                     "x", "--call", "--timeout", "2", "--src-id", "127.0.0.1", "--json"])
+        result = runner.invoke(
+            app,
+            [
+                "rmr",
+                "send",
+                "--routes",
+                str(table),
+                "--mtype",
+                "2000",
+                "--payload",
+                "x",
+                "--call",
+                "--timeout",
+                "2",
+                "--src-id",
+                "127.0.0.1",
+                "--json",
+            ],
+        )
         t.join()
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.strip().splitlines()[-1])
@@ -70,6 +107,7 @@ def test_send_without_a_route_fails() -> None:
 
 def test_probe_reports_healthy_and_unreachable() -> None:
     with RmrContext(0, src_id="127.0.0.1") as xapp:
+
         def health() -> None:
             msg = xapp.receive(3)
             if msg is not None and msg.mtype == mtypes.RIC_HEALTH_CHECK_REQ:
@@ -77,8 +115,9 @@ def test_probe_reports_healthy_and_unreachable() -> None:
 
         t = threading.Thread(target=health)
         t.start()
-        result = runner.invoke(app, ["rmr", "probe", "--target", f"127.0.0.1:{xapp.port}", "--src-id",
-                                     "127.0.0.1", "--json"])
+        result = runner.invoke(
+            app, ["rmr", "probe", "--target", f"127.0.0.1:{xapp.port}", "--src-id", "127.0.0.1", "--json"]
+        )
         t.join()
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -90,8 +129,21 @@ def test_probe_reports_healthy_and_unreachable() -> None:
 def test_recv_prints_json_lines_and_echoes(tmp_path: Path, python_exe: str) -> None:
     port = free_port()
     log = tmp_path / "recv.log"
-    argv = [python_exe, "-m", "twinric", "rmr", "recv", "--port", str(port), "--count", "2", "--echo",
-            "--json", "--src-id", "127.0.0.1"]
+    argv = [
+        python_exe,
+        "-m",
+        "twinric",
+        "rmr",
+        "recv",
+        "--port",
+        str(port),
+        "--count",
+        "2",
+        "--echo",
+        "--json",
+        "--src-id",
+        "127.0.0.1",
+    ]
     proc = ManagedProcess("rmr-recv", argv, log_path=log).start()
     try:
         assert wait_until(lambda: "listening on" in proc.log_tail(), 20), proc.log_tail()

@@ -18,8 +18,9 @@ from twinric.processes import pid_alive, wait_until
 
 
 def _twinric(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "twinric", *args], capture_output=True, text=True, env=env,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "twinric", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: str) -> None:
@@ -28,12 +29,19 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
     argv = ["up", "--for", "60", "--json", "--free-ports", "--run-dir", str(run_dir), "--status-every", "2"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "twinric", *argv],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     try:
         state_file = run_dir / "state.json"
+
         def started() -> bool:
             return state_file.exists() and any(
-                s["name"] == "e2sim" for s in json.loads(state_file.read_text())["services"])
+                s["name"] == "e2sim" for s in json.loads(state_file.read_text())["services"]
+            )
 
         assert wait_until(started, 40), proc.stderr.read() if proc.poll() is not None else "no stack"
         state = json.loads(state_file.read_text())
@@ -49,7 +57,17 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         report = status()
         assert report["running"] is True and all(report["services"].values())
         assert set(report["services"]) == {
-            "appmgr", "e2term", "submgr", "a1mediator", "e2mgr", "absent", "e2sim", "pdp", "twin", "control"}
+            "appmgr",
+            "e2term",
+            "submgr",
+            "a1mediator",
+            "e2mgr",
+            "absent",
+            "e2sim",
+            "pdp",
+            "twin",
+            "control",
+        }
         assert report["errors"] == 0
 
         # zero trust: the default policy is in force, the control xApp's controls were permitted by the
@@ -58,8 +76,9 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         assert report["pdp"]["decisions"] > 0
         out = _twinric("pdp", "log", "--run-dir", str(run_dir), "--json", "--limit", "500", env=env)
         decisions = [json.loads(line) for line in out.stdout.splitlines()]
-        assert any(d["result"] == "PERMIT" and d["request"]["subject"] == "xapp:twinric-control"
-                   for d in decisions), out.stdout[-2000:]
+        assert any(
+            d["result"] == "PERMIT" and d["request"]["subject"] == "xapp:twinric-control" for d in decisions
+        ), out.stdout[-2000:]
         assert [d["seq"] for d in decisions] == sorted(d["seq"] for d in decisions)
 
         # the twin sidecar beside the control xApp: it mirrors and learns from the xApp's streams, the
@@ -67,8 +86,10 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         stream = "twinric:transitions:twinric-control"
 
         def intervened() -> bool:
-            return any(decode_transition(f[b"t"]).state_intervened
-                       for _, f in redis.Redis.from_url(redis_url).xrevrange(stream, count=50))
+            return any(
+                decode_transition(f[b"t"]).state_intervened
+                for _, f in redis.Redis.from_url(redis_url).xrevrange(stream, count=50)
+            )
 
         assert wait_until(intervened, 40), status()
         twin = status()["twin"]
@@ -79,8 +100,9 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         assert len(mirrored["cells"]) == 7 and {n["status"] for n in mirrored["nodes"]} == {"connected"}
         # the RAN view carries what issue 20 added: per-slice distributions, and controls as what they are
         assert set(mirrored["distribution_bins"]) == {"slice_ue_thp_dl_dist", "slice_delay_dl_dist"}
-        assert any(any(sl["distributions"]["slice_ue_thp_dl_dist"])
-                   for c in mirrored["cells"] for sl in c["slices"]), mirrored["cells"][0]
+        assert any(
+            any(sl["distributions"]["slice_ue_thp_dl_dist"]) for c in mirrored["cells"] for sl in c["slices"]
+        ), mirrored["cells"][0]
         neighbours = {c["index"]: {o["neighbour"] for o in c["offsets"]} for c in mirrored["cells"]}
         for control in mirrored["controls"]:
             assert control["kind"] in ("handover", "slice_quota", "cell_offset"), control
@@ -89,8 +111,11 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
                 assert not control["ue_ids"] and abs(control["offset_db"]) <= 8, control
         out = _twinric("twin", "state", "--run-dir", str(run_dir), env=env)
         assert out.returncode == 0 and "offsets: cell individual offset" in " ".join(out.stdout.split()), out
-        fc = json.loads(_twinric("twin", "forecast", "--json", "--horizon", "3", "--run-dir", str(run_dir),
-                                 env=env).stdout)
+        fc = json.loads(
+            _twinric(
+                "twin", "forecast", "--json", "--horizon", "3", "--run-dir", str(run_dir), env=env
+            ).stdout
+        )
         assert len(fc["cells"]) == 7 and len(fc["cells"][0]["load"]) == 3
         out = _twinric("twin", "fidelity", "--run-dir", str(run_dir), env=env)
         assert out.returncode == 0 and "model version" in out.stdout, out.stderr
@@ -115,8 +140,9 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
 
         # the operator distrusts the control xApp: the PDP revokes, the PEP drops its cached permits,
         # and no control reaches the RAN any more
-        out = _twinric("pdp", "trust", "set", "xapp:twinric-control", "0.1", "--run-dir", str(run_dir),
-                       env=env)
+        out = _twinric(
+            "pdp", "trust", "set", "xapp:twinric-control", "0.1", "--run-dir", str(run_dir), env=env
+        )
         assert out.returncode == 0, out.stderr
         assert wait_until(lambda: status()["pdp"]["deny_reasons"].get("forbidden", 0) > 0, 20), status()
         time.sleep(1.0)  # controls already in flight
@@ -147,15 +173,19 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
     assert port_is_free(int(state["urls"]["e2term_e2"].rsplit(":", 1)[1]))
 
 
-
-
 def test_up_off_a_terminal_prints_status_lines_while_it_runs(tmp_path, redis_url: str) -> None:
     import re
 
     env = dict(os.environ, TWINRIC_REDIS_URL=redis_url)
     argv = ["up", "--for", "60", "--free-ports", "--run-dir", str(tmp_path / "run"), "--status-every", "1"]
-    proc = subprocess.Popen([sys.executable, "-m", "twinric", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twinric", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     lines: list[str] = []
     try:
         assert proc.stdout is not None
@@ -170,8 +200,10 @@ def test_up_off_a_terminal_prints_status_lines_while_it_runs(tmp_path, redis_url
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    pattern = (r"twinric up: \d+s e2_nodes=\d+ subscriptions=\d+ indications=\d+ \([\d.]+/s\) "
-               r"controls=\d+ \([\d.]+/s\) a1_policies_enforced=\d+ errors=\d+")
+    pattern = (
+        r"twinric up: \d+s e2_nodes=\d+ subscriptions=\d+ indications=\d+ \([\d.]+/s\) "
+        r"controls=\d+ \([\d.]+/s\) a1_policies_enforced=\d+ errors=\d+"
+    )
     assert all(re.fullmatch(pattern, line) for line in lines), lines
     assert proc.returncode == 0
 

@@ -51,8 +51,13 @@ class Box:
         return self.state["urls"]["appmgr"]
 
     def status(self) -> dict:
-        out = subprocess.run([PY, "-m", "twinric", "status", "--json", "--run-dir", str(self.run_dir)],
-                             capture_output=True, text=True, env=self.env, timeout=30)
+        out = subprocess.run(
+            [PY, "-m", "twinric", "status", "--json", "--run-dir", str(self.run_dir)],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=30,
+        )
         return json.loads(out.stdout)
 
     def registered(self) -> dict[str, dict]:
@@ -74,22 +79,40 @@ def box(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Bo
     benign = f"--name benign -- {PY} {BYO / 'benign_xapp.py'}"
     # e2term forwards controls only with a PDP grant: the two xApps that control (and know nothing of
     # twinric's PDP) are let through by the operator's setting, as a user testing their xApp would do
-    argv = [PY, "-m", "twinric", "up", "--free-ports", "--run-dir", str(run_dir), "--json", "--for", "1800",
-            "--xapp", benign, "--allow-ungranted", "service-ricxapp-rc-steer-rmr*",
-            "--allow-ungranted", "service-ricxapp-e2ap-helper-rmr*"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
+    argv = [
+        PY,
+        "-m",
+        "twinric",
+        "up",
+        "--free-ports",
+        "--run-dir",
+        str(run_dir),
+        "--json",
+        "--for",
+        "1800",
+        "--xapp",
+        benign,
+        "--allow-ungranted",
+        "service-ricxapp-rc-steer-rmr*",
+        "--allow-ungranted",
+        "service-ricxapp-e2ap-helper-rmr*",
+    ]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
     try:
         state_file = run_dir / "state.json"
 
         def started() -> bool:
             return state_file.exists() and any(
-                s["name"] == "xapp-1" for s in json.loads(state_file.read_text())["services"])
+                s["name"] == "xapp-1" for s in json.loads(state_file.read_text())["services"]
+            )
 
         assert wait_until(started, 60), proc.stderr.read() if proc.poll() is not None else "no box"
         found = Box(run_dir, json.loads(state_file.read_text()), env)
-        assert wait_until(lambda: (r := found.status())["e2_nodes"] == 7 and r["subscriptions"] >= 7, 60), \
+        assert wait_until(lambda: (r := found.status())["e2_nodes"] == 7 and r["subscriptions"] >= 7, 60), (
             found.status()
+        )
         yield found
     finally:
         if proc.poll() is None:
@@ -106,8 +129,14 @@ class XappProcess:
 
     def __init__(self, box: Box, *args: str, command: list[str]) -> None:
         argv = [PY, "-m", "twinric", "xapp", "run", "--run-dir", str(box.run_dir), *args, "--", *command]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=box.env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=box.env,
+            start_new_session=True,
+        )
         self.events: queue.Queue[dict] = queue.Queue()
         self.seen: list[dict] = []
         self.stderr: list[str] = []
@@ -142,8 +171,10 @@ class XappProcess:
             if event["event"] == kind and where(event):
                 return event
             self.seen.append(event)
-        raise AssertionError(f"no {kind!r} event in {timeout} s; stderr: {self.stderr[-15:]}; "
-                             f"seen: {[e['event'] for e in self.seen]}")
+        raise AssertionError(
+            f"no {kind!r} event in {timeout} s; stderr: {self.stderr[-15:]}; "
+            f"seen: {[e['event'] for e in self.seen]}"
+        )
 
     def said(self, text: str) -> bool:
         return any(text in line for line in self.stderr)
@@ -186,11 +217,15 @@ class ExtraE2Node:
     async def _run(self, host: str, port: int) -> None:
         conn = await connect(host, port, "tcp")
         try:
-            functions = [e2ap.RANfunctionItem(2, b"kpm", 1, KPM_OID),
-                         e2ap.RANfunctionItem(3, b"rc", 1, RC_OID)]
+            functions = [
+                e2ap.RANfunctionItem(2, b"kpm", 1, KPM_OID),
+                e2ap.RANfunctionItem(3, b"rc", 1, RC_OID),
+            ]
             component = e2ap.E2nodeComponentConfigAdditionItem(
-                e2ap.E2nodeComponentInterfaceType.ng, e2ap.E2nodeComponentInterfaceNG("amf1"),
-                e2ap.E2nodeComponentConfiguration(b"req", b"resp"))
+                e2ap.E2nodeComponentInterfaceType.ng,
+                e2ap.E2nodeComponentInterfaceNG("amf1"),
+                e2ap.E2nodeComponentConfiguration(b"req", b"resp"),
+            )
             await conn.send_pdu(e2ap.encode(e2ap.E2setupRequest(1, self.node, functions, [component])))
             self.response = e2ap.decode(await conn.recv_pdu())
             self._done.set()
@@ -212,8 +247,9 @@ def test_up_with_xapp_runs_a_benign_xapp_that_exits_cleanly(box: Box) -> None:
     """`twinric up --xapp`: the benign xApp DELETEs a subscription submgr never had, gets 204 as from
     OSC's submgr, and exits 0; its end does not take the box down."""
     log = box.run_dir / "xapp-1.log"
-    assert wait_until(lambda: log.exists() and "exited with code" in log.read_text(), 60), \
+    assert wait_until(lambda: log.exists() and "exited with code" in log.read_text(), 60), (
         log.read_text() if log.exists() else "no xapp-1.log"
+    )
     text = log.read_text()
     events = [json.loads(line) for line in text.splitlines() if line.startswith('{"event"')]
     assert {"event": "unsubscribe", "status": 204, "reason": "No Content"} in events
@@ -273,16 +309,22 @@ def test_rmrxapp_registers_itself_reads_rnib_and_follows_ran_changes(box: Box) -
 
 
 def test_xapp_subscribes_over_rest_and_decodes_kpm(box: Box) -> None:
-    with xapp_run(box, "--descriptor", str(BYO / "kpm-monitor.json"),
-                  command=[PY, str(BYO / "kpm_monitor_xapp.py")]) as xapp:
+    with xapp_run(
+        box, "--descriptor", str(BYO / "kpm-monitor.json"), command=[PY, str(BYO / "kpm_monitor_xapp.py")]
+    ) as xapp:
         subscribed = xapp.next("subscribed", timeout=60)
         assert subscribed["status"] == 201 and subscribed["body"]["SubscriptionInstances"] is None
         instance = xapp.next("notification")["instance"]
         assert instance > 0
         listed = xapp.next("listing")["mine"]  # the list's SubscriptionId is the spec's integer
-        assert listed == [{"SubscriptionId": instance, "Meid": subscribed["meid"],
-                           "ClientEndpoint": ["service-ricxapp-kpm-monitor-rmr.ricxapp:4560"],
-                           "Status": "active"}]
+        assert listed == [
+            {
+                "SubscriptionId": instance,
+                "Meid": subscribed["meid"],
+                "ClientEndpoint": ["service-ricxapp-kpm-monitor-rmr.ricxapp:4560"],
+                "Status": "active",
+            }
+        ]
         report = xapp.next("cell_report", timeout=60)
         assert report["sub_id"] == instance and report["meid"] == subscribed["meid"] and report["action"] == 1
         assert set(report["values"]) == {"DRB.UEThpDl", "RRU.PrbUsedDl"}
@@ -291,15 +333,22 @@ def test_xapp_subscribes_over_rest_and_decodes_kpm(box: Box) -> None:
         assert xapp.wait() == 0, xapp.stderr
     # The box's control xApp sends controls all along; none of their answers reached this xApp.
     assert summary["control_answers"] == 0 and summary["deleted"] == 204
-    assert wait_until(lambda: xapp.said("kpm-monitor exited with code 0 (registered by itself)"), 5), \
+    assert wait_until(lambda: xapp.said("kpm-monitor exited with code 0 (registered by itself)"), 5), (
         xapp.stderr
+    )
     assert "kpm-monitor" not in box.registered()
 
 
 def test_rc_xapp_gets_its_own_control_answers_and_handles_failures(box: Box) -> None:
     controls_before = box.controls()
-    with xapp_run(box, "--descriptor", str(BYO / "rc-steer.json"), "--register-after", "2",
-                  command=[PY, str(BYO / "rc_steer_xapp.py")]) as xapp:
+    with xapp_run(
+        box,
+        "--descriptor",
+        str(BYO / "rc-steer.json"),
+        "--register-after",
+        "2",
+        command=[PY, str(BYO / "rc_steer_xapp.py")],
+    ) as xapp:
         assert xapp.next("nodes", timeout=60)["count"] == 7
         # It never registers itself: xapp run registered it from its descriptor.
         assert wait_until(lambda: xapp.said("rc-steer did not register itself within 2 s"), 20), xapp.stderr
@@ -322,8 +371,9 @@ def test_rc_xapp_gets_its_own_control_answers_and_handles_failures(box: Box) -> 
 
 
 def test_xapp_with_ricxappframe_e2ap_helpers(box: Box) -> None:
-    with xapp_run(box, "--descriptor", str(BYO / "e2ap-helper.json"),
-                  command=[PY, str(BYO / "e2ap_helper_xapp.py")]) as xapp:
+    with xapp_run(
+        box, "--descriptor", str(BYO / "e2ap-helper.json"), command=[PY, str(BYO / "e2ap_helper_xapp.py")]
+    ) as xapp:
         library = xapp.next("library", timeout=30)
         assert library["module"] == "ricproto.xappframe_e2ap"  # no libriclibe2ap.so needed
         assert xapp.next("control_sent", timeout=60)["state"] == 0
@@ -338,7 +388,25 @@ def test_xapp_with_ricxappframe_e2ap_helpers(box: Box) -> None:
 
 
 def test_xapp_run_without_a_box_says_so(tmp_path: Path) -> None:
-    out = subprocess.run([PY, "-m", "twinric", "xapp", "run", "--run-dir", str(tmp_path), "--name", "x", "--",
-                          PY, "-c", "pass"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [
+            PY,
+            "-m",
+            "twinric",
+            "xapp",
+            "run",
+            "--run-dir",
+            str(tmp_path),
+            "--name",
+            "x",
+            "--",
+            PY,
+            "-c",
+            "pass",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2
     assert "no box is running" in out.stderr and "twinric up" in out.stderr

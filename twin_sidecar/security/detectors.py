@@ -21,6 +21,7 @@ from twin_sidecar.security.signals import SIGNALS
 # the smallest spread each signal is judged with (its own units)
 FLOORS: Mapping[str, float] = {
     "traffic": 0.3,
+    "drops": 0.08,
     "churn": 0.15,
     "jump": 1.5,
     "load_mismatch": 0.05,

@@ -1,6 +1,8 @@
 """Per-subject signals of one round, including the cross-checks only a twin can make.
 
-* UE: ``traffic`` (log DL volume above the median of its slice's UEs in the round), ``churn``
+* UE: ``traffic`` (log of its averaged DL volume above the median of its slice's UEs), ``drops``
+  (its averaged DL drop rate while served well above its peers: it offers more than
+  any fair share serves), ``churn``
   (serving-cell changes, smoothed over rounds), ``jump`` (how far its strongest RSRP moved in one
   round, dB: a UE does not cross the map in half a second);
 * E2 node: ``load_mismatch`` (its reported load and connected UEs against what its own UEs' reports
@@ -27,7 +29,7 @@ import numpy as np
 
 from twin_sidecar.security.evidence import CellEvidence, ControlEvidence, SecurityRound, UeEvidence
 
-UE_SIGNALS = ("traffic", "churn", "jump")
+UE_SIGNALS = ("traffic", "drops", "churn", "jump")
 NODE_SIGNALS = ("load_mismatch", "mismatch_trend", "repeat")
 XAPP_SIGNALS = ("harm", "rate")
 SIGNALS: Mapping[str, tuple[str, ...]] = {"ue": UE_SIGNALS, "e2node": NODE_SIGNALS, "xapp": XAPP_SIGNALS}
@@ -37,6 +39,8 @@ USAGE_SMOOTHING = 0.2  # a slice's PRB share as the twin remembers it (one starv
 CONN_SLACK = 3.0  # UEs
 PRB_SLACK = 10.0  # PRBs per cell
 REPEAT_MEMORY = 64  # cell reports remembered per node
+FLOOD_ABOVE_PEERS = math.log(1.5)  # drops count against a UE served over 1.5 times its peers' median
+VOLUME_SMOOTHING = 0.3  # weight of the newest round in the UE's DL volume average
 CHURN_SMOOTHING = 0.5  # weight of the newest round in the UE's churn average
 TREND_SMOOTHING = 0.2  # and of a node's load mismatch in its trend (a slow drift stands out there)
 
@@ -58,6 +62,8 @@ class SignalExtractor:
         self._ue_cell: dict[int, int] = {}
         self._ue_rsrp: dict[int, float] = {}
         self._ue_churn: dict[int, float] = {}
+        self._ue_volume: dict[int, float] = {}
+        self._ue_drops: dict[int, float] = {}
         self._seen: dict[str, deque[int]] = {}
         self._seen_set: dict[str, Counter[int]] = {}
         self._trend: dict[str, float] = {}
@@ -78,7 +84,10 @@ class SignalExtractor:
             volume.setdefault(ue.slice_index, []).append(sig["traffic"])
         peers = {s: float(np.median(v)) for s, v in volume.items()}
         for ue in rnd.ues:  # traffic against the median of the UE's slice peers this round
-            out[f"ue:{ue.ue_id}"]["traffic"] -= peers[ue.slice_index]
+            sig = out[f"ue:{ue.ue_id}"]
+            sig["traffic"] -= peers[ue.slice_index]
+            if sig["traffic"] < FLOOD_ABOVE_PEERS:
+                sig["drops"] = 0.0  # it drops while getting no more than its peers: a victim, not a flood
         # controls are judged in the view the RAN gave when they were decided (before this round's)
         per_xapp: dict[str, list[float]] = {}
         for ctl in rnd.controls:
@@ -107,7 +116,10 @@ class SignalExtractor:
 
     def _ue(self, ue: UeEvidence) -> dict[str, float]:
         m = ue.measurements
-        vol = float(m.get("DRB.RlcSduTransmittedVolumeDL", 0.0))
+        now = max(float(m.get("DRB.RlcSduTransmittedVolumeDL", 0.0)), 0.0)
+        prev_vol = self._ue_volume.get(ue.ue_id, now)
+        vol = (1 - VOLUME_SMOOTHING) * prev_vol + VOLUME_SMOOTHING * now  # bursty traffic averaged out
+        self._ue_volume[ue.ue_id] = vol
         moved = float(self._ue_cell.get(ue.ue_id, ue.cell_index) != ue.cell_index)
         churn = (1 - CHURN_SMOOTHING) * self._ue_churn.get(ue.ue_id, 0.0) + CHURN_SMOOTHING * moved
         # the strongest cell's RSRP moves smoothly as a UE walks, also across a handover
@@ -119,7 +131,10 @@ class SignalExtractor:
             rsrp,
             churn,
         )
-        return {"traffic": math.log1p(max(vol, 0.0)), "churn": churn, "jump": jump}
+        now_drop = float(m.get("DRB.RlcPacketDropRateDl", 0.0))  # share of its offered data dropped
+        drops = (1 - VOLUME_SMOOTHING) * self._ue_drops.get(ue.ue_id, now_drop) + VOLUME_SMOOTHING * now_drop
+        self._ue_drops[ue.ue_id] = drops
+        return {"traffic": math.log1p(max(vol, 0.0)), "drops": drops, "churn": churn, "jump": jump}
 
     def _node(
         self, meid: str, cells: list[CellEvidence], by_cell: dict[int, list[UeEvidence]]

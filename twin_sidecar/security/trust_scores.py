@@ -32,6 +32,7 @@ class TrustConfig:
     weights: Mapping[str, float] = field(
         default_factory=lambda: {
             "traffic": 0.35,
+            "drops": 0.35,
             "churn": 0.5,
             "jump": 0.35,
             "load_mismatch": 0.3,

@@ -287,9 +287,12 @@ def test_unreachable_redis_gives_503_not_a_crash(serve_app) -> None:
 def test_type_ids_are_ascii_integers_and_anything_else_is_a_400(mediator) -> None:
     m = mediator
     for odd in ("¹", "²0008", "٣", "１２", "12a", "-5", "+5", "1.0", "99999999999", "2147483648"):
-        for method, path in (("GET", f"{BASE}/policytypes/{odd}"), ("PUT", f"{BASE}/policytypes/{odd}"),
-                             ("GET", f"{BASE}/policytypes/{odd}/policies"),
-                             ("GET", f"{BASE}/policytypes/{odd}/policies/p/status")):
+        for method, path in (
+            ("GET", f"{BASE}/policytypes/{odd}"),
+            ("PUT", f"{BASE}/policytypes/{odd}"),
+            ("GET", f"{BASE}/policytypes/{odd}/policies"),
+            ("GET", f"{BASE}/policytypes/{odd}/policies/p/status"),
+        ):
             resp = m.http.request(method, path, json=TYPE_BODY)
             assert resp.status_code == 400, (method, path, resp.status_code)
             assert resp.json()["reason"] == "bad_policy_type_id"
@@ -317,11 +320,11 @@ def test_json_without_a_json_value_and_unusable_schemas_are_400s(mediator) -> No
 
 def test_data_delivery_goes_to_the_xapps_as_upstream_sends_it(mediator) -> None:
     m = mediator
-    resp = m.http.post("/data-delivery", json={"job": "job-1", "payload": "{\"x\": 1}"})
+    resp = m.http.post("/data-delivery", json={"job": "job-1", "payload": '{"x": 1}'})
     assert resp.status_code == 200
     sent = m.rmr.sent[-1]
     assert (sent.mtype, sent.sub_id) == (mtypes.A1_EI_DATA_DELIVERY, -1) == (20017, -1)
-    assert json.loads(sent.payload) == {"ei_job_id": "job-1", "payload": "{\"x\": 1}"}
+    assert json.loads(sent.payload) == {"ei_job_id": "job-1", "payload": '{"x": 1}'}
     assert m.http.post("/data-delivery", json={"payload": "p"}).status_code == 404  # no job id
     assert m.http.post("/data-delivery", json={"job": "", "payload": "p"}).status_code == 404
     bad = m.http.post("/data-delivery", json={"job": "j", "payload": {"not": "text"}})

@@ -8,14 +8,17 @@ import pytest
 from ricplt.absent.app import component_of, create_app
 
 
-@pytest.mark.parametrize(("host", "component"), [
-    ("service-ricplt-alarmmanager-http.ricplt:8080", "alarmmanager"),
-    ("service-ricplt-vespamgr-http.ricplt.svc.cluster.local:8080", "vespamgr"),
-    ("service-ricplt-e2term-rmr-alpha.ricplt:38000", "e2term"),
-    ("SERVICE-RICPLT-O1MEDIATOR-HTTP.ricplt", "o1mediator"),
-    ("127.0.0.1:8099", "127.0.0.1"),
-    ("", "unknown"),
-])
+@pytest.mark.parametrize(
+    ("host", "component"),
+    [
+        ("service-ricplt-alarmmanager-http.ricplt:8080", "alarmmanager"),
+        ("service-ricplt-vespamgr-http.ricplt.svc.cluster.local:8080", "vespamgr"),
+        ("service-ricplt-e2term-rmr-alpha.ricplt:38000", "e2term"),
+        ("SERVICE-RICPLT-O1MEDIATOR-HTTP.ricplt", "o1mediator"),
+        ("127.0.0.1:8099", "127.0.0.1"),
+        ("", "unknown"),
+    ],
+)
 def test_component_from_the_host_header(host: str, component: str) -> None:
     assert component_of(host) == component
 

@@ -34,8 +34,14 @@ class RecordingPusher:
     refuse: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def push(self, endpoint: str, table_id: str, chunks: list[bytes], timeout: float,
-             blocks: tuple[str, ...] = ("newrt",)) -> PushOutcome:
+    def push(
+        self,
+        endpoint: str,
+        table_id: str,
+        chunks: list[bytes],
+        timeout: float,
+        blocks: tuple[str, ...] = ("newrt",),
+    ) -> PushOutcome:
         with self.lock:
             self.pushes.append(Push(endpoint, table_id, b"".join(chunks).decode()))
         if endpoint in self.refuse:

@@ -29,15 +29,33 @@ TABLE = generate_route_table(
 def register_body(name: str, rmr_port: int, route_port: int) -> dict:
     """An xApp on RMR (it sends controls) that handles A1 policy type 20008."""
     ports = [
-        {"name": "rmrdata", "container": name, "port": 4560, "txMessages": ["RIC_CONTROL_REQ"],
-         "rxMessages": ["RIC_INDICATION"], "policies": [20008]},
-        {"name": "rmrroute", "container": name, "port": route_port, "txMessages": [], "rxMessages": [],
-         "policies": []},
+        {
+            "name": "rmrdata",
+            "container": name,
+            "port": 4560,
+            "txMessages": ["RIC_CONTROL_REQ"],
+            "rxMessages": ["RIC_INDICATION"],
+            "policies": [20008],
+        },
+        {
+            "name": "rmrroute",
+            "container": name,
+            "port": route_port,
+            "txMessages": [],
+            "rxMessages": [],
+            "policies": [],
+        },
     ]
     descriptor = {"name": name, "version": "1.0.0", "messaging": {"ports": ports}}
-    return {"appName": name, "appVersion": "1.0.0", "configPath": "", "appInstanceName": name,
-            "httpEndpoint": "127.0.0.1:8080", "rmrEndpoint": f"127.0.0.1:{rmr_port}",
-            "config": json.dumps(descriptor)}
+    return {
+        "appName": name,
+        "appVersion": "1.0.0",
+        "configPath": "",
+        "appInstanceName": name,
+        "httpEndpoint": "127.0.0.1:8080",
+        "rmrEndpoint": f"127.0.0.1:{rmr_port}",
+        "config": json.dumps(descriptor),
+    }
 
 
 class ScriptedRoutePort:
@@ -74,8 +92,9 @@ def pusher() -> Iterator[RmrRoutePusher]:
 
 
 def push(pusher: RmrRoutePusher, port: int):
-    return pusher.push(f"127.0.0.1:{port}", TABLE.table_id, chunk_table(TABLE.text()), 2.0,
-                       blocks=tuple(TABLE.blocks()))
+    return pusher.push(
+        f"127.0.0.1:{port}", TABLE.table_id, chunk_table(TABLE.text()), 2.0, blocks=tuple(TABLE.blocks())
+    )
 
 
 def test_our_rmr_acks_table_and_meid_map_and_the_push_counts_both(pusher: RmrRoutePusher) -> None:
@@ -99,8 +118,9 @@ def test_a_refused_meid_map_is_not_reported_as_delivered(pusher: RmrRoutePusher)
 def test_a_missing_meid_map_ack_is_a_failed_push(pusher: RmrRoutePusher) -> None:
     port = ScriptedRoutePort([b"OK t-1 \n\0"])  # what an RMR that does not ack MEID maps answers
     try:
-        outcome = pusher.push(f"127.0.0.1:{port.ctx.port}", "t-1", chunk_table(TABLE.text()), 0.5,
-                              blocks=("newrt", "meid_map"))
+        outcome = pusher.push(
+            f"127.0.0.1:{port.ctx.port}", "t-1", chunk_table(TABLE.text()), 0.5, blocks=("newrt", "meid_map")
+        )
     finally:
         port.close()
     assert not outcome.ok and "for the MEID map" in outcome.detail
@@ -117,8 +137,12 @@ def test_acks_of_other_tables_are_ignored(pusher: RmrRoutePusher) -> None:
 
 def test_a_table_rmr_cannot_parse_is_refused_and_the_last_one_kept(appmgr) -> None:
     for i in range(64):
-        assert appmgr.http.post("/ric/v1/register", json=register_body(f"x{i:02d}", 5000 + i, 6000 + i)
-                                ).status_code == 201
+        assert (
+            appmgr.http.post(
+                "/ric/v1/register", json=register_body(f"x{i:02d}", 5000 + i, 6000 + i)
+            ).status_code
+            == 201
+        )
     assert wait_until(lambda: "127.0.0.1:5063" in appmgr.http.get("/ric/v1/routes").json()["table"], 10)
     good = appmgr.http.get("/ric/v1/routes").json()["table_id"]
     assert appmgr.http.post("/ric/v1/register", json=register_body("x64", 5064, 6064)).status_code == 201

@@ -25,19 +25,32 @@ def test_connected_nodes_are_mapped_and_lost_ones_dropped(appmgr, redis_client) 
     try:
         # Initial sync: only the connected node.
         assert wait_until(lambda: appmgr.registry.meids() == {E2TERM: ["gnb_001_001_000001"]}, 5)
-        assert wait_until(lambda: (push := appmgr.pusher.last_to("127.0.0.1:4601")) is not None
-                          and "gnb_001_001_000001" in push.text, 5)
+        assert wait_until(
+            lambda: (
+                (push := appmgr.pusher.last_to("127.0.0.1:4601")) is not None
+                and "gnb_001_001_000001" in push.text
+            ),
+            5,
+        )
 
         _store(redis_client, "gnb_001_001_000002", connected=True)
-        redis_client.publish(EVENTS_CHANNEL, json.dumps(
-            {"event": "connected", "ranName": "gnb_001_001_000002", "e2term": E2TERM}))
-        assert wait_until(lambda: sorted(appmgr.registry.meids().get(E2TERM, [])) == [
-            "gnb_001_001_000001", "gnb_001_001_000002"], 5)
+        redis_client.publish(
+            EVENTS_CHANNEL,
+            json.dumps({"event": "connected", "ranName": "gnb_001_001_000002", "e2term": E2TERM}),
+        )
+        assert wait_until(
+            lambda: (
+                sorted(appmgr.registry.meids().get(E2TERM, []))
+                == ["gnb_001_001_000001", "gnb_001_001_000002"]
+            ),
+            5,
+        )
         assert wait_until(lambda: "gnb_001_001_000002" in appmgr.pusher.last_to("127.0.0.1:4601").text, 5)
 
         redis_client.publish(EVENTS_CHANNEL, b"not json")  # ignored, follower keeps going
-        redis_client.publish(EVENTS_CHANNEL, json.dumps(
-            {"event": "lost", "ranName": "gnb_001_001_000001", "e2term": E2TERM}))
+        redis_client.publish(
+            EVENTS_CHANNEL, json.dumps({"event": "lost", "ranName": "gnb_001_001_000001", "e2term": E2TERM})
+        )
         assert wait_until(lambda: appmgr.registry.meids().get(E2TERM) == ["gnb_001_001_000002"], 5)
     finally:
         follower.stop()

@@ -92,8 +92,24 @@ def test_e2term_forwards_only_granted_controls(tmp_path, redis_url, redis_client
 
 def test_enforcing_without_the_pdp_key_refuses_to_start(redis_url):
     out = subprocess.run(
-        [sys.executable, "-m", "ricplt.e2term", "--control-grants", "enforce", "--redis-url", redis_url,
-         "--e2-port", "0", "--rmr-port", "0", "--metrics-port", "0"],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "TWINRIC_PDP_PUBLIC_KEY": ""},
+        [
+            sys.executable,
+            "-m",
+            "ricplt.e2term",
+            "--control-grants",
+            "enforce",
+            "--redis-url",
+            redis_url,
+            "--e2-port",
+            "0",
+            "--rmr-port",
+            "0",
+            "--metrics-port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TWINRIC_PDP_PUBLIC_KEY": ""},
     )
     assert out.returncode == 2 and "needs --pdp-public-key" in out.stderr

@@ -42,8 +42,14 @@ def on_indication(xapp: RMRXapp, summary: dict, sbuf) -> None:
     for (name, label), records in message.values_by_label().items():
         key = name if label.slice_id is None else f"{name}|{label.slice_id.sst}-{label.slice_id.sd}"
         values[key] = records[-1]
-    emit({"event": "indication", "sub_id": summary[rmr.RMR_MS_SUB_ID],
-          "meid": summary[rmr.RMR_MS_MEID].decode(), "values": values})
+    emit(
+        {
+            "event": "indication",
+            "sub_id": summary[rmr.RMR_MS_SUB_ID],
+            "meid": summary[rmr.RMR_MS_MEID].decode(),
+            "values": values,
+        }
+    )
     xapp.rmr_free(sbuf)
 
 
@@ -59,14 +65,31 @@ def ignore(xapp: RMRXapp, summary: dict, sbuf) -> None:
 
 def send_quota(xapp: RMRXapp, cmd: dict) -> None:
     control = rc.SliceQuotaControl.single(
-        UeIdGnbDu(1), plmn_from_digits("00101"), SNssai(cmd["sst"], cmd["sd"]),
-        cmd["min"], cmd["max"], cmd["dedicated"])
+        UeIdGnbDu(1),
+        plmn_from_digits("00101"),
+        SNssai(cmd["sst"], cmd["sd"]),
+        cmd["min"],
+        cmd["max"],
+        cmd["dedicated"],
+    )
     header, message = control.encode()
-    pdu = e2ap.encode(e2ap.RICcontrolRequest(
-        e2ap.RICrequestID(77, 0), rc.RAN_FUNCTION_ID, header, message,
-        ricControlAckRequest=e2ap.RICcontrolAckRequest.ack))
-    sbuf = rmr.rmr_alloc_msg(xapp._mrc, len(pdu), payload=pdu, gen_transaction_id=True,
-                             mtype=mtypes.RIC_CONTROL_REQ, meid=cmd["meid"].encode())
+    pdu = e2ap.encode(
+        e2ap.RICcontrolRequest(
+            e2ap.RICrequestID(77, 0),
+            rc.RAN_FUNCTION_ID,
+            header,
+            message,
+            ricControlAckRequest=e2ap.RICcontrolAckRequest.ack,
+        )
+    )
+    sbuf = rmr.rmr_alloc_msg(
+        xapp._mrc,
+        len(pdu),
+        payload=pdu,
+        gen_transaction_id=True,
+        mtype=mtypes.RIC_CONTROL_REQ,
+        meid=cmd["meid"].encode(),
+    )
     for _ in range(100):
         sbuf = rmr.rmr_send_msg(xapp._mrc, sbuf)
         if sbuf.contents.state == rmr.RMR_OK:

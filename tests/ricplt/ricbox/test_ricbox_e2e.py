@@ -97,9 +97,15 @@ def probe(tmp_path: Path, ricbox: tuple[Stack, dict[str, int]]) -> Iterator[tupl
     seed = tmp_path / "seed.rt"  # RMRXapp waits for a first table; the real routes come from the push
     seed.write_text(f"newrt|start\nrte|12040|{HOST}:{ports['e2term-rmr']}\nnewrt|end\n")
     env = dict(os.environ, RMR_SEED_RT=str(seed), RMR_RTG_SVC=str(mine["rtg"]), RMR_SRC_ID=HOST)
-    proc = subprocess.Popen([sys.executable, str(PROBE), str(mine["rmr"]), str(mine["http"])], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(PROBE), str(mine["rmr"]), str(mine["http"])],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     probe = Probe(proc)
     try:
         probe.next(lambda e: e["event"] == "ready", 20)
@@ -111,38 +117,74 @@ def probe(tmp_path: Path, ricbox: tuple[Stack, dict[str, int]]) -> Iterator[tupl
 
 def _register(appmgr: str, mine: dict[str, int]) -> None:
     descriptor = {
-        "name": "kpmprobe", "version": "1.0.0",
-        "messaging": {"ports": [
-            {"name": "http", "container": "probe", "port": mine["http"], "description": "http"},
-            {"name": "rmrdata", "container": "probe", "port": mine["rmr"], "description": "rmr data",
-             "txMessages": ["RIC_SUB_REQ", "RIC_SUB_DEL_REQ", "RIC_CONTROL_REQ"],
-             "rxMessages": ["RIC_SUB_RESP", "RIC_INDICATION", "RIC_CONTROL_ACK", "RIC_CONTROL_FAILURE"],
-             "policies": []},
-            {"name": "rmrroute", "container": "probe", "port": mine["rtg"], "description": "rmr route"},
-        ]},
+        "name": "kpmprobe",
+        "version": "1.0.0",
+        "messaging": {
+            "ports": [
+                {"name": "http", "container": "probe", "port": mine["http"], "description": "http"},
+                {
+                    "name": "rmrdata",
+                    "container": "probe",
+                    "port": mine["rmr"],
+                    "description": "rmr data",
+                    "txMessages": ["RIC_SUB_REQ", "RIC_SUB_DEL_REQ", "RIC_CONTROL_REQ"],
+                    "rxMessages": [
+                        "RIC_SUB_RESP",
+                        "RIC_INDICATION",
+                        "RIC_CONTROL_ACK",
+                        "RIC_CONTROL_FAILURE",
+                    ],
+                    "policies": [],
+                },
+                {"name": "rmrroute", "container": "probe", "port": mine["rtg"], "description": "rmr route"},
+            ]
+        },
     }
-    body = {"appName": "kpmprobe", "appInstanceName": "kpmprobe", "appVersion": "1.0.0", "configPath": "",
-            "httpEndpoint": f"{HOST}:{mine['http']}", "rmrEndpoint": f"{HOST}:{mine['rmr']}",
-            "config": json.dumps(descriptor)}
+    body = {
+        "appName": "kpmprobe",
+        "appInstanceName": "kpmprobe",
+        "appVersion": "1.0.0",
+        "configPath": "",
+        "httpEndpoint": f"{HOST}:{mine['http']}",
+        "rmrEndpoint": f"{HOST}:{mine['rmr']}",
+        "config": json.dumps(descriptor),
+    }
     assert httpx.post(f"{appmgr}/ric/v1/register", json=body, timeout=5).status_code in (200, 201)
 
 
 def _subscription(mine: dict[str, int]) -> dict:
     trigger = kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(100))
-    action = kpm.encode_action_definition(kpm.ActionDefinition(1, kpm.ActionDefinitionFormat1((
-        kpm.MeasurementInfoItem("RRU.PrbAvailDl"),
-        kpm.MeasurementInfoItem("RRU.PrbUsedDl"),
-        kpm.MeasurementInfoItem("RRU.PrbUsedDl", (kpm.MeasurementLabel(slice_id=EMBB),)),
-    ), 100)))
+    action = kpm.encode_action_definition(
+        kpm.ActionDefinition(
+            1,
+            kpm.ActionDefinitionFormat1(
+                (
+                    kpm.MeasurementInfoItem("RRU.PrbAvailDl"),
+                    kpm.MeasurementInfoItem("RRU.PrbUsedDl"),
+                    kpm.MeasurementInfoItem("RRU.PrbUsedDl", (kpm.MeasurementLabel(slice_id=EMBB),)),
+                ),
+                100,
+            ),
+        )
+    )
     return {
         "ClientEndpoint": {"Host": HOST, "HTTPPort": mine["http"], "RMRPort": mine["rmr"]},
-        "Meid": NODE, "RANFunctionID": kpm.RAN_FUNCTION_ID,
-        "SubscriptionDetails": [{
-            "XappEventInstanceId": 4242, "EventTriggers": list(trigger),
-            "ActionToBeSetupList": [{"ActionID": 1, "ActionType": "report", "ActionDefinition": list(action),
-                                     "SubsequentAction": {"SubsequentActionType": "continue",
-                                                          "TimeToWait": "w10ms"}}],
-        }],
+        "Meid": NODE,
+        "RANFunctionID": kpm.RAN_FUNCTION_ID,
+        "SubscriptionDetails": [
+            {
+                "XappEventInstanceId": 4242,
+                "EventTriggers": list(trigger),
+                "ActionToBeSetupList": [
+                    {
+                        "ActionID": 1,
+                        "ActionType": "report",
+                        "ActionDefinition": list(action),
+                        "SubsequentAction": {"SubsequentActionType": "continue", "TimeToWait": "w10ms"},
+                    }
+                ],
+            }
+        ],
     }
 
 
@@ -156,8 +198,16 @@ def test_kpm_to_an_rmrxapp_rc_control_applied_and_e2sim_restart_survived(ricbox,
     xapp, mine = probe
     endpoints = urls(ports)
     _register(endpoints["appmgr"], mine)
-    assert wait_until(lambda: httpx.get(f"{endpoints['appmgr']}/ric/v1/routes", timeout=5)
-                      .json()["targets"].get("kpmprobe", {}).get("ok") is True, 15)
+    assert wait_until(
+        lambda: (
+            httpx.get(f"{endpoints['appmgr']}/ric/v1/routes", timeout=5)
+            .json()["targets"]
+            .get("kpmprobe", {})
+            .get("ok")
+            is True
+        ),
+        15,
+    )
 
     resp = httpx.post(f"{endpoints['submgr']}/ric/v1/subscriptions", json=_subscription(mine), timeout=10)
     assert resp.status_code == 201, resp.text
@@ -175,8 +225,9 @@ def test_kpm_to_an_rmrxapp_rc_control_applied_and_e2sim_restart_survived(ricbox,
     assert max(before) > 0.05  # eMBB uses more than the quota we are about to impose
 
     # An RC slice-quota control goes back through e2term by meid, is acknowledged and applied.
-    xapp.send({"cmd": "quota", "meid": NODE, "sst": EMBB.sst, "sd": EMBB.sd,
-               "min": 0, "max": 5, "dedicated": 0})
+    xapp.send(
+        {"cmd": "quota", "meid": NODE, "sst": EMBB.sst, "sd": EMBB.sd, "min": 0, "max": 5, "dedicated": 0}
+    )
     assert xapp.next(lambda e: e["event"] == "sent", 5)["state"] == 0
     ack = xapp.next(lambda e: e["event"] in ("control_ack", "control_failure"), 10)
     assert ack["event"] == "control_ack" and ack["meid"] == NODE

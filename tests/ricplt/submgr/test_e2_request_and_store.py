@@ -135,12 +135,14 @@ def test_record_round_trip_claims_and_listing(redis_url: str, redis_client: redi
     assert updated and loaded == record and active == 1
     assert not gone_update and remaining == []
     assert loaded.request == params
-    assert loaded.listing() == [{
-        "SubscriptionId": 812,
-        "Meid": "gnb_001_001_00019b",
-        "ClientEndpoint": ["service-ricxapp-ctl-rmr.ricxapp:4560"],
-        "Status": "active",
-    }]
+    assert loaded.listing() == [
+        {
+            "SubscriptionId": 812,
+            "Meid": "gnb_001_001_00019b",
+            "ClientEndpoint": ["service-ricxapp-ctl-rmr.ricxapp:4560"],
+            "Status": "active",
+        }
+    ]
 
 
 def test_failed_instance_notifies_zero_and_the_error() -> None:

@@ -251,8 +251,9 @@ def test_node_refusal_is_notified(ricbox: Ricbox, node: E2NodeDouble) -> None:
     assert instance["E2EventInstanceId"] > 0 and "ErrorCause" not in instance
 
 
-def test_one_refused_and_one_active_instance_keep_the_subscription(ricbox: Ricbox,
-                                                                   node: E2NodeDouble) -> None:
+def test_one_refused_and_one_active_instance_keep_the_subscription(
+    ricbox: Ricbox, node: E2NodeDouble
+) -> None:
     node.refuse_requestors[22] = CauseRICrequest.action_not_supported  # the node takes only 21
     node.setup(ricbox.e2term.e2_port)
     detail = ricbox.body(node.ran_name)["SubscriptionDetails"][0]

@@ -21,8 +21,13 @@ from ricproto.e2ap import (
     encode,
 )
 
-CONTROL = RICcontrolRequest(RICrequestID(1, 0), 3, ricControlHeader=b"\x01\x02",
-                            ricControlMessage=b"\x03\x04\x05", ricControlAckRequest=RICcontrolAckRequest.ack)
+CONTROL = RICcontrolRequest(
+    RICrequestID(1, 0),
+    3,
+    ricControlHeader=b"\x01\x02",
+    ricControlMessage=b"\x03\x04\x05",
+    ricControlAckRequest=RICcontrolAckRequest.ack,
+)
 
 
 def _ie(ie_id: int, criticality: int, content: bytes) -> bytes:
@@ -46,6 +51,7 @@ def _control_ies(ack_criticality: int = 0) -> list[bytes]:
 
 # ---- kept: what the spec leaves to the sender ----------------------------------------------------
 
+
 def test_received_criticalities_reencode_to_the_same_bytes() -> None:
     ours = encode(CONTROL)
     assert ours == _pdu(0x00, 4, 0, _control_ies())  # the spec's criticalities: all reject
@@ -68,8 +74,9 @@ def test_a_changed_value_keeps_the_received_form_but_a_removed_ie_drops_it() -> 
     theirs = _pdu(0x00, 4, 1, _control_ies(ack_criticality=1))
     message = decode(theirs)
     message.ricControlMessage = b"\x09"
-    assert encode(message) == _pdu(0x00, 4, 1, [*_control_ies(1)[:3], _ie(23, 0, b"\x01\x09"),
-                                                  _control_ies(1)[4]])
+    assert encode(message) == _pdu(
+        0x00, 4, 1, [*_control_ies(1)[:3], _ie(23, 0, b"\x01\x09"), _control_ies(1)[4]]
+    )
     message.ricControlAckRequest = None  # the IE set changed: spec order and criticalities again
     assert encode(message) == _pdu(0x00, 4, 0, [*_control_ies()[:3], _ie(23, 0, b"\x01\x09")])
 
@@ -82,7 +89,9 @@ def test_list_item_criticality_is_kept() -> None:
     assert theirs != ours
     decoded = decode(theirs)
     assert decoded == response and decoded.ricActionsAdmitted.criticalities == (
-        Criticality.reject, Criticality.ignore)
+        Criticality.reject,
+        Criticality.ignore,
+    )
     assert encode(decoded) == theirs
 
 
@@ -98,6 +107,7 @@ def test_extension_additions_of_the_message_sequence_are_skipped() -> None:
 
 # ---- refused: octets after a complete encoding ---------------------------------------------------
 
+
 def test_octets_after_the_pdu_are_refused_with_their_offset() -> None:
     pdu = encode(CONTROL)
     with pytest.raises(E2CodecError) as err:
@@ -107,27 +117,43 @@ def test_octets_after_the_pdu_are_refused_with_their_offset() -> None:
 
 
 def test_octets_after_the_ie_container_are_refused_with_their_offset() -> None:
-    pdu = _pdu(0x00, 9, 0, [_ie(29, 0, bytes.fromhex("0000010002")), _ie(5, 0, bytes.fromhex("0003"))],
-               body_extra=b"\x55")
+    pdu = _pdu(
+        0x00,
+        9,
+        0,
+        [_ie(29, 0, bytes.fromhex("0000010002")), _ie(5, 0, bytes.fromhex("0003"))],
+        body_extra=b"\x55",
+    )
     with pytest.raises(E2CodecError) as err:
         decode(pdu)
     assert err.value.message == "RICsubscriptionDeleteRequest"
     at = len(pdu) - 1
     assert err.value.reason == f"1 trailing octets after the protocol IEs, at offset {at} of the PDU"
     assert decode(pdu[:3] + bytes((pdu[3] - 1,)) + pdu[4:-1]) == RICsubscriptionDeleteRequest(
-        RICrequestID(1, 2), 3)
+        RICrequestID(1, 2), 3
+    )
 
 
-@pytest.mark.parametrize(("ie_id", "content", "field"), [
-    (29, bytes.fromhex("000001000200"), "ricRequestID"),  # RICrequestID: 5 octets and one more
-    (5, bytes.fromhex("000300"), "ranFunctionID"),  # RANfunctionID: 2 octets and one more
-    (15, bytes.fromhex("0100"), "ricActionID"),
-    (25, bytes.fromhex("01aabb"), "ricIndicationHeader"),  # OCTET STRING of 1 octet, then one more
-])
-def test_octets_after_an_ie_value_are_refused_naming_the_field(ie_id: int, content: bytes,
-                                                               field: str) -> None:
-    good = {29: bytes.fromhex("0000010002"), 5: bytes.fromhex("0003"), 15: b"\x01", 28: b"\x00",
-            25: b"\x01\xaa", 26: b"\x01\xbb"}
+@pytest.mark.parametrize(
+    ("ie_id", "content", "field"),
+    [
+        (29, bytes.fromhex("000001000200"), "ricRequestID"),  # RICrequestID: 5 octets and one more
+        (5, bytes.fromhex("000300"), "ranFunctionID"),  # RANfunctionID: 2 octets and one more
+        (15, bytes.fromhex("0100"), "ricActionID"),
+        (25, bytes.fromhex("01aabb"), "ricIndicationHeader"),  # OCTET STRING of 1 octet, then one more
+    ],
+)
+def test_octets_after_an_ie_value_are_refused_naming_the_field(
+    ie_id: int, content: bytes, field: str
+) -> None:
+    good = {
+        29: bytes.fromhex("0000010002"),
+        5: bytes.fromhex("0003"),
+        15: b"\x01",
+        28: b"\x00",
+        25: b"\x01\xaa",
+        26: b"\x01\xbb",
+    }
     good[ie_id] = content
     pdu = _pdu(0x00, 5, 1, [_ie(i, 0, good[i]) for i in (29, 5, 15, 28, 25, 26)])
     with pytest.raises(E2CodecError) as err:
@@ -151,8 +177,9 @@ def test_octets_after_a_list_item_are_refused() -> None:
 
 
 def test_indication_round_trip_is_unchanged() -> None:
-    indication = RICindication(RICrequestID(1, 7), 2, 1, RICindicationType.report, b"h", b"m",
-                               ricIndicationSN=5)
+    indication = RICindication(
+        RICrequestID(1, 7), 2, 1, RICindicationType.report, b"h", b"m", ricIndicationSN=5
+    )
     assert decode(encode(indication)) == indication
     assert encode(decode(encode(indication))) == encode(indication)
 

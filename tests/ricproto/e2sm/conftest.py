@@ -51,8 +51,10 @@ def _reencodes(standard: Any, ours: Any) -> Callable[[str, bytes], tuple[bytes, 
     def reencode(type_name: str, data: bytes) -> tuple[bytes, bytes]:
         """What the standard module encodes from our decoding of ``data`` and from its own: a test
         asserts both equal ``data`` (the two modules read the same tree from the same bytes)."""
-        return (standard.encode(type_name, ours.decode(type_name, data)),
-                standard.encode(type_name, standard.decode(type_name, data)))
+        return (
+            standard.encode(type_name, ours.decode(type_name, data)),
+            standard.encode(type_name, standard.decode(type_name, data)),
+        )
 
     return reencode
 

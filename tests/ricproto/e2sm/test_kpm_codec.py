@@ -241,8 +241,7 @@ def test_event_trigger_round_trip(period: int) -> None:
 
 @SETTINGS
 @given(ran_functions)
-def test_ran_function_description_round_trip(msg: kpm.RanFunctionDescription
-) -> None:
+def test_ran_function_description_round_trip(msg: kpm.RanFunctionDescription) -> None:
     data = kpm.encode_ran_function_description(msg)
     assert kpm.decode_ran_function_description(data) == msg
 
@@ -430,23 +429,28 @@ def test_hot_path_meas_info_lists_cached_by_identity_stay_exact() -> None:
             kept = (msg, reference)
     assert kept is not None and fast.encode_indication_message(kept[0]) == kept[1]
 
+
 # The same bytes against upstream's module (compiled from ../shared/asn1; skips, saying so, without it).
 STANDARD_CROSS_CHECKS = [
     ("E2SM-KPM-IndicationMessage", st.one_of(format1, format2, format3), kpm.encode_indication_message),
     ("E2SM-KPM-IndicationHeader", headers, kpm.encode_indication_header),
     ("E2SM-KPM-ActionDefinition", actions, kpm.encode_action_definition),
-    ("E2SM-KPM-EventTriggerDefinition", st.integers(1, U32).map(kpm.EventTriggerDefinition),
-     kpm.encode_event_trigger_definition),
+    (
+        "E2SM-KPM-EventTriggerDefinition",
+        st.integers(1, U32).map(kpm.EventTriggerDefinition),
+        kpm.encode_event_trigger_definition,
+    ),
     ("E2SM-KPM-RANfunction-Description", ran_functions, kpm.encode_ran_function_description),
 ]
 
 
-@pytest.mark.parametrize(("type_name", "values", "encode"), STANDARD_CROSS_CHECKS,
-                         ids=[c[0] for c in STANDARD_CROSS_CHECKS])
+@pytest.mark.parametrize(
+    ("type_name", "values", "encode"), STANDARD_CROSS_CHECKS, ids=[c[0] for c in STANDARD_CROSS_CHECKS]
+)
 @SETTINGS
 @given(data=st.data())
 def test_our_bytes_agree_with_the_standard_module(
-        kpm_reencodes: Reencodes, type_name: str, values: Any, encode: Callable[[Any], bytes],
-        data: st.DataObject) -> None:
+    kpm_reencodes: Reencodes, type_name: str, values: Any, encode: Callable[[Any], bytes], data: st.DataObject
+) -> None:
     pdu = encode(data.draw(values))
     assert kpm_reencodes(type_name, pdu) == (pdu, pdu)

@@ -329,11 +329,17 @@ def test_ratios_outside_percent_are_refused_on_decode() -> None:
     for value in (101, -1):
         bad_min = rc.RanParameterItem(11, rc.RanParameterElement(value))
         bad_group = rc.RanParameterStructure((items[0], bad_min, *items[2:]))
-        bad = rc.ControlMessageFormat1((rc.RanParameterItem(1, rc.RanParameterList((rc.RanParameterStructure(
-            (rc.RanParameterItem(2, bad_group),)),))),))
+        bad = rc.ControlMessageFormat1(
+            (
+                rc.RanParameterItem(
+                    1, rc.RanParameterList((rc.RanParameterStructure((rc.RanParameterItem(2, bad_group),)),))
+                ),
+            )
+        )
         with pytest.raises(E2CodecError, match=f"PRB ratio {value} outside 0..100") as err:
             rc.decode_control(header, rc.encode_control_message(bad))
         assert err.value.field == "ranP-List[1][0].2.11"
+
 
 # The same bytes against upstream's module (compiled from ../shared/asn1; skips, saying so, without it).
 STANDARD_CROSS_CHECKS = [
@@ -344,12 +350,13 @@ STANDARD_CROSS_CHECKS = [
 ]
 
 
-@pytest.mark.parametrize(("type_name", "values", "encode"), STANDARD_CROSS_CHECKS,
-                         ids=[c[0] for c in STANDARD_CROSS_CHECKS])
+@pytest.mark.parametrize(
+    ("type_name", "values", "encode"), STANDARD_CROSS_CHECKS, ids=[c[0] for c in STANDARD_CROSS_CHECKS]
+)
 @SETTINGS
 @given(data=st.data())
 def test_our_bytes_agree_with_the_standard_module(
-        rc_reencodes: Reencodes, type_name: str, values: Any, encode: Callable[[Any], bytes],
-        data: st.DataObject) -> None:
+    rc_reencodes: Reencodes, type_name: str, values: Any, encode: Callable[[Any], bytes], data: st.DataObject
+) -> None:
     pdu = encode(data.draw(values))
     assert rc_reencodes(type_name, pdu) == (pdu, pdu)

@@ -26,6 +26,7 @@ def fallbacks(operation: str, reason: str) -> float:
 
 # ---- strings: X.691 30.5.7 alignment, against pycrate -------------------------------------------
 
+
 def _pycrate_header(pycrate_kpm: Any, header: kpm.IndicationHeaderFormat1) -> bytes:
     f1: dict[str, Any] = {"colletStartTime": header.collet_start_time}
     for attr, name in kpm.HEADER_FIELDS:
@@ -42,8 +43,9 @@ def test_empty_string_before_another_field_reads_like_asn1c_and_pycrate(pycrate_
     # each empty string: extension bit and length, then an alignment octet boundary (X.691 30.5.7)
     # 1e: four strings present; "" = extension bit, 4-bit length 0, then aligned: 00; senderName: extension
     # bit, aligned 16-bit length 5; senderType "" again 00; vendorName: extension bit + 6-bit length 7 = 0e
-    assert theirs.hex() == ("1e" + TS.hex() + "00" + "000005" + b"gnb-1".hex() + "00" + "0e"
-                            + b"twinric".hex())
+    assert theirs.hex() == (
+        "1e" + TS.hex() + "00" + "000005" + b"gnb-1".hex() + "00" + "0e" + b"twinric".hex()
+    )
     assert kpm.encode_indication_header(header) == theirs  # the hand-written path
     assert kpm.encode_indication_header_reference(header) == theirs  # asn1tools, corrected
     assert kpm.decode_indication_header(theirs) == header
@@ -52,8 +54,13 @@ def test_empty_string_before_another_field_reads_like_asn1c_and_pycrate(pycrate_
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.builds(kpm.IndicationHeaderFormat1, st.just(TS), *(st.none() | st.text(PRINTABLE, max_size=n)
-                                                             for n in (15, 40, 8, 32))))
+@given(
+    st.builds(
+        kpm.IndicationHeaderFormat1,
+        st.just(TS),
+        *(st.none() | st.text(PRINTABLE, max_size=n) for n in (15, 40, 8, 32)),
+    )
+)
 def test_headers_equal_pycrate_byte_for_byte(pycrate_kpm: Any, header: kpm.IndicationHeaderFormat1) -> None:
     theirs = _pycrate_header(pycrate_kpm, header)
     assert kpm.encode_indication_header(header) == theirs
@@ -71,6 +78,7 @@ def test_a_header_written_without_the_alignment_is_refused_not_misread(pycrate_k
 
 
 # ---- liberal where the field is: "_" in measurement names -----------------------------------------
+
 
 def _report(name: str) -> kpm.IndicationMessageFormat1:
     return kpm.cell_report({name: 5, "RRU.PrbUsedDl": 1.5}, 1000)
@@ -104,6 +112,7 @@ def test_action_definitions_with_underscore_names_decode() -> None:
 
 # ---- octets after the value ------------------------------------------------------------------------
 
+
 def test_octets_after_a_kpm_value_are_refused_with_their_offset() -> None:
     one = kpm.encode_indication_message(_report("DRB.UEThpDl"))
     two = kpm.encode_indication_message(_report("RRU.PrbTotDl"))
@@ -111,40 +120,51 @@ def test_octets_after_a_kpm_value_are_refused_with_their_offset() -> None:
     with pytest.raises(E2CodecError) as err:
         kpm.decode_indication_message(one + two)
     assert err.value.message == "E2SM-KPM-IndicationMessage"
-    assert err.value.reason == (f"{len(two)} trailing octets after the value, at offset {len(one)} "
-                                f"of {len(one) + len(two)}")
+    assert err.value.reason == (
+        f"{len(two)} trailing octets after the value, at offset {len(one)} of {len(one) + len(two)}"
+    )
     header = kpm.encode_indication_header(kpm.IndicationHeaderFormat1(TS))
     with pytest.raises(E2CodecError, match=f"1 trailing octet after the value, at offset {len(header)}"):
         kpm.decode_indication_header(header + b"\x00")
     per_ue = kpm.encode_indication_message(kpm.ue_reports({UeIdGnbDu(1): {"DRB.UEThpDl": 1}}))
     with pytest.raises(E2CodecError, match="trailing octet"):
         kpm.decode_indication_message(per_ue + b"\x00")
-    for decode, data in ((kpm.decode_event_trigger_definition, kpm.encode_event_trigger_definition(
-            kpm.EventTriggerDefinition(1000))), (kpm.decode_ran_function_description,
-                                                  kpm.encode_ran_function_description(
-                                                      kpm.default_ran_function_description(("A",))))):
+    for decode, data in (
+        (
+            kpm.decode_event_trigger_definition,
+            kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(1000)),
+        ),
+        (
+            kpm.decode_ran_function_description,
+            kpm.encode_ran_function_description(kpm.default_ran_function_description(("A",))),
+        ),
+    ):
         with pytest.raises(E2CodecError, match="trailing octet"):
             decode(data + b"\x01")
 
 
 # ---- the fast path accepts exactly what the reference path accepts -------------------------------
 
+
 def _with_real(content: bytes) -> bytes:
     """A one-record report whose REAL (1.5 as asn1tools writes it: 80 ff 03) is replaced by ``content``."""
     data = kpm.encode_indication_message(kpm.cell_report({"X": 1.5}))
     at = data.index(bytes.fromhex("0380ff03"))
-    return data[:at] + bytes((len(content),)) + content + data[at + 4:]
+    return data[:at] + bytes((len(content),)) + content + data[at + 4 :]
 
 
-@pytest.mark.parametrize(("content", "accepted"), [
-    (bytes.fromhex("80ff03"), 1.5),  # binary base 2, 1-octet exponent: both read it
-    (bytes.fromhex("81ffff03"), 1.5),  # 2-octet exponent
-    (bytes.fromhex("43"), -0.0),  # minus zero
-    (bytes.fromhex("90ff0c"), None),  # base 8 (12 * 8**-1): asn1tools refuses it, so we do too
-    (bytes.fromhex("84ff03"), None),  # scale factor 1
-    (bytes.fromhex("82ffff"), None),  # 3-octet exponent form with no mantissa
-    (b"\x031.5E0", 1.5),  # decimal NR3: the reference reads it, the fast path hands it over
-])
+@pytest.mark.parametrize(
+    ("content", "accepted"),
+    [
+        (bytes.fromhex("80ff03"), 1.5),  # binary base 2, 1-octet exponent: both read it
+        (bytes.fromhex("81ffff03"), 1.5),  # 2-octet exponent
+        (bytes.fromhex("43"), -0.0),  # minus zero
+        (bytes.fromhex("90ff0c"), None),  # base 8 (12 * 8**-1): asn1tools refuses it, so we do too
+        (bytes.fromhex("84ff03"), None),  # scale factor 1
+        (bytes.fromhex("82ffff"), None),  # 3-octet exponent form with no mantissa
+        (b"\x031.5E0", 1.5),  # decimal NR3: the reference reads it, the fast path hands it over
+    ],
+)
 def test_real_forms(content: bytes, accepted: float | None) -> None:
     data = _with_real(content)
     if accepted is None:
@@ -189,8 +209,9 @@ def test_fallbacks_are_counted_and_logged(caplog: pytest.LogCaptureFixture) -> N
     assert fallbacks("decode_indication_message", "invalid") == before + 1
 
 
-def test_an_unexpected_fast_path_failure_is_logged_as_a_warning(monkeypatch: pytest.MonkeyPatch,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unexpected_fast_path_failure_is_logged_as_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken(data: bytes) -> None:
         raise ZeroDivisionError("bug")
 

@@ -35,9 +35,15 @@ def main() -> None:
     def send_all(xapp: RMRXapp, sends: list[dict]) -> list[int]:
         states = []
         for spec in sends:
-            sbuf = rmr.rmr_alloc_msg(xapp._mrc, 256, payload=spec.get("payload", "").encode(),
-                                     gen_transaction_id=True, mtype=spec["mtype"],
-                                     meid=spec.get("meid", "").encode() or None, sub_id=spec.get("sub_id"))
+            sbuf = rmr.rmr_alloc_msg(
+                xapp._mrc,
+                256,
+                payload=spec.get("payload", "").encode(),
+                gen_transaction_id=True,
+                mtype=spec["mtype"],
+                meid=spec.get("meid", "").encode() or None,
+                sub_id=spec.get("sub_id"),
+            )
             for _ in range(100):
                 sbuf = rmr.rmr_send_msg(xapp._mrc, sbuf)
                 if sbuf.contents.state != rmr.RMR_ERR_RETRY:
@@ -47,8 +53,9 @@ def main() -> None:
         return states
 
     def do_call(xapp: RMRXapp, spec: dict) -> dict:
-        sbuf = rmr.rmr_alloc_msg(xapp._mrc, 256, payload=spec["payload"].encode(), gen_transaction_id=True,
-                                 mtype=spec["mtype"])
+        sbuf = rmr.rmr_alloc_msg(
+            xapp._mrc, 256, payload=spec["payload"].encode(), gen_transaction_id=True, mtype=spec["mtype"]
+        )
         xid = rmr.get_xaction(sbuf)
         if "timeout_ms" in spec:
             whid = rmr.rmr_wh_open(xapp._mrc, spec["target"].encode())
@@ -58,9 +65,12 @@ def main() -> None:
         if not reply:
             return {"timeout": True}
         summary = rmr.message_summary(reply)
-        return {"state": summary[rmr.RMR_MS_MSG_STATE], "mtype": summary[rmr.RMR_MS_MSG_TYPE],
-                "payload": summary[rmr.RMR_MS_PAYLOAD].decode(),
-                "xid_match": summary[rmr.RMR_MS_TRN_ID] == xid}
+        return {
+            "state": summary[rmr.RMR_MS_MSG_STATE],
+            "mtype": summary[rmr.RMR_MS_MSG_TYPE],
+            "payload": summary[rmr.RMR_MS_PAYLOAD].decode(),
+            "xid_match": summary[rmr.RMR_MS_TRN_ID] == xid,
+        }
 
     def handler(xapp: RMRXapp, summary: dict, sbuf: object) -> None:
         mtype = summary[rmr.RMR_MS_MSG_TYPE]
@@ -76,13 +86,19 @@ def main() -> None:
         elif ECHO_FIRST <= mtype <= ECHO_LAST:
             xapp.rmr_rts(sbuf, new_payload=name.encode() + b":" + payload, new_mtype=mtype + 1)
         else:
-            report = {"me": name, "mtype": mtype, "sub_id": summary[rmr.RMR_MS_SUB_ID],
-                      "meid": summary[rmr.RMR_MS_MEID].decode(), "payload": payload.decode(errors="replace"),
-                      "src": summary[rmr.RMR_MS_MSG_SOURCE]}
+            report = {
+                "me": name,
+                "mtype": mtype,
+                "sub_id": summary[rmr.RMR_MS_SUB_ID],
+                "meid": summary[rmr.RMR_MS_MEID].decode(),
+                "payload": payload.decode(errors="replace"),
+                "src": summary[rmr.RMR_MS_MSG_SOURCE],
+            }
             xapp.rmr_send(json.dumps(report).encode(), REPORT)
         xapp.rmr_free(sbuf)
 
     if sys.argv[3:] == ["generic"]:
+
         def entrypoint(xapp: Xapp) -> None:
             print(f"{name} ready on {port} backend={getattr(rmr, 'BACKEND', 'c')}", flush=True)
             while True:

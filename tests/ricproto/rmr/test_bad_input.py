@@ -48,17 +48,24 @@ def peer_closed(sock: socket.socket) -> bool:
     [
         (b"\x00" * 8 + b"\xff" * 4 + b"garbage that is not RMR at all" * 10, "short_length"),
         (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "huge_length"),
-        ((0xFFFFFF00).to_bytes(4, "little") + (0xFFFFFF00).to_bytes(4, "big") + b"$" + bytes(400),
-         "negative_length"),
-        ((0x7FFFFF00).to_bytes(4, "little") + (0x7FFFFF00).to_bytes(4, "big") + b"$" + bytes(400),
-         "huge_length"),
+        (
+            (0xFFFFFF00).to_bytes(4, "little") + (0xFFFFFF00).to_bytes(4, "big") + b"$" + bytes(400),
+            "negative_length",
+        ),
+        (
+            (0x7FFFFF00).to_bytes(4, "little") + (0x7FFFFF00).to_bytes(4, "big") + b"$" + bytes(400),
+            "huge_length",
+        ),
     ],
 )
-def test_nonsense_streams_drop_the_connection(ctx: RmrContext, caplog: pytest.LogCaptureFixture,
-                                              data: bytes, reason: str) -> None:
+def test_nonsense_streams_drop_the_connection(
+    ctx: RmrContext, caplog: pytest.LogCaptureFixture, data: bytes, reason: str
+) -> None:
     before = metrics.value(metrics.BAD_INPUT, reason=reason)
-    with caplog.at_level(logging.WARNING, logger="ricproto.rmr"), \
-            socket.create_connection(("127.0.0.1", ctx.port)) as bad:
+    with (
+        caplog.at_level(logging.WARNING, logger="ricproto.rmr"),
+        socket.create_connection(("127.0.0.1", ctx.port)) as bad,
+    ):
         bad.sendall(encode_frame(1, b"accepted first") + data)
         assert peer_closed(bad), "the connection should have been dropped"
     first = ctx.receive(2)
@@ -68,8 +75,9 @@ def test_nonsense_streams_drop_the_connection(ctx: RmrContext, caplog: pytest.Lo
     still_works(ctx)
 
 
-def test_truncated_frame_is_counted_when_the_peer_hangs_up(ctx: RmrContext,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_truncated_frame_is_counted_when_the_peer_hangs_up(
+    ctx: RmrContext, caplog: pytest.LogCaptureFixture
+) -> None:
     before = metrics.value(metrics.BAD_INPUT, reason="truncated")
     with caplog.at_level(logging.WARNING, logger="ricproto.rmr"):
         with socket.create_connection(("127.0.0.1", ctx.port)) as bad:
@@ -97,8 +105,10 @@ def test_peer_that_stops_reading_is_throttled_with_retry(ctx: RmrContext) -> Non
     stuck = socket.create_server(("127.0.0.1", 0))
     stuck.listen(1)
     with RmrContext(0, src_id="127.0.0.1") as healthy:
-        ctx.load_routes(f"newrt|start\nrte|10|127.0.0.1:{stuck.getsockname()[1]}\n"
-                        f"rte|11|127.0.0.1:{healthy.port}\nnewrt|end\n")
+        ctx.load_routes(
+            f"newrt|start\nrte|10|127.0.0.1:{stuck.getsockname()[1]}\n"
+            f"rte|11|127.0.0.1:{healthy.port}\nnewrt|end\n"
+        )
         before = metrics.value(metrics.SEND_RETRY)
         payload = b"z" * 65536
         states = []
@@ -127,10 +137,20 @@ def test_many_connect_and_close_cycles_leave_no_connections(ctx: RmrContext) -> 
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(chunks=st.lists(st.one_of(st.binary(min_size=1, max_size=600),
-                                 st.builds(lambda p, cut: encode_frame(9, p)[:cut], st.binary(max_size=64),
-                                           st.integers(min_value=1, max_value=400))),
-                       min_size=1, max_size=5))
+@given(
+    chunks=st.lists(
+        st.one_of(
+            st.binary(min_size=1, max_size=600),
+            st.builds(
+                lambda p, cut: encode_frame(9, p)[:cut],
+                st.binary(max_size=64),
+                st.integers(min_value=1, max_value=400),
+            ),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_random_bytes_never_stop_the_receiver(ctx: RmrContext, chunks: list[bytes]) -> None:
     with socket.create_connection(("127.0.0.1", ctx.port)) as noise:
         for chunk in chunks:

@@ -25,8 +25,10 @@ pytestmark = pytest.mark.timeout(60)
 def pair() -> Iterator[tuple[RmrContext, RmrContext]]:
     a = RmrContext(0, src_id="127.0.0.1")
     b = RmrContext(0, src_id="127.0.0.1")
-    a.load_routes(f"newrt|start\nrte|10|127.0.0.1:{b.port}\nmse|11|-1|%meid\nnewrt|end\n"
-                  f"meid_map|start\nmme_ar|127.0.0.1:{b.port}|gnb1\nmeid_map|end|1\n")
+    a.load_routes(
+        f"newrt|start\nrte|10|127.0.0.1:{b.port}\nmse|11|-1|%meid\nnewrt|end\n"
+        f"meid_map|start\nmme_ar|127.0.0.1:{b.port}|gnb1\nmeid_map|end|1\n"
+    )
     try:
         yield a, b
     finally:
@@ -40,8 +42,14 @@ def test_send_carries_every_header_field(pair: tuple[RmrContext, RmrContext]) ->
     assert a.send(10, b"payload", sub_id=42, meid="gnb7", xid=b"XID", trace=b"tr") == RMR_OK
     msg = b.receive(2)
     assert msg is not None
-    assert (msg.mtype, msg.payload, msg.sub_id, msg.meid, msg.xid_text, msg.trace) == \
-        (10, b"payload", 42, "gnb7", b"XID", b"tr")
+    assert (msg.mtype, msg.payload, msg.sub_id, msg.meid, msg.xid_text, msg.trace) == (
+        10,
+        b"payload",
+        42,
+        "gnb7",
+        b"XID",
+        b"tr",
+    )
     assert msg.src == f"127.0.0.1:{a.port}" and msg.srcip.endswith(f":{a.port}")
     assert msg.call_id == 0 and msg.flags == 0 and msg.version == 3
 
@@ -79,8 +87,17 @@ def test_rts_falls_back_to_the_inbound_connection() -> None:
     with RmrContext(0, src_id="127.0.0.1") as b:
         raw = socket.create_connection(("127.0.0.1", b.port))
         try:
-            raw.sendall(encode_frame(5, b"hi", xid=b"X1".ljust(32, b"\0"), src=b"no-such-host.invalid:1",
-                                     srcip=b"no-such-host.invalid:1", call_id=3, flags=4))
+            raw.sendall(
+                encode_frame(
+                    5,
+                    b"hi",
+                    xid=b"X1".ljust(32, b"\0"),
+                    src=b"no-such-host.invalid:1",
+                    srcip=b"no-such-host.invalid:1",
+                    call_id=3,
+                    flags=4,
+                )
+            )
             msg = b.receive(2)
             assert msg is not None and msg.call_id == 3 and msg.flags == 4
             assert b.rts(msg, b"back") == RMR_OK
@@ -114,8 +131,9 @@ def test_outbound_connections_are_read_too() -> None:
                     msgs = stream.feed(data)[0]
                 req = msgs[0]
                 result["req"] = req
-                conn.sendall(encode_frame(21, b"on-same-socket", xid=req.xid, call_id=req.call_id,
-                                          src=b"x:1"))
+                conn.sendall(
+                    encode_frame(21, b"on-same-socket", xid=req.xid, call_id=req.call_id, src=b"x:1")
+                )
                 time.sleep(0.5)
 
         t = threading.Thread(target=responder)
@@ -133,8 +151,24 @@ def test_call_matches_xid_and_times_out(pair: tuple[RmrContext, RmrContext]) -> 
     def answer() -> None:
         req = b.receive(2)
         # a stray reply with the right call-id but another xid is ignored by the caller
-        b.rts_msg(RmrMessage(req.mtype, b"wrong", req.sub_id, req.meid, b"x" * 32, req.src, req.srcip, 0,
-                             req.trace, req.call_id, req.flags, req.version, 0, req.conn))
+        b.rts_msg(
+            RmrMessage(
+                req.mtype,
+                b"wrong",
+                req.sub_id,
+                req.meid,
+                b"x" * 32,
+                req.src,
+                req.srcip,
+                0,
+                req.trace,
+                req.call_id,
+                req.flags,
+                req.version,
+                0,
+                req.conn,
+            )
+        )
         b.rts(req, b"right", 13)
 
     t = threading.Thread(target=answer)
@@ -194,8 +228,11 @@ def test_seed_file_is_loaded_and_reloaded(tmp_path: Path) -> None:
 
 def test_route_manager_push_and_ack(caplog: pytest.LogCaptureFixture) -> None:
     ctl = free_port()
-    with RmrContext(0, src_id="127.0.0.1") as rtmgr, RmrContext(0, src_id="127.0.0.1") as target, \
-            RmrContext(0, src_id="127.0.0.1", rtg_port=ctl) as app:
+    with (
+        RmrContext(0, src_id="127.0.0.1") as rtmgr,
+        RmrContext(0, src_id="127.0.0.1") as target,
+        RmrContext(0, src_id="127.0.0.1", rtg_port=ctl) as app,
+    ):
         assert not app.ready()
         whid = rtmgr.wh_open(f"127.0.0.1:{ctl}")
         table = f"newrt|start|rt-9\nrte|10|127.0.0.1:{target.port}\nnewrt|end|1\n".encode()
@@ -215,8 +252,10 @@ def test_route_manager_gets_an_ack_for_the_meid_map_too() -> None:
     ctl = free_port()
     with RmrContext(0, src_id="127.0.0.1") as rtmgr, RmrContext(0, src_id="127.0.0.1", rtg_port=ctl) as app:
         whid = rtmgr.wh_open(f"127.0.0.1:{ctl}")
-        table = (b"newrt|start|rt-1\nmse|12040|-1|%meid\nnewrt|end|1\n"
-                 b"meid_map|start|mm-1\nmme_ar|127.0.0.1:9|gnb1\nmeid_map|end|1\n")
+        table = (
+            b"newrt|start|rt-1\nmse|12040|-1|%meid\nnewrt|end|1\n"
+            b"meid_map|start|mm-1\nmme_ar|127.0.0.1:9|gnb1\nmeid_map|end|1\n"
+        )
         assert rtmgr.wh_send(whid, mtypes.RMRRM_TABLE_DATA, table) == RMR_OK
         acks = [rtmgr.receive(3), rtmgr.receive(3)]
         assert [a.payload for a in acks if a is not None] == [b"OK rt-1 \n\0", b"OK mm-1 \n\0"]

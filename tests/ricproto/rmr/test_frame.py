@@ -30,14 +30,16 @@ def load_vectors() -> list[dict]:
     vectors = []
     for entry in json.loads(VECTORS.read_text()):
         frame = bytes.fromhex(entry["hex"])
-        vectors.append({
-            **entry,
-            "size": len(frame),
-            "frame": frame,
-            "xid": entry["xid"].encode(),
-            "trace": bytes.fromhex(entry["trace_hex"]),
-            "payload": bytes.fromhex(entry["payload_hex"]),
-        })
+        vectors.append(
+            {
+                **entry,
+                "size": len(frame),
+                "frame": frame,
+                "xid": entry["xid"].encode(),
+                "trace": bytes.fromhex(entry["trace_hex"]),
+                "payload": bytes.fromhex(entry["payload_hex"]),
+            }
+        )
     return vectors
 
 
@@ -67,9 +69,18 @@ def test_every_vector_reencodes_to_the_same_defined_bytes(vectors: list[dict]) -
     for v in vectors:
         frame = v["frame"]
         msg = decode_frame(frame)
-        again = encode_frame(msg.mtype, msg.payload, sub_id=msg.sub_id, xid=msg.xid, meid=msg.meid.encode(),
-                             src=msg.src.encode(), srcip=msg.srcip.encode(), flags=msg.flags,
-                             call_id=msg.call_id, trace=msg.trace)
+        again = encode_frame(
+            msg.mtype,
+            msg.payload,
+            sub_id=msg.sub_id,
+            xid=msg.xid,
+            meid=msg.meid.encode(),
+            src=msg.src.encode(),
+            srcip=msg.srcip.encode(),
+            flags=msg.flags,
+            call_id=msg.call_id,
+            trace=msg.trace,
+        )
         assert len(again) == len(frame), v["name"]
         data1 = 50 + 280 + len(msg.trace)
         ignored = set(TRANSPORT_GARBAGE) | {data1 + 1, data1 + 2, data1 + 3}
@@ -84,8 +95,17 @@ def test_call_vector_has_host_order_flag_and_call_id(vectors: list[dict]) -> Non
 
 
 def test_encoded_frame_layout() -> None:
-    frame = encode_frame(12050, b"abc", sub_id=-1, xid=b"x".ljust(32, b"\0"), meid=b"m" * 40, src=b"s:1",
-                         srcip=b"1.2.3.4:1", flags=4, call_id=9)
+    frame = encode_frame(
+        12050,
+        b"abc",
+        sub_id=-1,
+        xid=b"x".ljust(32, b"\0"),
+        meid=b"m" * 40,
+        src=b"s:1",
+        srcip=b"1.2.3.4:1",
+        flags=4,
+        call_id=9,
+    )
     assert len(frame) == PAYLOAD_OFFSET + 3
     assert frame[0:4] == len(frame).to_bytes(4, "little") and frame[4:8] == len(frame).to_bytes(4, "big")
     assert frame[8:9] == b"$" and frame[9:50] == bytes(41)
@@ -153,8 +173,10 @@ def test_stream_reassembles_a_300kb_frame() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(payloads=st.lists(st.binary(max_size=3000), min_size=1, max_size=6),
-       cuts=st.lists(st.integers(min_value=1, max_value=5000), max_size=20))
+@given(
+    payloads=st.lists(st.binary(max_size=3000), min_size=1, max_size=6),
+    cuts=st.lists(st.integers(min_value=1, max_value=5000), max_size=20),
+)
 def test_stream_any_split_gives_the_same_messages(payloads: list[bytes], cuts: list[int]) -> None:
     data = b"".join(encode_frame(i, p, sub_id=i) for i, p in enumerate(payloads))
     stream = FrameStream()

@@ -116,11 +116,15 @@ def test_meid_map_end_is_acked_like_a_table() -> None:
 def test_a_block_forced_out_by_a_new_start_is_refused() -> None:
     b = RouteTableBuilder()
     events = b.apply("newrt|start|t-a\nrte|1|a:1\nnewrt|start|t-b\nrte|2|b:1\nnewrt|end\n")
-    assert [(e.table_id, e.ok, e.reason) for e in events] == [("t-a", False, "table not complete"),
-                                                             ("t-b", True, "")]
+    assert [(e.table_id, e.ok, e.reason) for e in events] == [
+        ("t-a", False, "table not complete"),
+        ("t-b", True, ""),
+    ]
     events = b.apply("newrt|start|t-c\nmeid_map|start|m-1\nmeid_map|end\n")
-    assert [(e.kind, e.table_id, e.ok) for e in events] == [("newrt", "t-c", False),
-                                                           ("meid_map", "m-1", True)]
+    assert [(e.kind, e.table_id, e.ok) for e in events] == [
+        ("newrt", "t-c", False),
+        ("meid_map", "m-1", True),
+    ]
     assert b.live.lookup(2, -1) is not None and b.live.lookup(1, -1) is None  # t-b is still live
 
 

@@ -22,12 +22,33 @@ pytestmark = pytest.mark.timeout(60)
 
 # rmr_get_consts (wrapper.c), in the order it writes them.
 C_CONSTANTS = {
-    "RMR_MAX_XID": 32, "RMR_MAX_SID": 32, "RMR_MAX_MEID": 32, "RMR_MAX_SRC": 64, "RMR_MAX_RCV_BYTES": 4096,
-    "RMRFL_NONE": 0, "RMRFL_AUTO_ALLOC": 3, "RMRFL_MTCALL": 2, "RMR_DEF_SIZE": 0, "RMR_VOID_MSGTYPE": -1,
-    "RMR_VOID_SUBID": -1, "RMR_OK": 0, "RMR_ERR_BADARG": 1, "RMR_ERR_NOENDPT": 2, "RMR_ERR_EMPTY": 3,
-    "RMR_ERR_NOHDR": 4, "RMR_ERR_SENDFAILED": 5, "RMR_ERR_CALLFAILED": 6, "RMR_ERR_NOWHOPEN": 7,
-    "RMR_ERR_WHID": 8, "RMR_ERR_OVERFLOW": 9, "RMR_ERR_RETRY": 10, "RMR_ERR_RCVFAILED": 11,
-    "RMR_ERR_TIMEOUT": 12, "RMR_ERR_UNSET": 13, "RMR_ERR_TRUNC": 14, "RMR_ERR_INITFAILED": 15,
+    "RMR_MAX_XID": 32,
+    "RMR_MAX_SID": 32,
+    "RMR_MAX_MEID": 32,
+    "RMR_MAX_SRC": 64,
+    "RMR_MAX_RCV_BYTES": 4096,
+    "RMRFL_NONE": 0,
+    "RMRFL_AUTO_ALLOC": 3,
+    "RMRFL_MTCALL": 2,
+    "RMR_DEF_SIZE": 0,
+    "RMR_VOID_MSGTYPE": -1,
+    "RMR_VOID_SUBID": -1,
+    "RMR_OK": 0,
+    "RMR_ERR_BADARG": 1,
+    "RMR_ERR_NOENDPT": 2,
+    "RMR_ERR_EMPTY": 3,
+    "RMR_ERR_NOHDR": 4,
+    "RMR_ERR_SENDFAILED": 5,
+    "RMR_ERR_CALLFAILED": 6,
+    "RMR_ERR_NOWHOPEN": 7,
+    "RMR_ERR_WHID": 8,
+    "RMR_ERR_OVERFLOW": 9,
+    "RMR_ERR_RETRY": 10,
+    "RMR_ERR_RCVFAILED": 11,
+    "RMR_ERR_TIMEOUT": 12,
+    "RMR_ERR_UNSET": 13,
+    "RMR_ERR_TRUNC": 14,
+    "RMR_ERR_INITFAILED": 15,
 }
 
 
@@ -48,6 +69,7 @@ def pair(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[RmrContext, RmrConte
 
 
 # ---- the published tables ------------------------------------------------------------------------
+
 
 def test_constants_are_exactly_what_rmr_get_consts_publishes() -> None:
     consts = rmrclib.get_constants()
@@ -78,15 +100,36 @@ def test_module_constants_are_the_wrappers() -> None:
     assert (rmr.RMR_ERR_NOENDPT, rmr.RMR_ERR_RETRY, rmr.RMR_ERR_TIMEOUT) == (2, 10, 12)
     for absent in ("RMR_ERR_BADARG", "RMR_ERR_NOTSUPP", "RMR_ERR_WHID", "RMRFL_NAME_ONLY", "rmr_bytes2meid"):
         assert not hasattr(rmr, absent), absent  # code using them would break on the C wrapper
-    keys = [rmr.RMR_MS_PAYLOAD, rmr.RMR_MS_PAYLOAD_LEN, rmr.RMR_MS_MSG_TYPE, rmr.RMR_MS_SUB_ID,
-            rmr.RMR_MS_TRN_ID, rmr.RMR_MS_MSG_STATE, rmr.RMR_MS_MSG_STATUS, rmr.RMR_MS_PAYLOAD_MAX,
-            rmr.RMR_MS_MEID, rmr.RMR_MS_MSG_SOURCE, rmr.RMR_MS_ERRNO]
-    assert keys == ["payload", "payload length", "message type", "subscription id", "transaction id",
-                    "message state", "message status", "payload max size", "meid", "message source",
-                    "errno"]
+    keys = [
+        rmr.RMR_MS_PAYLOAD,
+        rmr.RMR_MS_PAYLOAD_LEN,
+        rmr.RMR_MS_MSG_TYPE,
+        rmr.RMR_MS_SUB_ID,
+        rmr.RMR_MS_TRN_ID,
+        rmr.RMR_MS_MSG_STATE,
+        rmr.RMR_MS_MSG_STATUS,
+        rmr.RMR_MS_PAYLOAD_MAX,
+        rmr.RMR_MS_MEID,
+        rmr.RMR_MS_MSG_SOURCE,
+        rmr.RMR_MS_ERRNO,
+    ]
+    assert keys == [
+        "payload",
+        "payload length",
+        "message type",
+        "subscription id",
+        "transaction id",
+        "message state",
+        "message status",
+        "payload max size",
+        "meid",
+        "message source",
+        "errno",
+    ]
 
 
 # ---- NULL context (rmr_si.c: every entry point tests ctx == NULL) -------------------------------
+
 
 def test_alloc_on_a_null_context_raises_bad_buffer_allocation() -> None:
     with pytest.raises(rmr.BadBufferAllocation):
@@ -101,8 +144,12 @@ def test_null_context_everywhere_else(pair: tuple[RmrContext, RmrContext]) -> No
     assert rmr.rmr_wh_open(None, b"127.0.0.1:1") == -1
     assert rmr.rmr_wh_state(None, 0) == states.RMR_ERR_BADARG
     assert rmr.rmr_wh_close(None, 0) is None
-    for send in (lambda b: rmr.rmr_send_msg(None, b), lambda b: rmr.rmr_rts_msg(None, b),
-                 lambda b: rmr.rmr_torcv_msg(None, b, 10), lambda b: rmr.rmr_rcv_msg(None, b)):
+    for send in (
+        lambda b: rmr.rmr_send_msg(None, b),
+        lambda b: rmr.rmr_rts_msg(None, b),
+        lambda b: rmr.rmr_torcv_msg(None, b, 10),
+        lambda b: rmr.rmr_rcv_msg(None, b),
+    ):
         buf = rmr.rmr_alloc_msg(a, 16, payload=b"x", mtype=10)
         back = send(buf)
         assert back is buf and buf.contents.state == states.RMR_ERR_BADARG
@@ -129,6 +176,7 @@ def test_ctypes_argument_checks(pair: tuple[RmrContext, RmrContext]) -> None:
 
 # ---- NULL buffers --------------------------------------------------------------------------------
 
+
 def test_null_buffers(pair: tuple[RmrContext, RmrContext]) -> None:
     a, _ = pair
     assert not rmr.rmr_send_msg(a, None)  # C returns the NULL it was given
@@ -148,6 +196,7 @@ def test_null_buffers(pair: tuple[RmrContext, RmrContext]) -> None:
 
 
 # ---- rmr_init ------------------------------------------------------------------------------------
+
 
 def test_init_sizes_and_ports(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RMR_SEED_RT", raising=False)
@@ -186,6 +235,7 @@ def test_init_flags(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # ---- buffers -------------------------------------------------------------------------------------
+
 
 def test_realloc_payload_follows_c(pair: tuple[RmrContext, RmrContext]) -> None:
     a, _ = pair
@@ -257,8 +307,10 @@ def test_wormhole_states(pair: tuple[RmrContext, RmrContext]) -> None:
     whid = rmr.rmr_wh_open(a, f"127.0.0.1:{b.port}".encode())
     assert rmr.rmr_wh_state(a, whid + 7) == states.RMR_ERR_WHID
     assert rmr.rmr_wh_send_msg(a, whid + 7, buf).contents.state == states.RMR_ERR_WHID
-    assert rmr.rmr_wh_call(a, whid, rmr.rmr_alloc_msg(a, 8, payload=b"c", mtype=5), 0, 100).contents.state \
-        == states.RMR_ERR_BADARG  # call-id 0 means "no call"
+    assert (
+        rmr.rmr_wh_call(a, whid, rmr.rmr_alloc_msg(a, 8, payload=b"c", mtype=5), 0, 100).contents.state
+        == states.RMR_ERR_BADARG
+    )  # call-id 0 means "no call"
     sent = rmr.rmr_wh_send_msg(a, whid, buf)
     assert sent.contents.state == rmr.RMR_OK and sent.contents.len == 0  # reset like a routed send
     assert b.receive(2).payload == b"x"

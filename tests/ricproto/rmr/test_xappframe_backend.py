@@ -49,8 +49,9 @@ def test_alloc_keeps_the_truthiness_quirks(pair: tuple[RmrContext, RmrContext]) 
 
 def test_summary_keys_and_send_resets_the_buffer(pair: tuple[RmrContext, RmrContext]) -> None:
     a, b = pair
-    sbuf = rmr.rmr_alloc_msg(a, 64, payload=b"hello", mtype=10, sub_id=7, meid=b"gnb2",
-                             fixed_transaction_id=b"T" * 40)
+    sbuf = rmr.rmr_alloc_msg(
+        a, 64, payload=b"hello", mtype=10, sub_id=7, meid=b"gnb2", fixed_transaction_id=b"T" * 40
+    )
     after = rmr.rmr_send_msg(a, sbuf)
     # C re-initialises the sent mbuf for the next message (alloc_zcmsg on the same struct)
     assert after.contents.state == rmr.RMR_OK
@@ -60,10 +61,18 @@ def test_summary_keys_and_send_resets_the_buffer(pair: tuple[RmrContext, RmrCont
     mbuf = rmr.rmr_torcv_msg(b, rmr.rmr_alloc_msg(b, 4096), 2000)
     summary = rmr.message_summary(mbuf)
     assert summary == {
-        "payload": b"hello", "payload length": 5, "message type": 10, "subscription id": 7,
-        "transaction id": b"T" * 32, "message state": 0, "message status": "RMR_OK",
+        "payload": b"hello",
+        "payload length": 5,
+        "message type": 10,
+        "subscription id": 7,
+        "transaction id": b"T" * 32,
+        "message state": 0,
+        "message status": "RMR_OK",
         # the room C's receive accumulator leaves: normal size (4096) + 1088
-        "payload max size": 5184, "meid": b"gnb2", "message source": a.src, "errno": 0,
+        "payload max size": 5184,
+        "meid": b"gnb2",
+        "message source": a.src,
+        "errno": 0,
     }
     failed = rmr.rmr_send_msg(a, rmr.rmr_alloc_msg(a, 8, payload=b"x", mtype=99))
     assert failed.contents.state == rmr.RMR_ERR_NOENDPT  # same buffer, with the state
@@ -79,7 +88,8 @@ def test_torcv_timeout_returns_the_callers_buffer(pair: tuple[RmrContext, RmrCon
 
 
 def test_rts_returns_the_same_buffer_and_call_gives_null_on_timeout(
-        pair: tuple[RmrContext, RmrContext]) -> None:
+    pair: tuple[RmrContext, RmrContext],
+) -> None:
     a, b = pair
     rmr.rmr_send_msg(a, rmr.rmr_alloc_msg(a, 64, payload=b"q", mtype=10, gen_transaction_id=True))
     rx = rmr.rmr_torcv_msg(b, None, 2000)
@@ -144,9 +154,11 @@ def test_plain_import_of_xapp_frame_works_without_librmr(python_exe: str, choice
         pytest.skip("librmr_si.so is installed here: auto would pick the C library")
     except OSError:
         pass
-    code = ("import ricxappframe.xapp_frame as xf; from ricxappframe.rmr import rmr, helpers;"
-            "from ricxappframe.rmr.rmrclib import rmrclib; from ricxappframe.alarm import alarm;"
-            "print(rmr.BACKEND, rmr.RMR_ERR_TIMEOUT, rmrclib.state_to_status(10), xf.RMRXapp.__name__)")
+    code = (
+        "import ricxappframe.xapp_frame as xf; from ricxappframe.rmr import rmr, helpers;"
+        "from ricxappframe.rmr.rmrclib import rmrclib; from ricxappframe.alarm import alarm;"
+        "print(rmr.BACKEND, rmr.RMR_ERR_TIMEOUT, rmrclib.state_to_status(10), xf.RMRXapp.__name__)"
+    )
     result = run_fresh(code, python_exe, TWINRIC_RMR=choice)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["python", "12", "RMR_ERR_RETRY", "RMRXapp"]
@@ -162,8 +174,9 @@ def test_twinric_rmr_c_leaves_the_c_wrapper_alone(python_exe: str) -> None:
     assert result.returncode != 0 and "librmr_si.so" in result.stderr
 
 
-def test_framework_alarm_and_metric_clients_run_on_it(pair: tuple[RmrContext, RmrContext],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_framework_alarm_and_metric_clients_run_on_it(
+    pair: tuple[RmrContext, RmrContext], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
     from ricxappframe.alarm.alarm import AlarmManager, AlarmSeverity

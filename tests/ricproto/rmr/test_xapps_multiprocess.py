@@ -54,11 +54,17 @@ class Cluster:
         for name in "ABCD":
             seed = tmp / f"{name}.rt"
             seed.write_text(self.a_table if name == "A" else f"newrt|start\nrte|{REPORT}|{d}\nnewrt|end\n")
-            env = {"RMR_SEED_RT": str(seed), "RMR_SRC_ID": "127.0.0.1", "TWINRIC_RMR": "python",
-                   "RMR_RTG_SVC": str(self.ctl_a) if name == "A" else "-1", "PYTHONUNBUFFERED": "1"}
+            env = {
+                "RMR_SEED_RT": str(seed),
+                "RMR_SRC_ID": "127.0.0.1",
+                "TWINRIC_RMR": "python",
+                "RMR_RTG_SVC": str(self.ctl_a) if name == "A" else "-1",
+                "PYTHONUNBUFFERED": "1",
+            }
             argv = [python, str(PEER), name, str(self.ports[name])] + (["generic"] if name == "D" else [])
-            proc = ManagedProcess(f"peer-{name}", argv, env={**os.environ, **env},
-                                  log_path=tmp / f"{name}.log")
+            proc = ManagedProcess(
+                f"peer-{name}", argv, env={**os.environ, **env}, log_path=tmp / f"{name}.log"
+            )
             self.procs[name] = proc.start()
         self.driver.load_routes(
             f"newrt|start\nrte|{CMD}|{a}\nrte|100|{a}\nrte|2000|{a}\nrte|305|{b}\n"
@@ -142,8 +148,11 @@ def test_fan_out_sends_a_copy_to_every_group(peers: Cluster) -> None:
 
 
 def test_sub_id_routing_falls_back_to_minus_one(peers: Cluster) -> None:
-    sends = [{"mtype": 302, "payload": "s5", "sub_id": 5}, {"mtype": 302, "payload": "s6", "sub_id": 6},
-             {"mtype": 302, "payload": "none"}]
+    sends = [
+        {"mtype": 302, "payload": "s5", "sub_id": 5},
+        {"mtype": 302, "payload": "s6", "sub_id": 6},
+        {"mtype": 302, "payload": "none"},
+    ]
     assert peers.command({"send": sends})["states"] == [0, 0, 0]
     got = {r["payload"]: r for r in peers.reports(3)}
     assert got["s5"]["me"] == "B" and got["s5"]["sub_id"] == 5
@@ -152,8 +161,11 @@ def test_sub_id_routing_falls_back_to_minus_one(peers: Cluster) -> None:
 
 
 def test_meid_routing_uses_the_meid_map(peers: Cluster) -> None:
-    sends = [{"mtype": 303, "payload": "m1", "meid": "gnb1"}, {"mtype": 303, "payload": "m2", "meid": "gnb2"},
-             {"mtype": 303, "payload": "m9", "meid": "gnb9"}]
+    sends = [
+        {"mtype": 303, "payload": "m1", "meid": "gnb1"},
+        {"mtype": 303, "payload": "m2", "meid": "gnb2"},
+        {"mtype": 303, "payload": "m9", "meid": "gnb9"},
+    ]
     states = peers.command({"send": sends})["states"]
     assert states == [0, 0, 2]  # gnb9 was deleted from the map: RMR_ERR_NOENDPT
     got = {r["payload"]: r for r in peers.reports(2)}
@@ -182,8 +194,9 @@ def test_call_between_two_rmrxapps(peers: Cluster) -> None:
 def test_wormhole_call_times_out_when_the_peer_never_answers(peers: Cluster) -> None:
     target = f"127.0.0.1:{peers.ports['B']}"
     started = time.monotonic()
-    result = peers.command({"call": {"mtype": 305, "payload": "no-answer", "timeout_ms": 300,
-                                     "target": target}})["call"]
+    result = peers.command(
+        {"call": {"mtype": 305, "payload": "no-answer", "timeout_ms": 300, "target": target}}
+    )["call"]
     assert result == {"timeout": True}
     assert time.monotonic() - started >= 0.3
     assert [r["payload"] for r in peers.reports(1)] == ["no-answer"]  # B got it; it just never replies
@@ -206,8 +219,9 @@ def test_route_manager_push_changes_routes_live(peers: Cluster) -> None:
     whid = peers.driver.wh_open(f"127.0.0.1:{peers.ctl_a}")
     assert whid >= 0
     # A bad count is refused and the live table stays.
-    peers.driver.wh_send(whid, mtypes.RMRRM_TABLE_DATA, b"newrt|start|bad-1\nrte|300|" + c.encode() +
-                         b"\nnewrt|end|5\n")
+    peers.driver.wh_send(
+        whid, mtypes.RMRRM_TABLE_DATA, b"newrt|start|bad-1\nrte|300|" + c.encode() + b"\nnewrt|end|5\n"
+    )
     # Route manager splits a table over several messages (never a record).
     part1 = f"newrt|start|tbl-7\nrte|300|{c}\nrte|301|{b}\n".encode()
     part2 = f"rte|{REPORT}|{d}\nnewrt|end|3\n".encode()

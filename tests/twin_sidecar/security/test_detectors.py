@@ -9,7 +9,7 @@ from twin_sidecar.security.detectors import DetectorBank, DetectorConfig
 
 
 def test_evidence_grows_with_the_deviation_and_only_upwards() -> None:
-    bank = DetectorBank(DetectorConfig(z_low=4, z_high=8, warmup=30))
+    bank = DetectorBank(DetectorConfig(z_low=4, z_high=8, warmup={"ue": 30}))
     rng = np.random.default_rng(0)
     assert bank.score("ue:1", {"traffic": 100.0}) == {"traffic": 0.0}  # warm-up: no verdicts
     for v in rng.normal(5.0, 1.0, 500):

@@ -41,7 +41,12 @@ def test_ue_signals() -> None:
     sig = ex.extract(
         SecurityRound(1.0, (), (UeEvidence(1, 3, {"RSRP": -70.0, "DRB.RlcSduTransmittedVolumeDL": 100.0}),))
     )
-    assert sig["ue:1"]["jump"] == 20.0 and sig["ue:1"]["churn"] > 0.0 and sig["ue:1"]["traffic"] > 4.6
+    assert (
+        sig["ue:1"]["drops"] == 0.0
+        and sig["ue:1"]["jump"] == 20.0
+        and sig["ue:1"]["churn"] > 0.0
+        and sig["ue:1"]["traffic"] > 4.6
+    )
 
 
 def test_harm_in_the_trusted_view_and_impersonation_not_charged() -> None:

@@ -47,19 +47,34 @@ def on_indication(xapp, summary, sbuf):
     indication = IndicationMsg()
     indication.decode(summary[rmr.RMR_MS_PAYLOAD])
     message = kpm.decode_indication_message(indication.indication_message)
-    events.put(("indication", {
-        "sub_id": summary[rmr.RMR_MS_SUB_ID], "sequence_number": indication.request_sequence_number,
-        "function_id": indication.function_id, "action_id": indication.action_id,
-        "type": indication.indication_type,
-        "measurements": sorted({str(t) for t, _ in message.values_by_label()}),
-    }))
+    events.put(
+        (
+            "indication",
+            {
+                "sub_id": summary[rmr.RMR_MS_SUB_ID],
+                "sequence_number": indication.request_sequence_number,
+                "function_id": indication.function_id,
+                "action_id": indication.action_id,
+                "type": indication.indication_type,
+                "measurements": sorted({str(t) for t, _ in message.values_by_label()}),
+            },
+        )
+    )
     xapp.rmr_free(sbuf)
 
 
 def on_answer(xapp, summary, sbuf):
     pdu = e2ap.decode(summary[rmr.RMR_MS_PAYLOAD])
-    events.put(("answer", {"mtype": summary[rmr.RMR_MS_MSG_TYPE], "instance": pdu.ricRequestID.ricInstanceID,
-                           "requestor": pdu.ricRequestID.ricRequestorID}))
+    events.put(
+        (
+            "answer",
+            {
+                "mtype": summary[rmr.RMR_MS_MSG_TYPE],
+                "instance": pdu.ricRequestID.ricInstanceID,
+                "requestor": pdu.ricRequestID.ricRequestorID,
+            },
+        )
+    )
     xapp.rmr_free(sbuf)
 
 
@@ -81,14 +96,24 @@ def main():
 
     meid = sorted(n["inventoryName"] for n in requests.get(E2MGR, timeout=5).json())[1]
     trigger = kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(100))
-    action = kpm.encode_action_definition(kpm.ActionDefinition(1, kpm.ActionDefinitionFormat1(
-        (kpm.MeasurementInfoItem("RRU.PrbTotDl"),), 100)))
+    action = kpm.encode_action_definition(
+        kpm.ActionDefinition(1, kpm.ActionDefinitionFormat1((kpm.MeasurementInfoItem("RRU.PrbTotDl"),), 100))
+    )
     me = {"Host": "service-ricxapp-e2ap-helper-http.ricxapp", "HTTPPort": 8080, "RMRPort": 4560}
-    body = {"ClientEndpoint": me,
-            "Meid": meid, "RANFunctionID": 2,
-            "SubscriptionDetails": [{"XappEventInstanceId": 7, "EventTriggers": list(trigger),
-                                     "ActionToBeSetupList": [{"ActionID": 3, "ActionType": "report",
-                                                              "ActionDefinition": list(action)}]}]}
+    body = {
+        "ClientEndpoint": me,
+        "Meid": meid,
+        "RANFunctionID": 2,
+        "SubscriptionDetails": [
+            {
+                "XappEventInstanceId": 7,
+                "EventTriggers": list(trigger),
+                "ActionToBeSetupList": [
+                    {"ActionID": 3, "ActionType": "report", "ActionDefinition": list(action)}
+                ],
+            }
+        ],
+    }
     reply = requests.post(SUBMGR, json=body, timeout=10)
     subscription_id = reply.json()["SubscriptionId"]
     indications, instance, answer = [], None, None
@@ -106,20 +131,31 @@ def main():
         elif kind == "answer":
             answer = data
         if len(indications) >= 1 and not control_sent:
-            control = rc.SliceQuotaControl.single(UeIdGnbDu(1), plmn_from_digits("00101"), SNssai(1, 1),
-                                                  5, 95, 0)
+            control = rc.SliceQuotaControl.single(
+                UeIdGnbDu(1), plmn_from_digits("00101"), SNssai(1, 1), 5, 95, 0
+            )
             header, message = control.encode()
             size, payload = ControlRequestMsg().encode(99, 5, 3, b"", header, message, 1)
-            sbuf = rmr.rmr_alloc_msg(xapp._mrc, size, payload=payload[:size], gen_transaction_id=True,
-                                     mtype=RIC_CONTROL_REQ, meid=meid.encode())
+            sbuf = rmr.rmr_alloc_msg(
+                xapp._mrc,
+                size,
+                payload=payload[:size],
+                gen_transaction_id=True,
+                mtype=RIC_CONTROL_REQ,
+                meid=meid.encode(),
+            )
             sbuf = rmr.rmr_send_msg(xapp._mrc, sbuf)
             emit(event="control_sent", state=sbuf.contents.state, size=size)
             rmr.rmr_free_msg(sbuf)
             control_sent = True
     deleted = requests.delete(f"{SUBMGR}/{subscription_id}", timeout=10).status_code
     emit(event="summary", instance=instance, indications=indications[:3], answer=answer, deleted=deleted)
-    ok = (len(indications) >= 3 and answer is not None and answer["mtype"] == RIC_CONTROL_ACK
-          and all(i["sequence_number"] == instance == i["sub_id"] for i in indications))
+    ok = (
+        len(indications) >= 3
+        and answer is not None
+        and answer["mtype"] == RIC_CONTROL_ACK
+        and all(i["sequence_number"] == instance == i["sub_id"] for i in indications)
+    )
     os._exit(0 if ok else 1)
 
 

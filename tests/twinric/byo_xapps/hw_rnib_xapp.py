@@ -29,8 +29,11 @@ def default_handler(xapp, summary, sbuf):
 
 
 def ran_connected(xapp, summary, sbuf):
-    emit(event="ran_connected", meid=summary[rmr.RMR_MS_MEID].decode(),
-         payload=json.loads(summary[rmr.RMR_MS_PAYLOAD] or b"null"))
+    emit(
+        event="ran_connected",
+        meid=summary[rmr.RMR_MS_MEID].decode(),
+        payload=json.loads(summary[rmr.RMR_MS_PAYLOAD] or b"null"),
+    )
     xapp.rmr_free(sbuf)
 
 
@@ -40,20 +43,38 @@ def ran_state_changed(channel, events):
 
 def post_init(xapp):
     gnbs = xapp.get_list_gnb_ids()
-    emit(event="gnbs", gnbs=[{"name": g.inventory_name, "plmn": g.global_nb_id.plmn_id,
-                              "nb": g.global_nb_id.nb_id, "status": g.connection_status} for g in gnbs])
+    emit(
+        event="gnbs",
+        gnbs=[
+            {
+                "name": g.inventory_name,
+                "plmn": g.global_nb_id.plmn_id,
+                "nb": g.global_nb_id.nb_id,
+                "status": g.connection_status,
+            }
+            for g in gnbs
+        ],
+    )
     for name in sorted(g.inventory_name for g in gnbs):
         nodeb = xapp.GetNodeb(name)
-        emit(event="nodeb", name=nodeb.ran_name, status=nodeb.connection_status, type=nodeb.node_type,
-             e2t=nodeb.associated_e2t_instance_address,
-             functions=[[f.ran_function_id, f.ran_function_oid] for f in nodeb.gnb.ran_functions],
-             kpm_definitions=len(xapp.GetRanFunctionDefinition(name, KPM_OID) or []))
+        emit(
+            event="nodeb",
+            name=nodeb.ran_name,
+            status=nodeb.connection_status,
+            type=nodeb.node_type,
+            e2t=nodeb.associated_e2t_instance_address,
+            functions=[[f.ran_function_id, f.ran_function_oid] for f in nodeb.gnb.ran_functions],
+            kpm_definitions=len(xapp.GetRanFunctionDefinition(name, KPM_OID) or []),
+        )
     emit(event="all_nodebs", count=len(xapp.GetListNodebIds()))
     xapp.sdl.subscribe_channel("e2Manager", ran_state_changed, "RAN_CONNECTION_STATUS_CHANGE")
     xapp.sdl.start_event_listener()
     states = requests.get(f"{E2MGR}/v1/nodeb/states", timeout=5)
-    emit(event="e2mgr_states", status=states.status_code,
-         names=sorted(s["inventoryName"] for s in states.json()))
+    emit(
+        event="e2mgr_states",
+        status=states.status_code,
+        names=sorted(s["inventoryName"] for s in states.json()),
+    )
     alarm = requests.post(f"{ALARM_MANAGER}/ric/v1/alarms", json={"managedObjectId": "hw-rnib"}, timeout=5)
     emit(event="alarm_manager", status=alarm.status_code, body=alarm.json())
     emit(event="ready", config=xapp._config_data.get("controls"))

@@ -45,26 +45,42 @@ class Notifications(BaseHTTPRequestHandler):
 
 def subscription(meid):
     trigger = kpm.encode_event_trigger_definition(kpm.EventTriggerDefinition(100))
-    cell = kpm.ActionDefinition(1, kpm.ActionDefinitionFormat1(
-        (kpm.MeasurementInfoItem("DRB.UEThpDl"), kpm.MeasurementInfoItem("RRU.PrbUsedDl")), 100))
-    ues = kpm.ActionDefinition(4, kpm.ActionDefinitionFormat4(
-        (kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("rSRP", "present")),),
-        kpm.ActionDefinitionFormat1((kpm.MeasurementInfoItem("SINR"),), 100)))
+    cell = kpm.ActionDefinition(
+        1,
+        kpm.ActionDefinitionFormat1(
+            (kpm.MeasurementInfoItem("DRB.UEThpDl"), kpm.MeasurementInfoItem("RRU.PrbUsedDl")), 100
+        ),
+    )
+    ues = kpm.ActionDefinition(
+        4,
+        kpm.ActionDefinitionFormat4(
+            (kpm.MatchingUeCondPerSubItem(kpm.TestCondInfo("rSRP", "present")),),
+            kpm.ActionDefinitionFormat1((kpm.MeasurementInfoItem("SINR"),), 100),
+        ),
+    )
     return {
         "ClientEndpoint": {"Host": MY_SERVICE, "HTTPPort": 8080, "RMRPort": 4560},
         "Meid": meid,
         "RANFunctionID": 2,
-        "SubscriptionDetails": [{
-            "XappEventInstanceId": 12345,
-            "EventTriggers": list(trigger),
-            "ActionToBeSetupList": [
-                {"ActionID": 1, "ActionType": "report",
-                 "ActionDefinition": list(kpm.encode_action_definition(cell)),
-                 "SubsequentAction": {"SubsequentActionType": "continue", "TimeToWait": "zero"}},
-                {"ActionID": 2, "ActionType": "report",
-                 "ActionDefinition": list(kpm.encode_action_definition(ues))},
-            ],
-        }],
+        "SubscriptionDetails": [
+            {
+                "XappEventInstanceId": 12345,
+                "EventTriggers": list(trigger),
+                "ActionToBeSetupList": [
+                    {
+                        "ActionID": 1,
+                        "ActionType": "report",
+                        "ActionDefinition": list(kpm.encode_action_definition(cell)),
+                        "SubsequentAction": {"SubsequentActionType": "continue", "TimeToWait": "zero"},
+                    },
+                    {
+                        "ActionID": 2,
+                        "ActionType": "report",
+                        "ActionDefinition": list(kpm.encode_action_definition(ues)),
+                    },
+                ],
+            }
+        ],
         "XappName": NAME,  # not in the spec: submgr ignores fields it does not know
     }
 
@@ -72,8 +88,11 @@ def subscription(meid):
 def entry(xapp):
     server = ThreadingHTTPServer(("0.0.0.0", 8080), Notifications)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    nodes = [n["inventoryName"] for n in requests.get(E2MGR, timeout=5).json()
-             if n.get("connectionStatus") == "CONNECTED"]
+    nodes = [
+        n["inventoryName"]
+        for n in requests.get(E2MGR, timeout=5).json()
+        if n.get("connectionStatus") == "CONNECTED"
+    ]
     meid = sorted(nodes)[0]
     reply = requests.post(SUBMGR, json=subscription(meid), timeout=10)
     emit(event="subscribed", status=reply.status_code, body=reply.json(), meid=meid)
@@ -95,20 +114,34 @@ def entry(xapp):
                 if isinstance(message, kpm.IndicationMessageFormat1):
                     cell_reports += 1
                     values = {str(t): v[-1] for (t, _), v in message.values_by_label().items()}
-                    emit(event="cell_report", sub_id=summary[rmr.RMR_MS_SUB_ID], action=ind.ricActionID,
-                         meid=summary[rmr.RMR_MS_MEID].decode(), values=values,
-                         collected=kpm.unix_seconds(header.collet_start_time))
+                    emit(
+                        event="cell_report",
+                        sub_id=summary[rmr.RMR_MS_SUB_ID],
+                        action=ind.ricActionID,
+                        meid=summary[rmr.RMR_MS_MEID].decode(),
+                        values=values,
+                        collected=kpm.unix_seconds(header.collet_start_time),
+                    )
                 else:
                     ue_reports += 1
-                    emit(event="ue_report", sub_id=summary[rmr.RMR_MS_SUB_ID], action=ind.ricActionID,
-                         ues=len(message.values_by_ue()))
+                    emit(
+                        event="ue_report",
+                        sub_id=summary[rmr.RMR_MS_SUB_ID],
+                        action=ind.ricActionID,
+                        ues=len(message.values_by_ue()),
+                    )
             elif mtype in (RIC_CONTROL_ACK, RIC_CONTROL_FAILURE):
                 foreign += 1  # it never sends a control: any answer would be someone else's
             xapp.rmr_free(sbuf)
         time.sleep(0.05)
     deleted = requests.delete(f"{SUBMGR}/{subscription_id}", timeout=10)
-    emit(event="summary", cell_reports=cell_reports, ue_reports=ue_reports, control_answers=foreign,
-         deleted=deleted.status_code)
+    emit(
+        event="summary",
+        cell_reports=cell_reports,
+        ue_reports=ue_reports,
+        control_answers=foreign,
+        deleted=deleted.status_code,
+    )
     os._exit(0 if cell_reports >= WANTED and ue_reports >= 1 and deleted.status_code == 204 else 1)
 
 

@@ -26,17 +26,25 @@ def emit(**event):
 
 
 def quota_control(instance, minimum, maximum, dedicated=0):
-    control = rc.SliceQuotaControl.single(UeIdGnbDu(1), plmn_from_digits("00101"), SNssai(1, 1),
-                                          minimum, maximum, dedicated)
+    control = rc.SliceQuotaControl.single(
+        UeIdGnbDu(1), plmn_from_digits("00101"), SNssai(1, 1), minimum, maximum, dedicated
+    )
     header, message = control.encode()
-    return e2ap.encode(e2ap.RICcontrolRequest(
-        e2ap.RICrequestID(REQUESTOR, instance), rc.RAN_FUNCTION_ID, header, message,
-        ricControlAckRequest=e2ap.RICcontrolAckRequest.ack))
+    return e2ap.encode(
+        e2ap.RICcontrolRequest(
+            e2ap.RICrequestID(REQUESTOR, instance),
+            rc.RAN_FUNCTION_ID,
+            header,
+            message,
+            ricControlAckRequest=e2ap.RICcontrolAckRequest.ack,
+        )
+    )
 
 
 def send(mrc, payload, meid):
-    sbuf = rmr.rmr_alloc_msg(mrc, len(payload), payload=payload, gen_transaction_id=True,
-                             mtype=RIC_CONTROL_REQ, meid=meid.encode())
+    sbuf = rmr.rmr_alloc_msg(
+        mrc, len(payload), payload=payload, gen_transaction_id=True, mtype=RIC_CONTROL_REQ, meid=meid.encode()
+    )
     for _ in range(50):
         sbuf = rmr.rmr_send_msg(mrc, sbuf)
         if sbuf.contents.state == rmr.RMR_OK:
@@ -60,10 +68,16 @@ def answers(mrc, seconds):
         mtype = summary[rmr.RMR_MS_MSG_TYPE]
         if mtype in (RIC_CONTROL_ACK, RIC_CONTROL_FAILURE):
             pdu = e2ap.decode(summary[rmr.RMR_MS_PAYLOAD])
-            out.append({"mtype": mtype, "requestor": pdu.ricRequestID.ricRequestorID,
-                        "instance": pdu.ricRequestID.ricInstanceID, "meid": summary[rmr.RMR_MS_MEID].decode(),
-                        "sub_id": summary[rmr.RMR_MS_SUB_ID],
-                        "cause": getattr(getattr(pdu, "cause", None), "name", None)})
+            out.append(
+                {
+                    "mtype": mtype,
+                    "requestor": pdu.ricRequestID.ricRequestorID,
+                    "instance": pdu.ricRequestID.ricInstanceID,
+                    "meid": summary[rmr.RMR_MS_MEID].decode(),
+                    "sub_id": summary[rmr.RMR_MS_SUB_ID],
+                    "cause": getattr(getattr(pdu, "cause", None), "name", None),
+                }
+            )
     rmr.rmr_free_msg(rbuf)
     return out
 
@@ -72,8 +86,11 @@ def main():
     mrc = rmr.rmr_init(b"4560", rmr.RMR_MAX_RCV_BYTES, 0x00)
     while rmr.rmr_ready(mrc) == 0:
         time.sleep(0.1)
-    nodes = sorted(n["inventoryName"] for n in requests.get(E2MGR, timeout=5).json()
-                   if n.get("connectionStatus") == "CONNECTED")
+    nodes = sorted(
+        n["inventoryName"]
+        for n in requests.get(E2MGR, timeout=5).json()
+        if n.get("connectionStatus") == "CONNECTED"
+    )
     meid = nodes[-1]
     emit(event="nodes", count=len(nodes), meid=meid)
 
@@ -88,10 +105,19 @@ def main():
         emit(event="answer", **answer)
     mine = [a for a in got if a["requestor"] == REQUESTOR]
     by_instance = {a["instance"]: a for a in mine}
-    ok = (len(mine) == len(got) and by_instance.get(1, {}).get("mtype") == RIC_CONTROL_ACK
-          and by_instance.get(2, {}).get("mtype") == RIC_CONTROL_FAILURE and 3 not in by_instance)
-    emit(event="summary", answers=len(got), foreign=len(got) - len(mine), ok=ok,
-         unanswered=[i for i in sent if i not in by_instance])
+    ok = (
+        len(mine) == len(got)
+        and by_instance.get(1, {}).get("mtype") == RIC_CONTROL_ACK
+        and by_instance.get(2, {}).get("mtype") == RIC_CONTROL_FAILURE
+        and 3 not in by_instance
+    )
+    emit(
+        event="summary",
+        answers=len(got),
+        foreign=len(got) - len(mine),
+        ok=ok,
+        unanswered=[i for i in sent if i not in by_instance],
+    )
     rmr.rmr_close(mrc)
     raise SystemExit(0 if ok else 1)
 

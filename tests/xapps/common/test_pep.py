@@ -104,8 +104,9 @@ def _grant_for(pdp_key, xapp_key, ttl_ms: int) -> str:
 
     from ricproto import grant, identity
 
-    g = grant.issue_grant(pdp_key, "xapp:c", "a", "gnb1", identity.raw_public_key(xapp_key),
-                          int(_time.time() * 1000), ttl_ms)
+    g = grant.issue_grant(
+        pdp_key, "xapp:c", "a", "gnb1", identity.raw_public_key(xapp_key), int(_time.time() * 1000), ttl_ms
+    )
     return identity.b64encode(grant.encode_grant(g))
 
 

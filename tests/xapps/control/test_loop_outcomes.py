@@ -50,19 +50,23 @@ class Rig:
         """One report from every cell: completes a round, so the loop decides."""
         before = self.loop.decisions
         for cell, load in zip(self.inventory.cells, loads or [0.3] * len(self.inventory.cells), strict=True):
-            payload = cell_indication(2 * cell.position + 1, load * 100.0, 8000.0, 10.0,
-                                      self.inventory.space.slices)
+            payload = cell_indication(
+                2 * cell.position + 1, load * 100.0, 8000.0, 10.0, self.inventory.space.slices
+            )
             self.loop.on_indication(cell.meid, 7, payload)
         assert wait_until(lambda: self.loop.decisions == before + 1, 5), "the loop did not decide"
 
     def answer(self, index: int, ok: bool = True) -> None:
         request = e2ap.decode(self.sent[index][0])
         if ok:
-            pdu, mtype = e2ap.RICcontrolAcknowledge(request.ricRequestID, request.ranFunctionID), \
-                mtypes.RIC_CONTROL_ACK
+            pdu, mtype = (
+                e2ap.RICcontrolAcknowledge(request.ricRequestID, request.ranFunctionID),
+                mtypes.RIC_CONTROL_ACK,
+            )
         else:
-            pdu = e2ap.RICcontrolFailure(request.ricRequestID, request.ranFunctionID,
-                                         e2ap.CauseRICrequest.unspecified)
+            pdu = e2ap.RICcontrolFailure(
+                request.ricRequestID, request.ranFunctionID, e2ap.CauseRICrequest.unspecified
+            )
             mtype = mtypes.RIC_CONTROL_FAILURE
         self.loop.on_control_answer(mtype, e2ap.encode(pdu))
 
@@ -75,9 +79,13 @@ def rig(inventory, redis_client) -> Iterator[Rig]:
     space = inventory.space
     metrics = XappMetrics("control")
     view = RanView(inventory)
-    behavior = BehaviorPolicy(space, ActionShield(space, inventory.layout),
-                              HeuristicBalancer(space, inventory.layout), space.action_mask(inventory.layout),
-                              seed=1)
+    behavior = BehaviorPolicy(
+        space,
+        ActionShield(space, inventory.layout),
+        HeuristicBalancer(space, inventory.layout),
+        space.action_mask(inventory.layout),
+        seed=1,
+    )
     quota = space.encode(QuotaStep(0, 0, 1))  # always one slice-quota control on cell 0
     obs_dim = space.max_cells * space.n_features
     snapshots = FixedSnapshots(fixed_snapshot("v1", obs_dim, space.n_actions, quota))
@@ -89,9 +97,20 @@ def rig(inventory, redis_client) -> Iterator[Rig]:
         return True
 
     settings = ControlSettings(exploration=Exploration("none"), cell_load_limit=1.0)
-    loop = ControlLoop("ctl", view, behavior, ControlBuilder(view), snapshots,  # type: ignore[arg-type]
-                       TwinClient(None, space.max_cells, metrics), None, writer, send_control, metrics,
-                       settings, control_timeout_s=0.3).start()
+    loop = ControlLoop(
+        "ctl",
+        view,
+        behavior,
+        ControlBuilder(view),
+        snapshots,  # type: ignore[arg-type]
+        TwinClient(None, space.max_cells, metrics),
+        None,
+        writer,
+        send_control,
+        metrics,
+        settings,
+        control_timeout_s=0.3,
+    ).start()
     try:
         yield Rig(loop, metrics, sent, inventory)
     finally:
@@ -122,9 +141,9 @@ def test_acknowledged_failed_and_timed_out_controls_are_logged_as_such(rig: Rig,
     assert rig.outcome("ack") == 1  # the late acknowledgement was not counted as one
 
 
-def test_an_exception_in_a_step_is_counted_logged_and_survived(rig: Rig, redis_client,
-                                                               caplog: pytest.LogCaptureFixture,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_exception_in_a_step_is_counted_logged_and_survived(
+    rig: Rig, redis_client, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = []
     real = rig.loop.behavior.decide
 
@@ -138,8 +157,11 @@ def test_an_exception_in_a_step_is_counted_logged_and_survived(rig: Rig, redis_c
     with caplog.at_level(logging.ERROR, logger="xapps.control.loop"):
         before = rig.loop.decisions
         for cell in rig.inventory.cells:
-            rig.loop.on_indication(cell.meid, 7, cell_indication(2 * cell.position + 1, 30.0, 8000.0, 10.0,
-                                                                 rig.inventory.space.slices))
+            rig.loop.on_indication(
+                cell.meid,
+                7,
+                cell_indication(2 * cell.position + 1, 30.0, 8000.0, 10.0, rig.inventory.space.slices),
+            )
         assert wait_until(lambda: rig.metrics.error_count("loop_exception") == 1, 5)
     failures = [r for r in caplog.records if r.getMessage() == "control loop step failed"]
     assert failures and failures[0].exc_info and "policy blew up" in str(failures[0].exc_info[1])

@@ -103,11 +103,15 @@ def test_latest_values_are_the_last_granule_of_values_by_label():
     ]
     message = _f1([(1, 2.5, None), (3, None, 4.0), (5, 6.5, 7.0)], infos)
     expected = [(key, values[-1]) for key, values in message.values_by_label().items()]
-    assert latest_values(message) == expected == [
-        (("RRU.PrbTotDl", kpm.NO_LABEL), 5),
-        (("RRU.PrbUsedDl", sl), 6.5),
-        (("RRU.PrbUsedDl", kpm.MeasurementLabel(slice_id=SNssai(2, 2))), 7.0),
-    ]
+    assert (
+        latest_values(message)
+        == expected
+        == [
+            (("RRU.PrbTotDl", kpm.NO_LABEL), 5),
+            (("RRU.PrbUsedDl", sl), 6.5),
+            (("RRU.PrbUsedDl", kpm.MeasurementLabel(slice_id=SNssai(2, 2))), 7.0),
+        ]
+    )
     assert latest_values(_f1([], infos)) == []
     with pytest.raises(E2CodecError, match="measData\\[1\\]"):
         latest_values(_f1([(1, 2.0, 3.0), (1, 2.0)], infos))

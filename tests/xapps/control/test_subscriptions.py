@@ -73,6 +73,7 @@ def test_subscribe_notify_and_resubscribe(tmp_path, redis_url, redis_client, inv
             "RMRPort": xapp.rmr_port,
         }
         assert body["RANFunctionID"] == 2 and "SubscriptionId" not in body
+
         # The xApp stores each id after submgr's 201, so the last one may land just after the POST.
         def stored() -> set[str]:
             return {k.decode() for k in redis_client.hgetall(f"twinric:subscriptions:{INSTANCE}")}
