@@ -3,6 +3,8 @@ controls judged in the trusted view, impersonated requests not charged to the cl
 
 from __future__ import annotations
 
+import pytest
+
 from twin_sidecar.security.evidence import CellEvidence, ControlEvidence, SecurityRound, UeEvidence
 from twin_sidecar.security.signals import SignalExtractor
 
@@ -27,7 +29,7 @@ def test_load_mismatch_and_repeats() -> None:
     rnd = SecurityRound(1.0, (honest, liar), (*ues(0, 4, 10.0), *ues(1, 4, 10.0, first=10)))
     sig = ex.extract(rnd)
     assert sig["e2node:a"]["load_mismatch"] < 0.01
-    assert sig["e2node:b"]["load_mismatch"] > 0.8  # reports 100 PRBs, its UEs used 40
+    assert sig["e2node:b"]["load_mismatch"] == pytest.approx(60 / 110)  # reports 100 PRBs, its UEs used 40
     assert sig["e2node:a"]["repeat"] == 0.0
     again = ex.extract(SecurityRound(1.5, (honest, cell("b", 1, 41.0, 4.0)), rnd.ues))
     assert again["e2node:a"]["repeat"] == 1.0 and again["e2node:b"]["repeat"] == 0.0
@@ -45,7 +47,7 @@ def test_ue_signals() -> None:
         sig["ue:1"]["drops"] == 0.0
         and sig["ue:1"]["jump"] == 20.0
         and sig["ue:1"]["churn"] > 0.0
-        and sig["ue:1"]["traffic"] > 4.6
+        and sig["ue:1"]["traffic"] == 0.0  # its own peer median
     )
 
 
