@@ -1,7 +1,7 @@
 """Per-subject signals of one round, including the cross-checks only a twin can make.
 
 * UE: ``traffic`` (log of its averaged DL volume above the median of its slice's UEs), ``drops``
-  (its averaged DL drop rate while served over 4 times its peers' median: it offers more than
+  (its averaged DL drop rate while served over 2.5 times its peers' median: it offers more than
   any fair share serves), ``churn``
   (serving-cell changes, smoothed over rounds), ``jump`` (how far its strongest RSRP moved in one
   round, dB: a UE does not cross the map in half a second);
@@ -39,7 +39,7 @@ USAGE_SMOOTHING = 0.2  # a slice's PRB share as the twin remembers it (one starv
 CONN_SLACK = 3.0  # UEs
 PRB_SLACK = 10.0  # PRBs per cell
 REPEAT_MEMORY = 64  # cell reports remembered per node
-FLOOD_ABOVE_PEERS = math.log(4.0)  # drops count against a UE served over 4x its peers' median (surge: 3x)
+FLOOD_ABOVE_PEERS = math.log(2.5)  # drops count against a UE served over 2.5x its peers' median (surge: ~2x)
 VOLUME_SMOOTHING = 0.3  # weight of the newest round in the UE's DL volume average
 CHURN_SMOOTHING = 0.5  # weight of the newest round in the UE's churn average
 TREND_SMOOTHING = 0.2  # and of a node's load mismatch in its trend (a slow drift stands out there)
