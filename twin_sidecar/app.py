@@ -6,6 +6,7 @@ reach the parts through ``api.deps.Parts``; auth and error counting apply to it 
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -14,7 +15,8 @@ from typing import Any
 import redis
 from fastapi import FastAPI
 
-from twin_sidecar.api import fidelity, health, metrics, plan, planes, policy, predict, state
+from ricproto.transition import TransitionBatch
+from twin_sidecar.api import fidelity, health, metrics, plan, planes, policy, predict, state, trust
 from twin_sidecar.api.auth import BearerAuth
 from twin_sidecar.api.errors import install as install_errors
 from twin_sidecar.checkpoint import Checkpointer
@@ -33,6 +35,7 @@ from twin_sidecar.predictive.forecaster import LoadForecaster
 from twin_sidecar.predictive.replay import TransitionReplay
 from twin_sidecar.predictive.training import EnsembleTrainer
 from twin_sidecar.priority import PriorityMiddleware, RequestGate
+from twin_sidecar.security.analytics import SecurityAnalytics
 from twin_sidecar.settings import SettingsError, TwinSettings
 from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
@@ -48,6 +51,7 @@ ROUTERS = (
     planes.router,
     policy.router,
     plan.router,
+    trust.router,
 )
 ROUTERS += (dashboard.router,)  # the live dashboard
 
@@ -101,7 +105,8 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
     forecaster = LoadForecaster(settings.forecast_lags, settings.forecast_horizon)
     sync = SyncEngine(settings, mirror, trainer, replay, holdout, tracker, forecaster, serving, metrics_)
     consumer.add_ran_view_sink(mirror.apply)
-    consumer.add_transition_batch_sink(sync.on_transitions)
+    security = SecurityAnalytics(publish_to=client if settings.security_publish else None)
+    consumer.add_ran_view_sink(security.apply)
     checkpointer = Checkpointer(settings.state_dir / "checkpoint.pt", identity=twin_identity(settings))
     for name, part in (
         ("streams", consumer),
@@ -117,7 +122,15 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
     gate = RequestGate()  # requests first: ingestion and training step aside while one is answered
     consumer.pause = gate.yield_to_requests
     sync.pause = gate.yield_to_requests
-    policy, policy_a1 = build_target_policy(settings, serving, client, consumer, checkpointer, metrics_)
+    policy, policy_a1 = build_target_policy(settings, serving, client, checkpointer, metrics_)
+
+    def learn_from(batch: TransitionBatch) -> None:  # the predictive model's and the learner's data
+        sync.on_transitions(batch)
+        policy.on_batch(batch)
+
+    # the poisoning defence: with security_guard, rows from distrusted sources reach neither learner
+    guarded = security.guard.wrap(learn_from, time.time) if settings.security_guard else learn_from
+    consumer.add_transition_batch_sink(guarded)
     policy.pause = gate.yield_to_requests
     parts = TwinParts(
         settings,
@@ -146,6 +159,7 @@ def build_parts(settings: TwinSettings, *, train: bool = True) -> TwinParts:
             tcfg.n_members,
             OnlinePlannerConfig(**settings.planner.model_dump()),
         ),
+        security=security,
     )
     return parts
 
@@ -160,7 +174,6 @@ def build_target_policy(
     settings: TwinSettings,
     serving: ServingDynamics,
     client: redis.Redis,
-    consumer: StreamConsumer,
     checkpointer: Checkpointer,
     metrics_: TwinMetrics,
 ) -> tuple[TargetPolicy, A1TwinPolicySource | None]:
@@ -178,7 +191,6 @@ def build_target_policy(
         )
     except ValueError as exc:  # learner, gate or rollback settings that cannot work
         raise SettingsError(f"policy settings: {exc}") from None
-    consumer.add_transition_batch_sink(policy.on_batch)
     checkpointer.register("policy", policy)
     source = None
     if pcfg.a1_url:

@@ -23,6 +23,7 @@ from twin_sidecar.predictive.forecaster import LoadForecaster
 from twin_sidecar.predictive.replay import TransitionReplay
 from twin_sidecar.predictive.training import EnsembleTrainer
 from twin_sidecar.priority import RequestGate
+from twin_sidecar.security.analytics import SecurityAnalytics
 from twin_sidecar.settings import TwinSettings
 from twin_sidecar.streams import StreamConsumer
 from twin_sidecar.sync import SyncEngine
@@ -54,6 +55,7 @@ class TwinParts:
     policy_a1: A1TwinPolicySource | None = None  # twinric-twin A1 policies (None: settings only)
     # POST /v1/plan; the planner follows the learner's Q-network (app.learner_q via FollowedQ)
     planner: OnlinePlanner | None = None
+    security: SecurityAnalytics | None = None
     started_at: float = field(default_factory=time.time)
     restored: bool = False
     ready_error: str = "not started"

@@ -128,6 +128,10 @@ class TwinSettings(BaseModel):
     max_planes: int = Field(8192, ge=1)
     plane_ttl_s: float = Field(300.0, gt=0)
     log_level: str = "INFO"
+    # security analytics (issue 14): scores are always kept (GET /v1/trust); publishing them to the PDP's
+    # trust namespace and keeping distrusted nodes' transitions out of training are switched on here
+    security_publish: bool = False
+    security_guard: bool = False
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     planner: PlannerSettings = Field(default_factory=PlannerSettings)
