@@ -39,7 +39,7 @@ class E2Answer:
     message: E2APMessage
 
 
-@dataclass(slots=True)
+@dataclass(slots=True)  # pragma: no mutate  (slots only save memory: no behaviour depends on them)
 class ExchangeOutcome:
     """The answer, or None with ``attempts`` made and whether any RMR send succeeded."""
 

@@ -76,7 +76,7 @@ class SubscriptionRecord:
     contentKey: str
     params: dict[str, Any]  # the REST body as accepted (JSON form)
     instances: list[E2Instance] = field(default_factory=list)
-    createdAt: float = 0.0
+    createdAt: float = 0.0  # pragma: no mutate  (the service always sets it; the default is never read)
 
     @property
     def request(self) -> SubscriptionParams:

@@ -111,3 +111,14 @@ def test_offset_step_sends_both_sides_of_the_relation_to_their_nodes(inventory):
     assert [r.offset for r in again] == [(i, j, 2 * step), (j, i, -2 * step)]
     back = builder.build(OffsetStep(i, 0, -1))
     assert [r.offset for r in back] == [(i, j, 0), (j, i, 0)]
+
+
+def test_neighbour_rank_and_cell_index_just_past_the_end_send_nothing(inventory):
+    view = RanView(inventory)
+    src = inventory.cells[1]
+    view.ingest(src.meid, e2ap.decode(ue_indication(2, {11: -80.0, 12: -115.0})))
+    builder = ControlBuilder(view)
+    last = len(inventory.layout.neighbours[1]) - 1
+    assert builder.build(SteerUes(1, last + 1)) == []  # one past the last neighbour: no such relation
+    assert builder.build(QuotaStep(len(inventory.cells), 1, +1)) == []  # one past the last cell
+    assert len(builder.build(SteerUes(1, last))) == 2  # the last neighbour itself is steered to
