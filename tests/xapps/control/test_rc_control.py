@@ -76,7 +76,6 @@ def test_a_ue_just_steered_is_not_steered_again_until_the_hold_expires(inventory
 
 
 def test_offset_step_sends_both_sides_of_the_relation_to_their_nodes(inventory):
-
     view = RanView(inventory)
     builder = ControlBuilder(view)
     i = 1
