@@ -56,6 +56,16 @@ def test_in_place_write_is_seen_and_identical_content_is_not_redelivered(tmp_pat
     assert not watcher.poll() and len(seen) == 1
 
 
+def test_content_read_at_prime_is_not_redelivered_when_only_the_stat_changes(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"a": 1}')
+    seen: list[dict] = []
+    watcher = ConfigWatcher(path, seen.append, XappMetrics("t"))
+    assert watcher.prime() == {"a": 1}
+    os.utime(path, ns=(1, 1))  # touched (a kubelet resync), same bytes as at start
+    assert not watcher.poll() and seen == []
+
+
 def test_invalid_json_is_counted_and_last_good_config_kept(tmp_path):
     path = tmp_path / "c.json"
     path.write_text('{"a": 1}')
