@@ -107,3 +107,10 @@ def test_stop_gives_up_after_five_seconds_on_a_request_that_hangs():
     finally:
         release.set()
         caller.join(10)
+
+
+def test_default_address_is_all_interfaces_port_8080():
+    """The RIC platform (appmgr's descriptor, the Kubernetes service) reaches an xApp's HTTP on 8080."""
+    metrics = XappMetrics("test-xapp")
+    server = HttpServer(create_app(HealthState(metrics, ("heuristic",)), dict, metrics))
+    assert (server.config.host, server.config.port) == ("0.0.0.0", 8080)
