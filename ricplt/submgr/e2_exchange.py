@@ -33,13 +33,13 @@ ANSWERS: dict[int, Procedure] = {
 REQUESTS: dict[Procedure, int] = {"subscribe": mtypes.RIC_SUB_REQ, "delete": mtypes.RIC_SUB_DEL_REQ}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True)  # pragma: no mutate  (slots only save memory: no behaviour depends on them)
 class E2Answer:
     mtype: int
     message: E2APMessage
 
 
-@dataclass(slots=True)
+@dataclass(slots=True)  # pragma: no mutate  (slots only save memory: no behaviour depends on them)
 class ExchangeOutcome:
     """The answer, or None with ``attempts`` made and whether any RMR send succeeded."""
 

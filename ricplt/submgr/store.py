@@ -40,7 +40,7 @@ def content_key(digest: str) -> str:
     return PREFIX + "content:" + digest
 
 
-@dataclass(slots=True)
+@dataclass(slots=True)  # pragma: no mutate  (slots only save memory: no behaviour depends on them)
 class E2Instance:
     """One E2 subscription: a SubscriptionDetail of the REST request and its E2 instance id."""
 
@@ -70,13 +70,13 @@ class E2Instance:
         )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True)  # pragma: no mutate  (slots only save memory: no behaviour depends on them)
 class SubscriptionRecord:
     SubscriptionId: str
     contentKey: str
     params: dict[str, Any]  # the REST body as accepted (JSON form)
     instances: list[E2Instance] = field(default_factory=list)
-    createdAt: float = 0.0
+    createdAt: float = 0.0  # pragma: no mutate  (the service always sets it; the default is never read)
 
     @property
     def request(self) -> SubscriptionParams:

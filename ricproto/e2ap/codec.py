@@ -279,7 +279,10 @@ SUBSCRIPTIONS_WITH_CAUSE = _list_type(
     ies_aper.put_RICsubscriptionWithCauseItem, ies_aper.get_RICsubscriptionWithCauseItem)
 # E2AP v02.00 (OSC submgr, kpimon-go): item id 51 and maxofRICrequestID = 4294967295 (another length form)
 SUBSCRIPTIONS_WITH_CAUSE_V200 = _list_type(
-    "RICsubscription-List-withCause", 1, 4294967295, ID_RICsubscription_withCause_Item_v200, _ignore,
+    "RICsubscription-List-withCause", 1,
+    # Every bound of 64K or more encodes alike and a list of 2**32 items cannot be built: not mutated.
+    4294967295,  # pragma: no mutate
+    ID_RICsubscription_withCause_Item_v200, _ignore,
     ies_aper.put_RICsubscriptionWithCauseItem, ies_aper.get_RICsubscriptionWithCauseItem)
 TNL_ASSOCIATION_REMOVAL_LIST = _list_type(
     "E2nodeTNLassociationRemoval-List", 1, 32, ID_E2nodeTNLassociationRemoval_Item, _reject,

@@ -88,3 +88,17 @@ def test_coverage_relations_put_a_small_cell_next_to_the_macro_around_it() -> No
     assert all(len(n) == 3 for n in layout.neighbours)
     # distance ranking (the default) keeps co-sited sectors first, as before
     assert set(RanModel(load_scenario("medium")).cell_layout(3).neighbours[0][:2]) == {1, 2}
+
+
+def test_cells_sharing_no_coverage_follow_in_distance_order() -> None:
+    from e2sim.ran.model import RanModel
+    from e2sim.scenario import load_scenario
+
+    m = RanModel(load_scenario("large"))
+    order = m.coverage_neighbours()
+    pos = m.topology.positions()
+    for c in range(m.n_cells):
+        dist = np.hypot(*(pos[order[c]] - pos[c]).T)
+        # the far third of every row (57 cells) shares no coverage with c: there only distance ranks
+        tail = dist[-m.n_cells // 3 :]
+        assert np.all(np.diff(tail) >= 0), (c, tail)

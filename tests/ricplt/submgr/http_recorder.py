@@ -20,8 +20,9 @@ class Recorded:
 
 
 class HttpRecorder:
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, first: tuple[int, ...] = ()) -> None:
         self.status = status
+        self.first = list(first)  # statuses answered in turn before ``status``
         self.requests: list[Recorded] = []
         self._cond = threading.Condition()
         recorder = self
@@ -34,7 +35,8 @@ class HttpRecorder:
                 with recorder._cond:
                     recorder.requests.append(Recorded(self.command, self.path, body))
                     recorder._cond.notify_all()
-                self.send_response(recorder.status)
+                    status = recorder.first.pop(0) if recorder.first else recorder.status
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -17,6 +17,7 @@ from e2node_double import E2NodeDouble
 from http_recorder import HttpRecorder
 from ricbox_processes import E2TermProcess, SubmgrProcess, metric, start_e2term, start_submgr
 
+from ricplt.submgr.store import SUBSCRIPTIONS_KEY
 from ricproto import mtypes
 from ricproto.e2ap import (
     CauseRICrequest,
@@ -357,3 +358,16 @@ def test_concurrent_identical_requests_merge(
     assert {n.SubscriptionId for n in notes} == {first.json()["SubscriptionId"]}
     assert len({n.SubscriptionInstances[0].E2EventInstanceId for n in notes}) == 1
     assert len(node.received(RICsubscriptionRequest)) == 1
+
+
+def test_a_redis_error_answers_500_and_is_counted(ricbox: Ricbox, redis_client: redis.Redis) -> None:
+    # A corrupted store: the subscription index is a string, so Redis refuses SMEMBERS (WRONGTYPE).
+    redis_client.set(SUBSCRIPTIONS_KEY, "not a set")
+    reply = httpx.get(f"{ricbox.submgr.url}/ric/v1/subscriptions", timeout=10)
+    assert reply.status_code == 500
+    assert reply.json()["error"].startswith("subscription store unavailable: WRONGTYPE")
+    port = ricbox.submgr.http_port
+    assert metric(port, "twinric_errors_total", component="submgr", reason="dbaas-failed") == 1
+    redis_client.delete(SUBSCRIPTIONS_KEY)
+    assert httpx.get(f"{ricbox.submgr.url}/ric/v1/subscriptions", timeout=10).json() == []
+    assert ricbox.submgr.process.alive()

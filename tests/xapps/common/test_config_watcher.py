@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,16 @@ def test_in_place_write_is_seen_and_identical_content_is_not_redelivered(tmp_pat
     assert not watcher.poll() and len(seen) == 1
 
 
+def test_content_read_at_prime_is_not_redelivered_when_only_the_stat_changes(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"a": 1}')
+    seen: list[dict] = []
+    watcher = ConfigWatcher(path, seen.append, XappMetrics("t"))
+    assert watcher.prime() == {"a": 1}
+    os.utime(path, ns=(1, 1))  # touched (a kubelet resync), same bytes as at start
+    assert not watcher.poll() and seen == []
+
+
 def test_invalid_json_is_counted_and_last_good_config_kept(tmp_path):
     path = tmp_path / "c.json"
     path.write_text('{"a": 1}')
@@ -82,6 +94,29 @@ def test_watcher_thread_delivers(tmp_path):
         assert wait_until(lambda: seen == [{"a": 22}], 3)
     finally:
         watcher.stop()
+
+
+def test_stop_gives_up_after_two_seconds_on_a_handler_that_hangs(tmp_path):
+    """Shutdown is bounded: an on_change handler stuck past the bound does not hold the xApp's exit."""
+    path = tmp_path / "c.json"
+    path.write_text('{"a": 1}')
+    entered, release = threading.Event(), threading.Event()
+
+    def stuck(_config: dict) -> None:
+        entered.set()
+        release.wait(10)
+
+    watcher = ConfigWatcher(path, stuck, XappMetrics("t"), interval_s=0.02)
+    watcher.prime()
+    watcher.start()
+    try:
+        path.write_text('{"a": 2}')
+        assert entered.wait(5)
+        started = time.monotonic()
+        watcher.stop()
+        assert 1.8 <= time.monotonic() - started < 2.7
+    finally:
+        release.set()
 
 
 def test_load_config_errors(tmp_path):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import httpx
 import pytest
 
@@ -74,3 +77,40 @@ def test_subscription_notification_endpoint(served):
     headers = {"content-type": "application/json"}
     r = http.post("/ric/v1/subscriptions/response", content=b"{nope", headers=headers)
     assert r.status_code == 400 and metrics.error_count("bad_subscription_notification") == 1
+
+
+def test_stop_gives_up_after_five_seconds_on_a_request_that_hangs():
+    """Shutdown is bounded: a config callback stuck past the bound does not hold the xApp's exit."""
+    entered, release = threading.Event(), threading.Event()
+
+    def stuck_config() -> dict:
+        entered.set()
+        release.wait(10)
+        return {}
+
+    metrics = XappMetrics("test-xapp")
+    port = free_port()
+    server = HttpServer(
+        create_app(HealthState(metrics, ("heuristic",)), stuck_config, metrics), host="127.0.0.1", port=port
+    ).start()
+    assert wait_for_port(port, timeout=10)
+    caller = threading.Thread(
+        target=lambda: httpx.get(f"http://127.0.0.1:{port}/ric/v1/config", timeout=15), daemon=True
+    )
+    caller.start()
+    try:
+        assert entered.wait(5)
+        started = time.monotonic()
+        server.stop()
+        elapsed = time.monotonic() - started
+        assert 4.5 <= elapsed < 5.8, elapsed
+    finally:
+        release.set()
+        caller.join(10)
+
+
+def test_default_address_is_all_interfaces_port_8080():
+    """The RIC platform (appmgr's descriptor, the Kubernetes service) reaches an xApp's HTTP on 8080."""
+    metrics = XappMetrics("test-xapp")
+    server = HttpServer(create_app(HealthState(metrics, ("heuristic",)), dict, metrics))
+    assert (server.config.host, server.config.port) == ("0.0.0.0", 8080)

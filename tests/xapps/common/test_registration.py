@@ -63,3 +63,13 @@ def test_registers_when_appmgr_comes_up_and_deregisters(tmp_path, redis_url, red
         registration.stop(deregister=False)
         if appmgr is not None:
             appmgr.stop()
+
+
+def test_options_are_keyword_only():
+    body = RegistrationBody("h", "x", "1.0.0", "127.0.0.1:8080", "127.0.0.1:4560", {})
+    with pytest.raises(TypeError):
+        AppmgrRegistration("http://127.0.0.1:9", body, XappMetrics("t"), 1.0)  # type: ignore[misc]
+    registration = AppmgrRegistration(
+        url="http://127.0.0.1:9", body=body, metrics=XappMetrics("t"), timeout_s=1.0
+    )
+    assert registration.timeout_s == 1.0 and registration.max_backoff_s == 10.0

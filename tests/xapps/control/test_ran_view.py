@@ -167,3 +167,12 @@ def test_the_subscription_asks_for_the_distributions_by_slice_and_bin(inventory)
     assert len(infos[UE_THP_DL_DIST]) == n_bins(UE_THP_DL_DIST) * len(inventory.space.embb_slices)
     assert len(infos[DELAY_DL_DIST]) == n_bins(DELAY_DL_DIST) * len(inventory.space.urllc_slices)
     assert {label.dist_bin_x for label in infos[DELAY_DL_DIST]} == set(range(1, n_bins(DELAY_DL_DIST) + 1))
+
+
+def test_inventory_cells_are_immutable_values(inventory):
+    import dataclasses
+
+    cell = inventory.cells[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cell.meid = "elsewhere"  # type: ignore[misc]
+    assert {cell: 1}[dataclasses.replace(cell)] == 1  # hashable, equal by value

@@ -6,7 +6,7 @@ from kpm_messages import ue_indication
 
 from ricproto import e2ap
 from ricproto.e2sm import rc
-from ricproto.ran_space import NoOp, QuotaStep, SteerUes
+from ricproto.ran_space import NoOp, OffsetStep, QuotaStep, SteerUes
 from xapps.control.ran_view import RanView
 from xapps.control.rc_control import ControlBuilder
 
@@ -76,8 +76,6 @@ def test_a_ue_just_steered_is_not_steered_again_until_the_hold_expires(inventory
 
 
 def test_offset_step_sends_both_sides_of_the_relation_to_their_nodes(inventory):
-    from ricproto.ran_space import OffsetStep
-
     view = RanView(inventory)
     builder = ControlBuilder(view)
     i = 1
@@ -111,3 +109,17 @@ def test_offset_step_sends_both_sides_of_the_relation_to_their_nodes(inventory):
     assert [r.offset for r in again] == [(i, j, 2 * step), (j, i, -2 * step)]
     back = builder.build(OffsetStep(i, 0, -1))
     assert [r.offset for r in back] == [(i, j, 0), (j, i, 0)]
+
+
+def test_neighbour_rank_and_cell_index_just_past_the_end_send_nothing(inventory):
+    view = RanView(inventory)
+    src = inventory.cells[1]
+    view.ingest(src.meid, e2ap.decode(ue_indication(2, {11: -80.0, 12: -115.0})))
+    builder = ControlBuilder(view)
+    last = len(inventory.layout.neighbours[1]) - 1
+    assert builder.build(SteerUes(1, last + 1)) == []  # one past the last neighbour: no such relation
+    assert builder.build(QuotaStep(len(inventory.cells), 1, +1)) == []  # one past the last cell
+    assert len(builder.build(SteerUes(1, last))) == 2  # the last neighbour itself is steered to
+    assert builder.build(OffsetStep(1, last + 1, +1)) == []
+    assert builder.build(OffsetStep(len(inventory.cells), 0, +1)) == []
+    assert len(builder.build(OffsetStep(1, last, +1))) == 2  # both sides of the last relation

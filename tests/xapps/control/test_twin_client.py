@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from twin_double import TwinDouble
 
@@ -53,3 +55,21 @@ def test_unconfigured_or_unreachable_twin():
     client = TwinClient(f"http://127.0.0.1:{free_port()}", 3, XappMetrics("t"))
     assert client.plan(np.zeros(3), np.ones(3, bool), 200, "v") is None and not client.up
     client.stop()
+
+
+def test_up_and_down_are_logged_once_per_change(caplog):
+    client = TwinClient("http://127.0.0.1:9", 3, XappMetrics("t"))  # never contacted: _mark is driven by hand
+    try:
+        with caplog.at_level(logging.WARNING, logger="xapps.control.twin"):
+            client._mark(False, "refused")  # starts down: no change, nothing logged
+            client._mark(True)
+            client._mark(True)
+            client._mark(False, "timed out")
+            client._mark(False, "timed out")
+        assert [r.getMessage() for r in caplog.records if r.name == "xapps.control.twin"] == [
+            "twin up",
+            "twin down: timed out",
+        ]
+        assert client.up is False and client.last_error == "timed out"
+    finally:
+        client.stop()
