@@ -116,8 +116,7 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         assert wait_until(lambda: status()["a1_policies_enforced"] == 2, 20), status()  # + the zero-trust one
 
         # planning: with an A1 planner budget the xApp asks its twin sidecar (POST /v1/plan, MCTS on the
-        # twin's model) at every decision and takes the planned action; when no answer can meet the
-        # budget it falls back to its policy, counted as a timeout, and the loop goes on
+        # twin's model) at every decision and takes the planned action
         control_http = next(s for s in state["services"] if s["name"] == "control")["metrics_port"]
 
         def plans() -> dict[str, float]:
@@ -132,25 +131,14 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
             return any(decode_transition(f[b"t"]).source == ActionSource.PLANNER
                        for _, f in redis.Redis.from_url(redis_url).xrevrange(stream, count=30))
 
-        for budget in (500, 1):
-            policy.write_text(json.dumps(
-                {"cell_load_limit": 0.8, "exploration": {"kind": "none"}, "planner_budget_ms": budget}))
-            out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-1", str(policy), env=env)
-            assert out.returncode == 0, out.stderr
-            if budget == 500:
-                assert wait_until(planned_recently, 30), plans()
-                assert plans().get("planned", 0) > 0
-                timeouts = plans().get("timeout", 0)
-        assert wait_until(lambda: plans().get("timeout", 0) > timeouts, 30), plans()
-
-        def last_logged() -> bytes:
-            newest = redis.Redis.from_url(redis_url).xrevrange(stream, count=1)
-            return newest[0][0] if newest else b""
-
-        # the loop goes on deciding (and logging) after a plan it could not wait for; whether it also
-        # sends a control depends on what the RAN needs then, so that is not asked here
-        logged = last_logged()
-        assert wait_until(lambda: last_logged() != logged, 20), plans()
+        policy.write_text(json.dumps(
+            {"cell_load_limit": 0.8, "exploration": {"kind": "none"}, "planner_budget_ms": 500}))
+        out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-1", str(policy), env=env)
+        assert out.returncode == 0, out.stderr
+        assert wait_until(planned_recently, 30), plans()
+        assert plans().get("planned", 0) > 0
+        # (the fall-back on a plan that cannot meet its budget is tested with the client,
+        # tests/xapps/control/test_twin_client.py: here it would depend on the machine's load)
         policy.write_text(json.dumps({"cell_load_limit": 0.8, "exploration": {"kind": "none"}}))
         out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-1", str(policy), env=env)
         assert out.returncode == 0, out.stderr  # planning off again for what follows
