@@ -115,34 +115,6 @@ def test_up_runs_the_platform_and_e2sim_then_stops_cleanly(tmp_path, redis_url: 
         assert out.returncode == 0, out.stderr
         assert wait_until(lambda: status()["a1_policies_enforced"] == 2, 20), status()  # + the zero-trust one
 
-        # planning: with an A1 planner budget the xApp asks its twin sidecar (POST /v1/plan, MCTS on the
-        # twin's model) at every decision and takes the planned action
-        control_http = next(s for s in state["services"] if s["name"] == "control")["metrics_port"]
-
-        def plans() -> dict[str, float]:
-            out: dict[str, float] = {}
-            for line in httpx.get(f"http://127.0.0.1:{control_http}/metrics", timeout=5).text.splitlines():
-                if line.startswith("twinric_control_plans_total{"):
-                    labels, value = line.rsplit(" ", 1)
-                    out[labels.split('outcome="')[1].split('"')[0]] = float(value)
-            return out
-
-        def planned_recently() -> bool:
-            return any(decode_transition(f[b"t"]).source == ActionSource.PLANNER
-                       for _, f in redis.Redis.from_url(redis_url).xrevrange(stream, count=30))
-
-        policy.write_text(json.dumps(
-            {"cell_load_limit": 0.8, "exploration": {"kind": "none"}, "planner_budget_ms": 500}))
-        out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-1", str(policy), env=env)
-        assert out.returncode == 0, out.stderr
-        assert wait_until(planned_recently, 30), plans()
-        assert plans().get("planned", 0) > 0
-        # (the fall-back on a plan that cannot meet its budget is tested with the client,
-        # tests/xapps/control/test_twin_client.py: here it would depend on the machine's load)
-        policy.write_text(json.dumps({"cell_load_limit": 0.8, "exploration": {"kind": "none"}}))
-        out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-1", str(policy), env=env)
-        assert out.returncode == 0, out.stderr  # planning off again for what follows
-
         # the operator distrusts the control xApp: the PDP revokes, the PEP drops its cached permits,
         # and no control reaches the RAN any more
         out = _twinric("pdp", "trust", "set", "xapp:twinric-control", "0.1", "--run-dir", str(run_dir),
@@ -247,7 +219,7 @@ LENIENT_GATE_POLICY = {
 def test_up_promotes_a_target_policy_that_the_xapp_follows(tmp_path, redis_url: str) -> None:
     run_dir = tmp_path / "run"
     env = dict(os.environ, TWINRIC_REDIS_URL=redis_url, TWINRIC_TWIN_OVERRIDES=json.dumps(SMALL_TWIN))
-    argv = ["up", "--for", "240", "--json", "--free-ports", "--run-dir", str(run_dir), "--status-every", "5"]
+    argv = ["up", "--for", "600", "--json", "--free-ports", "--run-dir", str(run_dir), "--status-every", "5"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "twinric", *argv],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
@@ -303,6 +275,32 @@ def test_up_promotes_a_target_policy_that_the_xapp_follows(tmp_path, redis_url: 
             assert rollback["rollback"]["n_after"] >= 200 and rollback["reasons"]
         out = _twinric("twin", "policy", "--run-dir", str(run_dir), env=env)
         assert out.returncode == 0 and "promotion" in out.stdout, out.stdout
+
+        # planning: with an A1 planner budget the xApp asks its twin sidecar (POST /v1/plan, MCTS on the
+        # twin's model with the learner's Q-network) at every decision and takes the planned action
+        # (the fall-back on a plan that cannot meet its budget is tested with the client,
+        # tests/xapps/control/test_twin_client.py: in a stack it would depend on the machine's load)
+        control_http = next(s for s in state["services"] if s["name"] == "control")["metrics_port"]
+
+        def plans() -> dict[str, float]:
+            out: dict[str, float] = {}
+            for line in httpx.get(f"http://127.0.0.1:{control_http}/metrics", timeout=5).text.splitlines():
+                if line.startswith("twinric_control_plans_total{"):
+                    labels, value = line.rsplit(" ", 1)
+                    out[labels.split('outcome="')[1].split('"')[0]] = float(value)
+            return out
+
+        def planned_recently() -> bool:
+            return any(decode_transition(f[b"t"]).source == ActionSource.PLANNER
+                       for _, f in redis.Redis.from_url(redis_url).xrevrange(stream, count=30))
+
+        control = tmp_path / "control.json"
+        control.write_text(json.dumps(
+            {"cell_load_limit": 0.8, "exploration": {"kind": "none"}, "planner_budget_ms": 500}))
+        out = _twinric("a1", "--url", a1, "put-policy", "21010", "op-plan", str(control), env=env)
+        assert out.returncode == 0, out.stderr
+        assert wait_until(planned_recently, 30), plans()
+        assert plans().get("planned", 0) > 0
 
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=60)
