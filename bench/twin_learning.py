@@ -36,6 +36,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing
@@ -118,7 +119,29 @@ def check_fork(scenario: str) -> None:
             raise SystemExit("forking the simulator does not reproduce it: the OPE truth would be wrong")
 
 
+def logged_transition(seed: int, t: int, obs: np.ndarray, d: Any, reward: float, nxt: np.ndarray) -> bytes:
+    """One step as the control xApp logs it to the transition stream (encoded), from its decision ``d``
+    (``action``, ``mu``, ``mu_all``, ``policy_version``, ``intervened``, ``proposed``)."""
+    return encode_transition(
+        Transition(
+            schema_version=SCHEMA_VERSION,
+            xapp_instance=f"bench-{seed}",
+            step=t,
+            s=floats(obs),
+            action=d.action,
+            reward=reward,
+            s_next=floats(nxt),
+            mu=d.mu,
+            mu_all=floats(d.mu_all),
+            policy_version=d.policy_version,
+            intervened=d.intervened,
+            proposed_action=d.proposed,
+        )
+    )
+
+
 # --- policies as the xApp runs them ----------------------------------------------------------------
+
 class XappActor:
     """BehaviorPolicy around one snapshot (or the heuristic) with fixed settings, for one env."""
 
@@ -200,21 +223,7 @@ def log_episodes(
                 out.truths.append(greedy_return(fork(env), obs, truth_of, plan.horizon, gamma))
             d = actor.decide(obs)
             nxt, reward, _, truncated, _ = env.step(d.action)
-            msg = Transition(
-                schema_version=SCHEMA_VERSION,
-                xapp_instance=f"bench-{seed}",
-                step=t,
-                s=floats(obs),
-                action=d.action,
-                reward=reward,
-                s_next=floats(nxt),
-                mu=d.mu,
-                mu_all=floats(d.mu_all),
-                policy_version=d.policy_version,
-                intervened=d.intervened,
-                proposed_action=d.proposed,
-            )
-            msg = decode_transition(encode_transition(msg))  # exactly what crosses the stream
+            msg = decode_transition(logged_transition(seed, t, obs, d, reward, nxt))  # as on the stream
             out.transitions.append(msg)
             out.interventions += d.intervened
             obs, t = nxt, t + 1

@@ -24,18 +24,15 @@ import torch
 
 from bench.loop.controllers import record_steer, xapp_behaviour
 from bench.loop.episode import REPORT_PERIOD_S
-from bench.twin_learning import XappGreedyPolicy
+from bench.twin_learning import XappGreedyPolicy, logged_transition
 from e2sim.gym import RanSlicingEnv
 from e2sim.scenario import Scenario
 from ricproto.policy_snapshot import PolicySnapshot
 from ricproto.transition import (
-    SCHEMA_VERSION,
     Transition,
     TransitionBatch,
     decode_transition,
     decode_transition_fields,
-    encode_transition,
-    floats,
 )
 from twin_sidecar.gate import GateSettings, LoggedSegments, PromotionGate
 from twin_sidecar.learner import Learner, LearnerConfig
@@ -143,24 +140,7 @@ class TwinricLearning:
             d = policy.decide(obs, BEHAVIOUR, self.promoted)
             record_steer(env, shield, d.action)
             nxt, reward, _, truncated, _ = env.step(d.action)
-            records.append(
-                encode_transition(
-                    Transition(
-                        schema_version=SCHEMA_VERSION,
-                        xapp_instance=f"bench-{seed}",
-                        step=t,
-                        s=floats(obs),
-                        action=d.action,
-                        reward=reward,
-                        s_next=floats(nxt),
-                        mu=d.mu,
-                        mu_all=floats(d.mu_all),
-                        policy_version=d.policy_version,
-                        intervened=d.intervened,
-                        proposed_action=d.proposed,
-                    )
-                )
-            )
+            records.append(logged_transition(seed, t, obs, d, reward, nxt))
             self.interventions += d.intervened
             obs, t = nxt, t + 1
         advance(t)
